@@ -1,0 +1,394 @@
+package protoclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Options configure a Client.
+type Options struct {
+	// ServerURL, when set, receives every request (scheme, host and an optional path
+	// prefix), while the Host header keeps the real role host. Empty means the real
+	// WeChat hosts. Tests and the demo point it at wxsim.
+	ServerURL string
+	// HTTPClient is the base client; its Transport is used (wrapped when ServerURL is
+	// set); its Jar and CheckRedirect are replaced. Nil means a default client.
+	HTTPClient *http.Client
+	// NormalMode turns off the UOS/desktop mode that every maintained client uses since
+	// 2021 (§3.5). Only for experiments: most accounts get 1203 without it.
+	NormalMode bool
+	// UserAgent overrides the default (the UOS browser string).
+	UserAgent string
+	// APITimeout bounds each non-long-poll request (default 30 s).
+	APITimeout time.Duration
+	// LongPollTimeout bounds synccheck and the login poll; it must be longer than the
+	// server's hold of about 25 s (default 35 s, as the official client).
+	LongPollTimeout time.Duration
+}
+
+const (
+	appID            = "wx782c26e4c19acffb"
+	defaultUserAgent = "Mozilla/5.0 (Linux; U; UOS x86_64; zh-cn) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.124 Safari/537.36 UOSBrowser/6.0.1.1001"
+	// uosExtspam is the opaque blob every maintained client sends on webwxnewloginpage
+	// in desktop mode (§3.5); nobody generates it.
+	uosExtspam = "Go8FCIkFEokFCggwMDAwMDAwMRAGGvAESySibk50w5Wb3uTl2c2h64jVVrV7gNs06GFlWplHQbY/5FfiO++1yH4ykCyNPWKXmco+wfQzK5R98D3so7rJ5LmGFvBLjGceleySrc3SOf2Pc1gVehzJgODeS0lDL3/I/0S2SSE98YgKleq6Uqx6ndTy9yaL9qFxJL7eiA/R3SEfTaW1SBoSITIu+EEkXff+Pv8NHOk7N57rcGk1w0ZzRrQDkXTOXFN2iHYIzAAZPIOY45Lsh+A4slpgnDiaOvRtlQYCt97nmPLuTipOJ8Qc5pM7ZsOsAPPrCQL7nK0I7aPrFDF0q4ziUUKettzW8MrAaiVfmbD1/VkmLNVqqZVvBCtRblXb5FHmtS8FxnqCzYP4WFvz3T0TcrOqwLX1M/DQvcHaGGw0B0y4bZMs7lVScGBFxMj3vbFi2SRKbKhaitxHfYHAOAa0X7/MSS0RNAjdwoyGHeOepXOKY+h3iHeqCvgOH6LOifdHf/1aaZNwSkGotYnYScW8Yx63LnSwba7+hESrtPa/huRmB9KWvMCKbDThL/nne14hnL277EDCSocPu3rOSYjuB9gKSOdVmWsj9Dxb/iZIe+S6AiG29Esm+/eUacSba0k8wn5HhHg9d4tIcixrxveflc8vi2/wNQGVFNsGO6tB5WF0xf/plngOvQ1/ivGV/C1Qpdhzznh0ExAVJ6dwzNg7qIEBaw+BzTJTUuRcPk92Sn6QDn2Pu3mpONaEumacjW4w6ipPnPw+g2TfywJjeEcpSZaP4Q3YV5HG8D6UjWA4GSkBKculWpdCMadx0usMomsSS/74QgpYqcPkmamB4nVv1JxczYITIqItIKjD35IGKAUwAA=="
+	cgiPath = "/cgi-bin/mmwebwx-bin/"
+)
+
+// Client speaks the web protocol for one account. It is safe for concurrent use; the
+// sync methods serialise themselves, because two webwxsync calls with one key make the
+// server deliver the same messages twice (§4.6).
+type Client struct {
+	opts Options
+	hc   *http.Client
+	jar  *Jar
+
+	mu   sync.Mutex
+	sess Session
+
+	syncMu sync.Mutex
+}
+
+// New returns a client without a session.
+func New(opts Options) (*Client, error) {
+	if opts.APITimeout <= 0 {
+		opts.APITimeout = 30 * time.Second
+	}
+	if opts.LongPollTimeout <= 0 {
+		opts.LongPollTimeout = 35 * time.Second
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = defaultUserAgent
+	}
+	base := opts.HTTPClient
+	if base == nil {
+		base = &http.Client{}
+	}
+	transport := base.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
+	if opts.ServerURL != "" {
+		u, err := url.Parse(opts.ServerURL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("protoclient: server URL %q is not an absolute URL", opts.ServerURL)
+		}
+		transport = &rewriteTransport{base: u, next: transport}
+	}
+	jar := NewJar()
+	c := &Client{
+		opts: opts,
+		jar:  jar,
+		hc: &http.Client{
+			Transport: transport,
+			Jar:       jar,
+			// webwxnewloginpage must not be followed (§3.5); nothing else redirects.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+	c.sess.Hosts = Hosts{Login: DefaultLoginHost}
+	return c, nil
+}
+
+// Session returns a snapshot of the session, cookies included, for storage.
+func (c *Client) Session() *Session {
+	c.mu.Lock()
+	s := c.sess
+	c.mu.Unlock()
+	s.SyncKey = s.SyncKey.Normalized()
+	if s.SyncCheckKey != nil {
+		k := s.SyncCheckKey.Normalized()
+		s.SyncCheckKey = &k
+	}
+	s.Cookies = c.jar.Export()
+	return &s
+}
+
+// Restore loads a stored session, so that Resume continues it without a QR scan.
+func (c *Client) Restore(s *Session) error {
+	if !s.LoggedIn() {
+		return ErrNotLoggedIn
+	}
+	c.mu.Lock()
+	c.sess = *s
+	c.mu.Unlock()
+	c.jar.Import(s.Cookies)
+	return nil
+}
+
+// Hosts returns the current role hosts.
+func (c *Client) Hosts() Hosts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess.Hosts
+}
+
+// SelfUserName is the session-scoped UserName of the logged-in account.
+func (c *Client) SelfUserName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess.UserName
+}
+
+// Uin is the account's numeric id (stable across logins).
+func (c *Client) Uin() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess.Uin
+}
+
+func (c *Client) baseRequest() BaseRequest {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return BaseRequest{Uin: FlexInt(c.sess.Uin), Sid: c.sess.Sid, Skey: c.sess.Skey, DeviceID: newDeviceID()}
+}
+
+func (c *Client) requireLogin() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.sess.LoggedIn() {
+		return ErrNotLoggedIn
+	}
+	return nil
+}
+
+// newDeviceID is "e" + 15 random digits, new for every request like the official client.
+func newDeviceID() string {
+	return "e" + randomDigits(15)
+}
+
+func randomDigits(n int) string {
+	var b strings.Builder
+	b.Grow(n)
+	ten := big.NewInt(10)
+	for range n {
+		d, err := rand.Int(rand.Reader, ten)
+		if err != nil {
+			d = big.NewInt(time.Now().UnixNano() % 10)
+		}
+		b.WriteByte(byte('0' + d.Int64()))
+	}
+	return b.String()
+}
+
+type role int
+
+const (
+	roleLogin role = iota
+	roleWeb
+	rolePush
+	roleFile
+)
+
+func (c *Client) roleURL(r role, path string, q url.Values) *url.URL {
+	c.mu.Lock()
+	h := c.sess.Hosts
+	c.mu.Unlock()
+	host := h.Web
+	switch r {
+	case roleLogin:
+		host = h.Login
+		if host == "" {
+			host = DefaultLoginHost
+		}
+	case rolePush:
+		host = h.Push
+	case roleFile:
+		host = h.File
+	}
+	u := &url.URL{Scheme: "https", Host: host, Path: path}
+	if q != nil {
+		u.RawQuery = q.Encode()
+	}
+	return u
+}
+
+func cgi(name string) string { return cgiPath + name }
+
+// passTicket is the XML value of pass_ticket; url.Values encodes it once more, which is
+// what the official client puts on the wire (§2.2).
+func (c *Client) passTicket() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess.PassTicket
+}
+
+func (c *Client) skey() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess.Skey
+}
+
+// do sends a request and returns the response, or a sanitised error: url.Error texts
+// carry the full URL, whose query holds skey and pass_ticket, and must not reach logs.
+func (c *Client) do(req *http.Request, endpoint string) (*http.Response, error) {
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	if req.Header.Get("Referer") == "" {
+		req.Header.Set("Referer", "https://"+c.Hosts().Web+"/")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, sanitizeErr(endpoint, err)
+	}
+	return resp, nil
+}
+
+// TransportError is a request that got no HTTP answer (reset, timeout, refused).
+type TransportError struct {
+	Endpoint string
+	Err      error
+}
+
+func (e *TransportError) Error() string { return e.Endpoint + ": " + e.Err.Error() }
+func (e *TransportError) Unwrap() error { return e.Err }
+
+func sanitizeErr(endpoint string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return &TransportError{Endpoint: endpoint, Err: err}
+}
+
+// baseResponder is implemented by every JSON answer carrying BaseResponse.
+type baseResponder interface{ baseResponse() BaseResponse }
+
+func (r *InitResponse) baseResponse() BaseResponse            { return r.BaseResponse }
+func (r *SyncResponse) baseResponse() BaseResponse            { return r.BaseResponse }
+func (r *GetContactResponse) baseResponse() BaseResponse      { return r.BaseResponse }
+func (r *BatchGetContactResponse) baseResponse() BaseResponse { return r.BaseResponse }
+func (r *SendResponse) baseResponse() BaseResponse            { return r.BaseResponse }
+func (r *StatusNotifyResponse) baseResponse() BaseResponse    { return r.BaseResponse }
+func (r *UploadMediaResponse) baseResponse() BaseResponse     { return r.BaseResponse }
+func (r *CheckUploadResponse) baseResponse() BaseResponse     { return r.BaseResponse }
+func (r *RevokeResponse) baseResponse() BaseResponse          { return r.BaseResponse }
+func (r *ChatRoomResponse) baseResponse() BaseResponse        { return r.BaseResponse }
+func (r *plainResponse) baseResponse() BaseResponse           { return r.BaseResponse }
+
+type plainResponse struct {
+	BaseResponse BaseResponse `json:"BaseResponse"`
+}
+
+// retError turns a BaseResponse into the typed error it means.
+func retError(endpoint string, br BaseResponse) error {
+	switch {
+	case br.Ret == 0:
+		return nil
+	case IsLoggedOutCode(br.Ret):
+		return &LoggedOutError{Retcode: br.Ret, Endpoint: endpoint}
+	default:
+		return &APIError{Endpoint: endpoint, Ret: br.Ret, ErrMsg: br.ErrMsg}
+	}
+}
+
+// encodeJSON encodes without HTML escaping: contents carry <, > and & that the server
+// must receive literally (§4).
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// postJSON POSTs body to a web-host endpoint and decodes the JSON answer into out,
+// mapping BaseResponse.Ret to typed errors.
+func (c *Client) postJSON(ctx context.Context, r role, endpoint string, q url.Values, body any, out baseResponder) error {
+	payload, err := encodeJSON(body)
+	if err != nil {
+		return fmt.Errorf("%s: encode request: %w", endpoint, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.APITimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.roleURL(r, cgi(endpoint), q).String(), bytes.NewReader(payload))
+	if err != nil {
+		return fmt.Errorf("%s: %w", endpoint, err)
+	}
+	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
+	req.Header.Set("Accept", "application/json, text/plain, */*")
+	return c.doJSON(req, endpoint, out)
+}
+
+func (c *Client) getJSON(ctx context.Context, r role, endpoint string, q url.Values, out baseResponder) error {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.APITimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.roleURL(r, cgi(endpoint), q).String(), nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", endpoint, err)
+	}
+	req.Header.Set("Accept", "application/json, text/plain, */*")
+	return c.doJSON(req, endpoint, out)
+}
+
+// maxJSONBody bounds what a JSON answer may occupy in memory; a real webwxsync with a
+// large group's member list is a few MiB.
+const maxJSONBody = 64 << 20
+
+func (c *Client) doJSON(req *http.Request, endpoint string, out baseResponder) error {
+	resp, err := c.do(req, endpoint)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		return &HTTPError{Endpoint: endpoint, StatusCode: resp.StatusCode}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONBody+1))
+	if err != nil {
+		return sanitizeErr(endpoint, err)
+	}
+	if len(body) > maxJSONBody {
+		return fmt.Errorf("%w: %s answer over %d bytes", ErrMalformed, endpoint, maxJSONBody)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrMalformed, endpoint, err)
+	}
+	return retError(endpoint, out.baseResponse())
+}
+
+// getText GETs a JS-assignment or XML endpoint and returns the body.
+func (c *Client) getText(ctx context.Context, u *url.URL, endpoint string, timeout time.Duration, hdr http.Header) (string, int, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w", endpoint, err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	resp, err := c.do(req, endpoint)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", resp.StatusCode, sanitizeErr(endpoint, err)
+	}
+	return string(body), resp.StatusCode, nil
+}
+
+func nowMillis() string { return strconv.FormatInt(time.Now().UnixMilli(), 10) }
+
+// negR is the official `~new Date()` cache buster: a negative int32.
+func negR() string { return strconv.FormatInt(int64(^int32(time.Now().UnixMilli())), 10) }
+
+func logger(ctx context.Context) *zerolog.Logger { return zerolog.Ctx(ctx) }

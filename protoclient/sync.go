@@ -1,0 +1,300 @@
+package protoclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// SyncCheck runs one synccheck long poll with the SyncCheckKey (else the SyncKey). A
+// logout retcode (1100/1101/1102) comes back as *LoggedOutError; other retcodes are in
+// the result for the caller to back off on. A client-side timeout of the long poll is
+// reported as selector 0, "nothing new" (§8.3).
+func (c *Client) SyncCheck(ctx context.Context) (SyncCheckResult, error) {
+	if err := c.requireLogin(); err != nil {
+		return SyncCheckResult{}, err
+	}
+	c.mu.Lock()
+	s := c.sess
+	key := s.checkKey()
+	c.mu.Unlock()
+	q := url.Values{}
+	q.Set("r", nowMillis())
+	q.Set("skey", s.Skey)
+	q.Set("sid", s.Sid)
+	q.Set("uin", strconv.FormatInt(s.Uin, 10))
+	q.Set("deviceid", newDeviceID())
+	q.Set("synckey", key.String())
+	q.Set("_", nowMillis())
+	body, status, err := c.getText(ctx, c.roleURL(rolePush, cgi("synccheck"), q), "synccheck", c.opts.LongPollTimeout, nil)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return SyncCheckResult{}, nil
+		}
+		return SyncCheckResult{}, err
+	}
+	if status != http.StatusOK {
+		return SyncCheckResult{}, &HTTPError{Endpoint: "synccheck", StatusCode: status}
+	}
+	res, err := ParseSyncCheck(body)
+	if err != nil {
+		return res, err
+	}
+	if IsLoggedOutCode(res.Retcode) {
+		return res, &LoggedOutError{Retcode: res.Retcode, Endpoint: "synccheck"}
+	}
+	return res, nil
+}
+
+// SyncBatch is what one webwxsync delivered, with the cursors that follow it. The
+// client does not move its cursor until Commit: a bridge commits only once the batch is
+// safely stored, so a crash in between replays the batch instead of losing it.
+type SyncBatch struct {
+	Messages           []Message
+	ModContacts        []Contact
+	DelContacts        []DelContact
+	ModChatRoomMembers []json.RawMessage
+	// Profile is set only when the account's own profile changed (BitFlag 190).
+	Profile      *Profile
+	ContinueFlag int
+	SyncKey      SyncKey
+	SyncCheckKey *SyncKey
+}
+
+// Empty reports whether the batch carries nothing.
+func (b *SyncBatch) Empty() bool {
+	return len(b.Messages) == 0 && len(b.ModContacts) == 0 && len(b.DelContacts) == 0 &&
+		len(b.ModChatRoomMembers) == 0 && b.Profile == nil
+}
+
+// Sync runs one webwxsync with the current SyncKey and returns the batch without
+// committing its cursor. Only one Sync runs at a time per client.
+func (c *Client) Sync(ctx context.Context) (*SyncBatch, error) {
+	if err := c.requireLogin(); err != nil {
+		return nil, err
+	}
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	c.mu.Lock()
+	s := c.sess
+	c.mu.Unlock()
+	q := url.Values{}
+	q.Set("sid", s.Sid)
+	q.Set("skey", s.Skey)
+	q.Set("lang", "zh_CN")
+	q.Set("pass_ticket", s.PassTicket)
+	var res SyncResponse
+	err := c.postJSON(ctx, roleWeb, "webwxsync", q, struct {
+		BaseRequest BaseRequest `json:"BaseRequest"`
+		SyncKey     SyncKey     `json:"SyncKey"`
+		RR          int64       `json:"rr"`
+	}{c.baseRequest(), s.SyncKey.Normalized(), int64(^int32(time.Now().UnixMilli()))}, &res)
+	if err != nil {
+		return nil, err
+	}
+	if res.SKey != "" {
+		c.mu.Lock()
+		c.sess.Skey = res.SKey
+		c.mu.Unlock()
+	}
+	b := &SyncBatch{
+		Messages:           res.AddMsgList,
+		ModContacts:        res.ModContactList,
+		DelContacts:        res.DelContactList,
+		ModChatRoomMembers: res.ModChatRoomMemberList,
+		ContinueFlag:       res.ContinueFlag,
+		SyncKey:            res.SyncKey,
+		SyncCheckKey:       res.SyncCheckKey,
+	}
+	if res.Profile.BitFlag == ProfileBitFlagChange {
+		p := res.Profile
+		b.Profile = &p
+	}
+	return b, nil
+}
+
+// Commit moves the cursors past a batch. Keys with Count 0 are ignored, as the
+// official client does (§4.6); the two keys are replaced wholesale, never merged.
+func (c *Client) Commit(b *SyncBatch) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b.SyncKey.Valid() {
+		c.sess.SyncKey = b.SyncKey.Normalized()
+	}
+	if b.SyncCheckKey != nil && b.SyncCheckKey.Valid() {
+		k := b.SyncCheckKey.Normalized()
+		c.sess.SyncCheckKey = &k
+	}
+}
+
+// SyncKey returns the committed webwxsync cursor.
+func (c *Client) SyncKey() SyncKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess.SyncKey
+}
+
+// SyncState is what the sync loop reports to its caller.
+type SyncState int
+
+const (
+	// SyncConnected: a synccheck or webwxsync answered normally.
+	SyncConnected SyncState = iota
+	// SyncRetrying: requests are failing; the loop is backing off and will retry.
+	SyncRetrying
+)
+
+// SyncHandler receives each non-empty batch. Returning nil commits the batch's cursor;
+// returning an error leaves it, and the batch is delivered again after a back-off.
+type SyncHandler func(ctx context.Context, b *SyncBatch) error
+
+// SyncOptions tune RunSync.
+type SyncOptions struct {
+	// OnState is called when the loop's state changes (and with the error that made it
+	// retry). Optional.
+	OnState func(state SyncState, err error)
+	// MinBackoff and MaxBackoff bound the wait after a failure (default 1 s and 60 s);
+	// it doubles on each consecutive failure. Rate limiting (1205) waits MaxBackoff.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// RunSync runs the synccheck → webwxsync loop until ctx ends or the session is logged
+// out (*LoggedOutError). Failures back off exponentially up to MaxBackoff, so a broken
+// server never sees a tight loop; ContinueFlag makes it sync again without waiting.
+func (c *Client) RunSync(ctx context.Context, handle SyncHandler, opts SyncOptions) error {
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = time.Second
+	}
+	if opts.MaxBackoff < opts.MinBackoff {
+		opts.MaxBackoff = max(60*time.Second, opts.MinBackoff)
+	}
+	log := logger(ctx)
+	bo := backoff{min: opts.MinBackoff, max: opts.MaxBackoff}
+	state := SyncState(-1)
+	setState := func(s SyncState, err error) {
+		if s != state {
+			state = s
+			if opts.OnState != nil {
+				opts.OnState(s, err)
+			}
+		}
+	}
+	fail := func(err error, wait time.Duration) error {
+		var lo *LoggedOutError
+		if errors.As(err, &lo) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if wait == 0 {
+			wait = bo.next()
+		} else {
+			bo.n++
+		}
+		setState(SyncRetrying, err)
+		log.Warn().Err(err).Dur("retry_in", wait).Int("failures", bo.n).Msg("wechat sync failed, backing off")
+		return sleepCtx(ctx, wait)
+	}
+	more := false
+	idle := backoff{min: opts.MinBackoff, max: opts.MaxBackoff}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !more {
+			res, err := c.SyncCheck(ctx)
+			if err != nil {
+				if err := fail(err, 0); err != nil {
+					return err
+				}
+				continue
+			}
+			if res.Retcode != 0 {
+				wait := time.Duration(0)
+				if res.Retcode == 1205 {
+					wait = opts.MaxBackoff
+				}
+				if err := fail(&APIError{Endpoint: "synccheck", Ret: res.Retcode}, wait); err != nil {
+					return err
+				}
+				continue
+			}
+			setState(SyncConnected, nil)
+			bo.reset()
+			if res.Selector == 0 {
+				continue
+			}
+		}
+		b, err := c.Sync(ctx)
+		if err != nil {
+			wait := time.Duration(0)
+			var ae *APIError
+			if errors.As(err, &ae) && ae.RateLimited() {
+				wait = opts.MaxBackoff
+			}
+			if err := fail(err, wait); err != nil {
+				return err
+			}
+			continue
+		}
+		setState(SyncConnected, nil)
+		if !b.Empty() {
+			if err := handle(ctx, b); err != nil {
+				if err := fail(err, 0); err != nil {
+					return err
+				}
+				more = true
+				continue
+			}
+		}
+		unchanged := !b.SyncKey.Valid() || b.SyncKey.String() == c.SyncKey().String()
+		c.Commit(b)
+		bo.reset()
+		more = b.ContinueFlag != 0
+		// synccheck saying "something new" while webwxsync returns nothing and keeps the
+		// cursor is the selector 3/6/7 loop users hit (§7.2); never let it spin.
+		if b.Empty() && unchanged {
+			wait := idle.next()
+			if idle.n > 2 {
+				log.Debug().Int("idle_syncs", idle.n).Dur("wait", wait).Msg("synccheck reports changes that webwxsync does not deliver")
+				if err := sleepCtx(ctx, wait); err != nil {
+					return err
+				}
+			}
+		} else {
+			idle.reset()
+		}
+	}
+}
+
+type backoff struct {
+	min, max time.Duration
+	n        int
+}
+
+func (b *backoff) next() time.Duration {
+	d := b.min << min(b.n, 20)
+	if d > b.max || d <= 0 {
+		d = b.max
+	}
+	b.n++
+	return d
+}
+
+func (b *backoff) reset() { b.n = 0 }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
