@@ -1,0 +1,146 @@
+package protoclient
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Revoke takes back a message this account sent: svrMsgID is the MsgID the send
+// returned, clientMsgID the LocalID it was sent with. The server allows it for 2
+// minutes; afterwards it answers Ret -1, returned as *APIError.
+func (c *Client) Revoke(ctx context.Context, to, svrMsgID, clientMsgID string) error {
+	if err := c.requireLogin(); err != nil {
+		return err
+	}
+	var res RevokeResponse
+	return c.postJSON(ctx, roleWeb, "webwxrevokemsg", nil, RevokeRequest{
+		BaseRequest: c.baseRequest(), SvrMsgId: svrMsgID, ToUserName: to, ClientMsgId: FlexString(clientMsgID),
+	}, &res)
+}
+
+// AcceptFriendRequest accepts a friend request (MsgType 37) with the requester's
+// session UserName and ticket from its RecommendInfo (webwxverifyuser Opcode 3).
+func (c *Client) AcceptFriendRequest(ctx context.Context, userName, ticket string) error {
+	return c.VerifyUser(ctx, VerifyOpVerifyOK, userName, ticket, "")
+}
+
+// VerifyUser runs webwxverifyuser with any opcode; one user per call, as the web allows.
+func (c *Client) VerifyUser(ctx context.Context, opcode int, userName, ticket, content string) error {
+	if err := c.requireLogin(); err != nil {
+		return err
+	}
+	q := url.Values{}
+	q.Set("r", nowMillis())
+	q.Set("lang", "zh_CN")
+	q.Set("pass_ticket", c.passTicket())
+	var res plainResponse
+	return c.postJSON(ctx, roleWeb, "webwxverifyuser", q, VerifyUserRequest{
+		BaseRequest: c.baseRequest(), Opcode: opcode, VerifyUserListSize: 1,
+		VerifyUserList: []VerifyUser{{Value: userName, VerifyUserTicket: ticket}},
+		VerifyContent:  content, SceneListCount: 1, SceneList: []int{33}, Skey: c.skey(),
+	}, &res)
+}
+
+// Chat room update functions of webwxupdatechatroom.
+const (
+	ChatRoomAddMember    = "addmember"
+	ChatRoomInviteMember = "invitemember"
+	ChatRoomDelMember    = "delmember"
+	ChatRoomModTopic     = "modtopic"
+)
+
+// UpdateChatRoom adds, invites or removes members (UserNames) or renames a group
+// (topic). Lists go on the wire comma-joined (§4.19).
+func (c *Client) UpdateChatRoom(ctx context.Context, room, fun string, members []string, topic string) (*ChatRoomResponse, error) {
+	if err := c.requireLogin(); err != nil {
+		return nil, err
+	}
+	body := UpdateChatRoomRequest{BaseRequest: c.baseRequest(), ChatRoomName: room}
+	list := strings.Join(members, ",")
+	switch fun {
+	case ChatRoomAddMember:
+		body.AddMemberList = list
+	case ChatRoomInviteMember:
+		body.InviteMemberList = list
+	case ChatRoomDelMember:
+		body.DelMemberList = list
+	case ChatRoomModTopic:
+		body.NewTopic = topic
+	default:
+		return nil, fmt.Errorf("protoclient: unknown chat room function %q", fun)
+	}
+	q := url.Values{}
+	q.Set("fun", fun)
+	q.Set("lang", "zh_CN")
+	q.Set("pass_ticket", c.passTicket())
+	var res ChatRoomResponse
+	if err := c.postJSON(ctx, roleWeb, "webwxupdatechatroom", q, body, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// CreateChatRoom creates a group with at least two other members; the answer's
+// ChatRoomName is the new group's UserName.
+func (c *Client) CreateChatRoom(ctx context.Context, topic string, members []string) (*ChatRoomResponse, error) {
+	if err := c.requireLogin(); err != nil {
+		return nil, err
+	}
+	list := make([]CreateChatRoomMember, len(members))
+	for i, m := range members {
+		list[i] = CreateChatRoomMember{UserName: m}
+	}
+	q := url.Values{}
+	q.Set("r", nowMillis())
+	q.Set("pass_ticket", c.passTicket())
+	var res ChatRoomResponse
+	if err := c.postJSON(ctx, roleWeb, "webwxcreatechatroom", q, CreateChatRoomRequest{
+		BaseRequest: c.baseRequest(), MemberCount: len(list), MemberList: list, Topic: topic,
+	}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Logout ends the session on the server. The answer is not JSON; any 2xx/3xx is
+// success (§3.7). The session's credentials are dropped, the device cookies kept, so a
+// later PushLogin remains possible.
+func (c *Client) Logout(ctx context.Context) error {
+	if err := c.requireLogin(); err != nil {
+		return err
+	}
+	q := url.Values{}
+	q.Set("redirect", "1")
+	q.Set("type", "0")
+	q.Set("skey", c.skey())
+	c.mu.Lock()
+	form := url.Values{}
+	form.Set("sid", c.sess.Sid)
+	form.Set("uin", fmt.Sprint(c.sess.Uin))
+	c.mu.Unlock()
+	ctx2, cancel := context.WithTimeout(ctx, c.opts.APITimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx2, http.MethodPost, c.roleURL(roleWeb, cgi("webwxlogout"), q).String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.do(req, "webwxlogout")
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return &HTTPError{Endpoint: "webwxlogout", StatusCode: resp.StatusCode}
+	}
+	c.mu.Lock()
+	c.sess.Sid, c.sess.Skey, c.sess.PassTicket = "", "", ""
+	c.sess.SyncKey, c.sess.SyncCheckKey = SyncKey{}, nil
+	c.mu.Unlock()
+	return nil
+}
