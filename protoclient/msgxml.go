@@ -2,10 +2,12 @@ package protoclient
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"html"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -57,15 +59,67 @@ func decodeXML(content string, v any) (string, error) {
 	if !strings.HasPrefix(s, "<") {
 		return "", fmt.Errorf("%w: no XML in content", ErrMalformed)
 	}
+	root, err := decodeFirst(s, v)
+	if err != nil {
+		// A document cut short after its last complete tag still says what it is.
+		if closed, ok := closeOpenTags(s); ok {
+			reflect.ValueOf(v).Elem().SetZero()
+			if root2, err2 := decodeFirst(closed, v); err2 == nil {
+				return root2, nil
+			}
+		}
+		return "", fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return root, nil
+}
+
+// closeOpenTags appends end tags for the elements still open where s ends; ok is false
+// when s is broken in some other way (inside a tag, attribute or CDATA, or not at all).
+func closeOpenTags(s string) (string, bool) {
+	d := newXMLDecoder(s)
+	var open []string
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		var se *xml.SyntaxError
+		if errors.As(err, &se) && se.Msg == "unexpected EOF" {
+			break
+		}
+		if err != nil {
+			return "", false
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			open = append(open, t.Name.Local)
+		case xml.EndElement:
+			if n := len(open); n > 0 {
+				open = open[:n-1]
+			}
+		}
+	}
+	if len(open) == 0 {
+		return "", false
+	}
+	var b strings.Builder
+	b.WriteString(s)
+	for i := len(open) - 1; i >= 0; i-- {
+		b.WriteString("</" + open[i] + ">")
+	}
+	return b.String(), true
+}
+
+func decodeFirst(s string, v any) (string, error) {
 	d := newXMLDecoder(s)
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrMalformed, err)
+			return "", err
 		}
 		if se, ok := tok.(xml.StartElement); ok {
 			if err := d.DecodeElement(v, &se); err != nil {
-				return "", fmt.Errorf("%w: %v", ErrMalformed, err)
+				return "", err
 			}
 			return se.Name.Local, nil
 		}
