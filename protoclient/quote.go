@@ -21,11 +21,11 @@ type Quote struct {
 }
 
 // reQuote matches decoded text. The name ends at the first colon — full-width as phones
-// write it, or ASCII as in the official web app's own quote text — because names rarely
-// hold colons and quoted texts often do. The quoted part ends at the first separator
+// write it, or ASCII followed by an optional space as in the official web app's own quote
+// text — because names rarely hold colons and quoted texts often do. The quoted part ends at the first separator
 // line. The separator is tolerated with another number of dashes and as the em-dash rule
 // of the official web app.
-var reQuote = regexp.MustCompile(`(?s)^「(.*?)[：:] ?(.*?)」\n(?:-(?: -){4,}|—{3,})\n(.*)$`)
+var reQuote = regexp.MustCompile(`(?s)^「(.*?)(?:：|: ?)(.*?)」\n(?:-(?: -){4,}|—{3,})\n(.*)$`)
 
 // ParseQuote recognises a quote-reply in decoded text (DecodeText output); the
 // undecoded `<br/>` form is accepted too. ok is false for anything else.
