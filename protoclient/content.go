@@ -103,19 +103,25 @@ func SplitGroupSender(content string) (sender, rest string, ok bool) {
 }
 
 // UnescapeXML turns the Content of an XML message (image, voice, app, revoke, card,
-// status notify…) into XML text: the `<br/>`s of the pretty-printed form become "\n"
-// (the official client removes them; a newline keeps line breaks inside titles and
-// greetings, and is whitespace between elements), then entities are decoded. A content
+// status notify…) into XML text. What the server added at the outer level is undone
+// first: the `<br/>`s of the pretty-printed form become "\n" (the official client removes
+// them; a newline keeps line breaks inside titles and greetings, and is whitespace
+// between elements), and emoji spans become the emoji (left as markup they would be
+// taken for elements and vanish from the text). Then entities are decoded. A content
 // that is still escaped after that (`&amp;lt;msg&amp;gt;`, seen when a message is
 // forwarded) is decoded once more. It is not decoded twice otherwise, because entities
 // inside attribute values (`content="&amp;quot;x&amp;quot;"`) must reach the XML parser
 // once-escaped.
 func UnescapeXML(content string) string {
-	s := html.UnescapeString(strings.ReplaceAll(content, "<br/>", "\n"))
+	s := unescapeOuter(content)
 	if t := strings.TrimSpace(s); strings.HasPrefix(t, "&lt;") {
-		s = html.UnescapeString(strings.ReplaceAll(s, "<br/>", "\n"))
+		s = unescapeOuter(s)
 	}
 	return s
+}
+
+func unescapeOuter(s string) string {
+	return html.UnescapeString(replaceEmojiSpans(strings.ReplaceAll(s, "<br/>", "\n")))
 }
 
 // MentionsName reports whether decoded text mentions name: `@name` followed by U+2005

@@ -158,6 +158,7 @@ func TestUnescapeXML(t *testing.T) {
 		{"inner entities stay once-escaped", `&lt;msg content="&amp;quot;x&amp;quot;"/&gt;`, `<msg content="&quot;x&quot;"/>`},
 		{"double escaped", `&amp;lt;msg&amp;gt;&amp;lt;/msg&amp;gt;`, `<msg></msg>`},
 		{"plain text untouched", "hello", "hello"},
+		{"emoji span in text", `&lt;title&gt;hi<span class="emoji emoji1f604"></span>&lt;/title&gt;`, "<title>hi😄</title>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
