@@ -135,8 +135,8 @@ func (s *Server) handleGetContact(c *call) {
 		brp = &br
 	}
 	sess, code := s.authenticate(c, brp, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, errorBody(c.name, apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
 		return
 	}
 	offset := parseInt(c.q.Get("seq"))
@@ -178,8 +178,8 @@ func (s *Server) handleBatchGetContact(c *call) {
 		return
 	}
 	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, errorBody(c.name, apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
 		return
 	}
 	s.mu.Lock()
@@ -218,7 +218,7 @@ func (s *Server) handleBatchGetContact(c *call) {
 
 func (s *Server) handleGetIcon(c *call) {
 	sess, code := s.authenticate(c, nil, needSession, nil)
-	if code != 0 {
+	if code.Ret != 0 {
 		c.w.WriteHeader(http.StatusForbidden)
 		return
 	}
@@ -267,8 +267,8 @@ func (s *Server) handleOplog(c *call) {
 		return
 	}
 	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, errorBody(c.name, apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
 		return
 	}
 	s.mu.Lock()

@@ -641,12 +641,12 @@ func (s *Server) ctlFromPhone(r *http.Request) (int, any, error) {
 	return s.worldMessage(r, (*Server).fromPhone)
 }
 
-func (s *Server) worldMessage(r *http.Request, fn func(*Server, *account, *worldMsg) (*msgEvent, error)) (int, any, error) {
-	var in worldMsg
+func (s *Server) worldMessage(r *http.Request, fn func(*Server, *account, *WorldMessage) (*msgEvent, error)) (int, any, error) {
+	var in WorldMessage
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	if len(in.Raw) > 0 {
+	if len(in.Raw) > 0 && string(in.Raw) != "null" {
 		if _, isObj := decodeObject(in.Raw); !isObj {
 			return 0, nil, badRequest{"raw must be a JSON object"}
 		}
@@ -706,7 +706,7 @@ func (s *Server) ctlFriendRequest(r *http.Request) (int, any, error) {
 }
 
 func (s *Server) ctlSyncRaw(r *http.Request) (int, any, error) {
-	var in syncRaw
+	var in SyncFragment
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
@@ -734,7 +734,7 @@ func (s *Server) ctlSent(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]sentRecord, len(a.sent))
+	out := make([]SentMessage, len(a.sent))
 	for i, rec := range a.sent {
 		out[i] = *rec
 	}
@@ -748,7 +748,7 @@ func (s *Server) ctlRevoked(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, append([]revokedRecord{}, a.revoked...), nil
+	return http.StatusOK, append([]RevokeRecord{}, a.revoked...), nil
 }
 
 func (s *Server) ctlMarkedRead(r *http.Request) (int, any, error) {
@@ -758,7 +758,7 @@ func (s *Server) ctlMarkedRead(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, append([]markRecord{}, a.markedRead...), nil
+	return http.StatusOK, append([]MarkRead{}, a.markedRead...), nil
 }
 
 func (s *Server) ctlFriendRequests(r *http.Request) (int, any, error) {
@@ -768,7 +768,7 @@ func (s *Server) ctlFriendRequests(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]friendRequest, len(a.friendReqs))
+	out := make([]FriendRequest, len(a.friendReqs))
 	for i, f := range a.friendReqs {
 		out[i] = *f
 	}
@@ -776,7 +776,7 @@ func (s *Server) ctlFriendRequests(r *http.Request) (int, any, error) {
 }
 
 func (s *Server) ctlAddFault(r *http.Request) (int, any, error) {
-	var f fault
+	var f Fault
 	if err := decode(r, &f); err != nil {
 		return 0, nil, err
 	}
@@ -796,7 +796,7 @@ func (s *Server) ctlAddFault(r *http.Request) (int, any, error) {
 func (s *Server) ctlListFaults(r *http.Request) (int, any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]fault, len(s.faults))
+	out := make([]Fault, len(s.faults))
 	for i, f := range s.faults {
 		out[i] = *f
 	}

@@ -25,7 +25,9 @@ const (
 	faultBadStatus = "bad_status"
 )
 
-type fault struct {
+// Fault is the body of POST /faults and an entry of GET /faults (extension); Applied
+// counts how often it fired.
+type Fault struct {
 	ID       string `json:"id"`
 	Account  string `json:"account,omitempty"`
 	Endpoint string `json:"endpoint"`
@@ -35,7 +37,7 @@ type fault struct {
 	Applied  int    `json:"applied"`
 }
 
-func (f *fault) validate() error {
+func (f *Fault) validate() error {
 	if f.Endpoint == "" {
 		f.Endpoint = "*"
 	}
@@ -58,13 +60,13 @@ func (f *fault) validate() error {
 	return nil
 }
 
-func (f *fault) matches(endpoint, account string) bool {
+func (f *Fault) matches(endpoint, account string) bool {
 	return (f.Endpoint == "*" || f.Endpoint == endpoint) && (f.Account == "" || f.Account == account)
 }
 
 // use counts one application and drops the fault when its count is spent. Callers
 // hold s.mu.
-func (s *Server) use(f *fault) {
+func (s *Server) use(f *Fault) {
 	f.Applied++
 	if f.Count > 0 && f.Applied >= f.Count {
 		for i, g := range s.faults {
@@ -91,8 +93,8 @@ func (s *Server) takeFault(account, endpoint, kind string) bool {
 func (s *Server) applyFaults(c *call, account string) bool {
 	s.mu.Lock()
 	delay := 0
-	var term *fault
-	for _, f := range append([]*fault(nil), s.faults...) {
+	var term *Fault
+	for _, f := range append([]*Fault(nil), s.faults...) {
 		if !f.matches(c.name, account) || f.Kind == faultDuplicate {
 			continue
 		}

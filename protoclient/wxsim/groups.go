@@ -155,8 +155,8 @@ func (s *Server) handleUpdateChatRoom(c *call) {
 		return
 	}
 	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, errorBody(c.name, apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
 		return
 	}
 	fail := func(ret int) {
@@ -233,8 +233,8 @@ func (s *Server) handleCreateChatRoom(c *call) {
 		return
 	}
 	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, errorBody(c.name, apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
 		return
 	}
 	s.mu.Lock()

@@ -247,7 +247,7 @@ func (s *Server) handleLogout(c *call) {
 		extra = vals
 	}
 	sess, code := s.authenticate(c, nil, needSession, extra)
-	if code == 0 && sess != nil {
+	if code.Ret == 0 && sess != nil {
 		s.mu.Lock()
 		sess.kill(retSessionInvalid)
 		s.mu.Unlock()

@@ -80,8 +80,8 @@ func (s *Server) handleUpload(c *call) {
 		return
 	}
 	sess, code := s.authenticate(c, &req.BaseRequest, needDataTicket, form)
-	if code != 0 {
-		fail(apiCode(code))
+	if code.Ret != 0 {
+		fail(code.Ret)
 		return
 	}
 	name := form.Get("name")
@@ -147,8 +147,8 @@ func (s *Server) handleCheckUpload(c *call) {
 		return
 	}
 	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, errorBody(c.name, apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
 		return
 	}
 	ans := protoclient.CheckUploadResponse{AESKey: randHex(16), Signature: randHex(32), EncryFileName: encryFileName(req.FileName)}
@@ -167,7 +167,7 @@ func (s *Server) handleCheckUpload(c *call) {
 // slave picture.
 func (s *Server) msgMedia(c *call, param string, thumb bool) (*mediaObj, []byte, bool) {
 	sess, code := s.authenticate(c, nil, needDataTicket, nil)
-	if code != 0 {
+	if code.Ret != 0 {
 		c.w.WriteHeader(http.StatusForbidden)
 		return nil, nil, false
 	}
@@ -221,7 +221,7 @@ func (s *Server) handleGetVideo(c *call) {
 
 func (s *Server) handleGetMedia(c *call) {
 	sess, code := s.authenticate(c, nil, needDataTicket, nil)
-	if code != 0 {
+	if code.Ret != 0 {
 		c.w.WriteHeader(http.StatusForbidden)
 		return
 	}

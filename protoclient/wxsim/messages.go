@@ -12,8 +12,9 @@ import (
 // Messages from the world: contacts who write (incoming), the user's phone (from-phone),
 // revokes, friend requests and verbatim sync fragments.
 
-// worldMsg is the body of incoming and from-phone; the last group are extensions.
-type worldMsg struct {
+// WorldMessage is the body of incoming and from-phone: From (and Chat in groups) for
+// incoming, To for from-phone. The last group are extensions.
+type WorldMessage struct {
 	From        string          `json:"from"`
 	Chat        string          `json:"chat"`
 	To          string          `json:"to"`
@@ -22,7 +23,7 @@ type worldMsg struct {
 	MediaBase64 string          `json:"media_base64"`
 	FileName    string          `json:"file_name"`
 	AppMsgType  int             `json:"app_msg_type"`
-	Raw         json.RawMessage `json:"raw"`
+	Raw         json.RawMessage `json:"raw,omitempty"`
 
 	Width         int    `json:"width"`
 	Height        int    `json:"height"`
@@ -39,7 +40,7 @@ func (e badRequest) Error() string { return e.msg }
 // buildMsg renders a world message in stable ids. author is who typed it (the XML
 // fromusername); sender, when set, is the group member prefixed to the content.
 // Callers hold s.mu.
-func (s *Server) buildMsg(a *account, from, to, sender, author string, in *worldMsg) (*msgEvent, error) {
+func (s *Server) buildMsg(a *account, from, to, sender, author string, in *WorldMessage) (*msgEvent, error) {
 	data, err := base64.StdEncoding.DecodeString(in.MediaBase64)
 	if err != nil {
 		return nil, badRequest{"media_base64 is not base64"}
@@ -146,7 +147,7 @@ func orDefault(s, def string) string {
 }
 
 // incoming queues a message a contact wrote; callers hold s.mu.
-func (s *Server) incoming(a *account, in *worldMsg) (*msgEvent, error) {
+func (s *Server) incoming(a *account, in *WorldMessage) (*msgEvent, error) {
 	if in.From == "" {
 		return nil, badRequest{"from is required"}
 	}
@@ -175,7 +176,7 @@ func (s *Server) incoming(a *account, in *worldMsg) (*msgEvent, error) {
 }
 
 // fromPhone queues a message the user sent on the phone; callers hold s.mu.
-func (s *Server) fromPhone(a *account, in *worldMsg) (*msgEvent, error) {
+func (s *Server) fromPhone(a *account, in *WorldMessage) (*msgEvent, error) {
 	to := in.To
 	if to == "" {
 		to = in.Chat
@@ -225,7 +226,7 @@ func (s *Server) revokeByWorld(a *account, msgID string) error {
 }
 
 // friendRequestByWorld queues a MsgType 37 from fmessage; callers hold s.mu.
-func (s *Server) friendRequestByWorld(a *account, from, nickname, greeting string) *friendRequest {
+func (s *Server) friendRequestByWorld(a *account, from, nickname, greeting string) *FriendRequest {
 	p := a.personFor(from)
 	if nickname != "" {
 		p.nickname = nickname
@@ -235,7 +236,7 @@ func (s *Server) friendRequestByWorld(a *account, from, nickname, greeting strin
 	m := &msgEvent{id: id, newID: nid, msgType: protoclient.MsgVerify, from: "fmessage", to: a.wxid,
 		body: wrapXML(friendRequestXML(from, p.nickname, greeting, ticket)), status: 3, imgStatus: 1, created: s.now().Unix(),
 		recommend: &recommend{wxid: from, nickname: p.nickname, content: greeting, ticket: ticket}}
-	fr := &friendRequest{From: from, Nickname: p.nickname, State: "pending", Ticket: ticket, MsgID: id}
+	fr := &FriendRequest{From: from, Nickname: p.nickname, State: "pending", Ticket: ticket, MsgID: id}
 	a.friendReqs = append(a.friendReqs, fr)
 	a.append(&event{kind: evMsg, msg: m})
 	return fr
@@ -256,8 +257,8 @@ func (s *Server) handleVerifyUser(c *call) {
 		return
 	}
 	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, errorBody(c.name, apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
 		return
 	}
 	s.mu.Lock()
@@ -266,7 +267,7 @@ func (s *Server) handleVerifyUser(c *call) {
 	switch req.Opcode {
 	case protoclient.VerifyOpVerifyOK, protoclient.VerifyOpReject:
 		for _, v := range req.VerifyUserList {
-			var fr *friendRequest
+			var fr *FriendRequest
 			for _, f := range a.friendReqs {
 				if f.Ticket == v.VerifyUserTicket && f.State == "pending" && sess.idOf(v.Value) == f.From {
 					fr = f

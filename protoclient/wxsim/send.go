@@ -43,8 +43,8 @@ func (s *Server) handleSend(c *call) {
 		return
 	}
 	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, errorBody(c.name, apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
 		return
 	}
 	localID := string(req.Msg.LocalID)
@@ -102,12 +102,12 @@ func (s *Server) handleSend(c *call) {
 
 // buildSent turns a send request into the echoed message and the /sent record.
 // Callers hold s.mu.
-func (s *Server) buildSent(sess *session, endpoint string, in *protoclient.SendMsg, to string) (*msgEvent, *sentRecord, int) {
+func (s *Server) buildSent(sess *session, endpoint string, in *protoclient.SendMsg, to string) (*msgEvent, *SentMessage, int) {
 	a := sess.acct
 	now := s.now()
 	id, nid := newMsgID()
 	m := &msgEvent{id: id, newID: nid, from: a.wxid, to: to, status: 3, imgStatus: 1, created: now.Unix()}
-	rec := &sentRecord{MsgID: id, To: to, Content: in.Content, Attempts: 1, Created: now.Unix(), Endpoint: endpoint, at: now}
+	rec := &SentMessage{MsgID: id, To: to, Content: in.Content, Attempts: 1, Created: now.Unix(), Endpoint: endpoint, at: now}
 	var media *mediaObj
 	if in.MediaId != "" {
 		media = s.media[in.MediaId]
@@ -199,8 +199,8 @@ func (s *Server) handleRevoke(c *call) {
 		return
 	}
 	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, errorBody(c.name, apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
 		return
 	}
 	s.mu.Lock()
@@ -211,7 +211,7 @@ func (s *Server) handleRevoke(c *call) {
 	if rec == nil || s.now().Sub(rec.at) >= window {
 		ret = retSys
 	}
-	a.revoked = append(a.revoked, revokedRecord{MsgID: req.SvrMsgId, ClientMsgID: string(req.ClientMsgId), Ret: ret})
+	a.revoked = append(a.revoked, RevokeRecord{MsgID: req.SvrMsgId, ClientMsgID: string(req.ClientMsgId), Ret: ret})
 	if ret == 0 && s.settings.EchoOwnSends {
 		// Your other devices see the revoke notice of your own message (§4.15).
 		id, nid := newMsgID()
@@ -239,8 +239,8 @@ func (s *Server) handleStatusNotify(c *call) {
 		return
 	}
 	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, errorBody(c.name, apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
 		return
 	}
 	if req.Code == protoclient.StatusNotifyRead {
@@ -249,7 +249,7 @@ func (s *Server) handleStatusNotify(c *call) {
 		if chat == "" {
 			chat = req.ToUserName
 		}
-		sess.acct.markedRead = append(sess.acct.markedRead, markRecord{Chat: chat, At: s.now().Unix()})
+		sess.acct.markedRead = append(sess.acct.markedRead, MarkRead{Chat: chat, At: s.now().Unix()})
 		s.mu.Unlock()
 	}
 	id, _ := newMsgID()

@@ -44,7 +44,7 @@ type Server struct {
 	bySkey       map[string]*session
 	media        map[string]*mediaObj
 	uploads      map[string]*upload
-	faults       []*fault
+	faults       []*Fault
 	faultSeq     int
 	stats        map[string]int64
 

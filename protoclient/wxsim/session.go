@@ -49,11 +49,16 @@ func bodyBaseRequest(body []byte) (protoclient.BaseRequest, bool) {
 	return v.BaseRequest, true
 }
 
-// authenticate finds the live session of a request. It returns the session and 0, or
-// the session (possibly nil) and the code to answer: for a dead session that is the
-// code it died with, which synccheck reports as is and JSON APIs as 1101.
-// extra carries credentials found elsewhere (the uploadmediarequest field, forms).
-func (s *Server) authenticate(c *call, br *protoclient.BaseRequest, need authNeed, extra url.Values) (*session, int) {
+// denial says how to refuse a request: Ret for JSON APIs, Retcode for synccheck. They
+// differ for a dead session, which synccheck reports with the code it died with and the
+// APIs as 1101. The zero value lets the request through.
+type denial struct{ Ret, Retcode int }
+
+func deny(code int) denial { return denial{Ret: code, Retcode: code} }
+
+// authenticate finds the live session of a request, or says how to refuse it. extra
+// carries credentials found elsewhere (the uploadmediarequest field, forms).
+func (s *Server) authenticate(c *call, br *protoclient.BaseRequest, need authNeed, extra url.Values) (*session, denial) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.settings
@@ -63,10 +68,10 @@ func (s *Server) authenticate(c *call, br *protoclient.BaseRequest, need authNee
 	case cookieSid != "" && cookieUin != "":
 		sess = s.sessions[cookieSid]
 		if sess == nil || strconv.FormatInt(sess.uin, 10) != strings.TrimSpace(cookieUin) {
-			return nil, retSessionInvalid
+			return nil, deny(retSessionInvalid)
 		}
 	case st.RequireCookies:
-		return nil, retCookieInvalid
+		return nil, deny(retCookieInvalid)
 	default:
 		sid, uin, skey := c.q.Get("sid"), parseInt(c.q.Get("uin")), c.q.Get("skey")
 		if br != nil {
@@ -90,14 +95,14 @@ func (s *Server) authenticate(c *call, br *protoclient.BaseRequest, need authNee
 			sess = s.bySkey[skey]
 		}
 		if sess == nil || (uin != 0 && uin != sess.uin) || (skey != "" && skey != sess.skey) {
-			return nil, retSessionInvalid
+			return nil, deny(retSessionInvalid)
 		}
 	}
 	if need == needDataTicket {
 		dt := c.cookie("webwx_data_ticket")
 		if st.RequireCookies {
 			if dt != sess.dataTicket {
-				return sess, retCookieInvalid
+				return sess, deny(retCookieInvalid)
 			}
 		} else if dt == "" {
 			dt = c.q.Get("webwx_data_ticket")
@@ -105,12 +110,12 @@ func (s *Server) authenticate(c *call, br *protoclient.BaseRequest, need authNee
 				dt = extra.Get("webwx_data_ticket")
 			}
 			if dt != "" && dt != sess.dataTicket {
-				return sess, retCookieInvalid
+				return sess, deny(retCookieInvalid)
 			}
 		}
 	}
 	if st.CheckHost && !sameFamily(c.host(), sess.host) {
-		return sess, retSessionNoExist
+		return sess, deny(retSessionNoExist)
 	}
 	now := s.now()
 	if !sess.dead && st.SessionIdleExpiryS > 0 && now.Sub(sess.lastSeen) > time.Duration(st.SessionIdleExpiryS)*time.Second {
@@ -118,24 +123,16 @@ func (s *Server) authenticate(c *call, br *protoclient.BaseRequest, need authNee
 		sess.kill(retSessionInvalid)
 	}
 	if sess.dead {
-		return sess, sess.deadCode
+		return sess, denial{Ret: retSessionInvalid, Retcode: sess.deadCode}
 	}
 	sess.lastSeen = now
-	return sess, 0
+	return sess, denial{}
 }
 
 // sameFamily reports whether host is the web host of the session or one of its
 // webpush./file. siblings (§1.1).
 func sameFamily(host, web string) bool {
 	return host == web || host == "webpush."+web || host == "file."+web
-}
-
-// apiCode turns an authentication code into the Ret of a JSON API.
-func apiCode(code int) int {
-	if code == retSessionNoExist || code == retCookieInvalid {
-		return code
-	}
-	return retSessionInvalid
 }
 
 const cookieTime = "Mon, 02-Jan-2006 15:04:05 GMT"

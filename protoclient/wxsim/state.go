@@ -52,7 +52,10 @@ func (g *group) has(wxid string) bool {
 	return false
 }
 
-type sentRecord struct {
+// SentMessage is an entry of GET /sent: a message the account sent through a send
+// endpoint. Type is the MsgType it has on the wire (49 for files; AppMsgType then says
+// which app message); Endpoint is an extension.
+type SentMessage struct {
 	MsgID       string `json:"msg_id"`
 	ClientMsgID string `json:"client_msg_id"`
 	Type        int    `json:"type"`
@@ -68,18 +71,22 @@ type sentRecord struct {
 	at time.Time
 }
 
-type revokedRecord struct {
+// RevokeRecord is an entry of GET /revoked.
+type RevokeRecord struct {
 	MsgID       string `json:"msg_id"`
 	ClientMsgID string `json:"client_msg_id"`
 	Ret         int    `json:"ret"`
 }
 
-type markRecord struct {
+// MarkRead is an entry of GET /marked-read.
+type MarkRead struct {
 	Chat string `json:"chat"`
 	At   int64  `json:"at"`
 }
 
-type friendRequest struct {
+// FriendRequest is an entry of GET /friend-requests; State is pending, accepted or
+// rejected; Nickname, Ticket and MsgID are extensions.
+type FriendRequest struct {
 	From     string `json:"from"`
 	Nickname string `json:"nickname"`
 	State    string `json:"state"`
@@ -107,12 +114,12 @@ type account struct {
 	sessionCount int
 	live         *session
 
-	sent         []*sentRecord
-	sentByClient map[string]*sentRecord
-	sentByMsgID  map[string]*sentRecord
-	revoked      []revokedRecord
-	markedRead   []markRecord
-	friendReqs   []*friendRequest
+	sent         []*SentMessage
+	sentByClient map[string]*SentMessage
+	sentByMsgID  map[string]*SentMessage
+	revoked      []RevokeRecord
+	markedRead   []MarkRead
+	friendReqs   []*FriendRequest
 
 	// devices maps webwx_auth_ticket to webwxuvid of every login, for push login.
 	devices map[string]string
@@ -125,8 +132,8 @@ func newAccount(wxid, nickname string, uin int64, host string) *account {
 		people:       map[string]*person{},
 		groups:       map[string]*group{},
 		notify:       make(chan struct{}),
-		sentByClient: map[string]*sentRecord{},
-		sentByMsgID:  map[string]*sentRecord{},
+		sentByClient: map[string]*SentMessage{},
+		sentByMsgID:  map[string]*SentMessage{},
 		devices:      map[string]string{},
 		msgs:         map[string]*msgEvent{},
 	}
@@ -298,7 +305,7 @@ type event struct {
 	only *session // set for events that belong to one session (the op-4 message)
 	msg  *msgEvent
 	id   string // evModContact / evDelContact
-	raw  *syncRaw
+	raw  *SyncFragment
 }
 
 func (e *event) messages() int {
@@ -311,7 +318,8 @@ func (e *event) messages() int {
 	return 0
 }
 
-type syncRaw struct {
+// SyncFragment is the body of POST /sync-raw: webwxsync lists delivered verbatim.
+type SyncFragment struct {
 	AddMsgList            []json.RawMessage `json:"AddMsgList"`
 	ModContactList        []json.RawMessage `json:"ModContactList"`
 	DelContactList        []json.RawMessage `json:"DelContactList"`

@@ -70,8 +70,8 @@ const initRecentLimit = 20
 func (s *Server) handleInit(c *call) {
 	br, _ := bodyBaseRequest(c.body)
 	sess, code := s.authenticate(c, &br, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, errorBody(c.name, apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
 		return
 	}
 	s.mu.Lock()
@@ -148,8 +148,8 @@ func synccheckText(retcode, selector int) string {
 
 func (s *Server) handleSyncCheck(c *call) {
 	sess, code := s.authenticate(c, nil, needSession, nil)
-	if code != 0 {
-		s.writeJS(c, synccheckText(code, 0))
+	if code.Ret != 0 {
+		s.writeJS(c, synccheckText(code.Retcode, 0))
 		return
 	}
 	raw := c.q.Get("synckey")
@@ -243,8 +243,8 @@ func (s *Server) handleSync(c *call) {
 		return
 	}
 	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code != 0 {
-		s.writeJSON(c, emptySyncAnswer(apiCode(code)))
+	if code.Ret != 0 {
+		s.writeJSON(c, emptySyncAnswer(code.Ret))
 		return
 	}
 	s.mu.Lock()
