@@ -237,8 +237,8 @@ func (c *Client) skey() string {
 // carry the full URL, whose query holds skey and pass_ticket, and must not reach logs.
 func (c *Client) do(req *http.Request, endpoint string) (*http.Response, error) {
 	req.Header.Set("User-Agent", c.opts.UserAgent)
-	if req.Header.Get("Referer") == "" {
-		req.Header.Set("Referer", "https://"+c.Hosts().Web+"/")
+	if web := c.Hosts().Web; web != "" && req.Header.Get("Referer") == "" {
+		req.Header.Set("Referer", "https://"+web+"/")
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
