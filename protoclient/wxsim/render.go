@@ -16,7 +16,7 @@ import (
 func (s *Server) renderMsg(sess *session, m *msgEvent) json.RawMessage {
 	content := m.body
 	if m.sender != "" {
-		content = "@" + sess.userName(m.sender) + ":<br/>" + content
+		content = sess.userName(m.sender) + ":<br/>" + content
 	}
 	msg := protoclient.Message{
 		MsgId:        m.id,
