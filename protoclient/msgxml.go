@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"math"
 	"reflect"
@@ -606,7 +605,9 @@ func LocationText(content string) (label, imagePath string, ok bool) {
 	if i < 0 {
 		return "", "", false
 	}
-	path := trim(html.UnescapeString(content[i+len(sep):]))
+	// Only &amp; is undone: a full HTML unescape would read "&para=" or "&not=" in a
+	// query string as the legacy entities ¶ and ¬.
+	path := trim(strings.ReplaceAll(content[i+len(sep):], "&amp;", "&"))
 	if !strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "http") {
 		return "", "", false
 	}

@@ -597,6 +597,9 @@ func TestPayloadsLocation(t *testing.T) {
 			t.Errorf("ParseLocation(%q) succeeded", bad)
 		}
 	}
+	if _, img, ok := LocationText("x:<br/>/cgi-bin/a?url=1&amp;para=2&not=3"); !ok || img != "/cgi-bin/a?url=1&para=2&not=3" {
+		t.Errorf("query string mangled: %q", img)
+	}
 	if _, _, ok := LocationText("just text"); ok {
 		t.Error("LocationText accepted plain text")
 	}
