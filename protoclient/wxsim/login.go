@@ -192,6 +192,11 @@ func (s *Server) handleNewLoginPage(c *call) {
 	s.setCookie(c, "webwx_auth_ticket", auth, sess.host, tenYears, secure)
 	body := fmt.Sprintf("<error><ret>0</ret><message></message><skey>%s</skey><wxsid>%s</wxsid><wxuin>%d</wxuin><pass_ticket>%s</pass_ticket><isgrayscale>1</isgrayscale></error>",
 		sess.skey, sess.sid, sess.uin, url.QueryEscape(sess.passTicket))
+	// Without version=v2 the real success answer is a 301 with no Location and the XML
+	// in the body (§3.5); wechat4u, which omits v2, reads it only from that 301.
+	if c.status == 0 && c.q.Get("version") != "v2" {
+		c.status = http.StatusMovedPermanently
+	}
 	s.writeRaw(c, "text/plain;charset=utf-8", []byte(body))
 }
 
