@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,13 +34,36 @@ type env struct {
 
 func newEnv(t *testing.T, tweak func(*wxsim.Settings)) *env {
 	t.Helper()
+	return newEnvClock(t, tweak, nil)
+}
+
+// fakeClock is a clock the test moves by hand, for windows and expiries.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func newEnvClock(t *testing.T, tweak func(*wxsim.Settings), now func() time.Time) *env {
+	t.Helper()
 	st := wxsim.DefaultSettings()
 	st.SynccheckHoldMS = 300
 	st.LoginPollHoldMS = 300
 	if tweak != nil {
 		tweak(&st)
 	}
-	sim := wxsim.New(wxsim.Options{Settings: &st})
+	sim := wxsim.New(wxsim.Options{Settings: &st, Now: now})
 	ts := httptest.NewServer(sim)
 	t.Cleanup(ts.Close)
 	t.Cleanup(sim.Close) // runs first: releases long polls so ts.Close does not wait

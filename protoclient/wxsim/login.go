@@ -94,7 +94,8 @@ func (s *Server) handleQRPage(c *call) {
 
 func (s *Server) handleLoginPoll(c *call) {
 	uuid := c.q.Get("uuid")
-	deadline := s.now().Add(ms(s.Settings().LoginPollHoldMS))
+	// Holds run on the real clock; Options.Now only stamps protocol times.
+	deadline := time.Now().Add(ms(s.Settings().LoginPollHoldMS))
 	for {
 		s.mu.Lock()
 		l := s.logins[uuid]
@@ -111,18 +112,15 @@ func (s *Server) handleLoginPoll(c *call) {
 			s.writeJS(c, text)
 			return
 		}
-		hold := deadline.Sub(s.now())
+		hold := time.Until(deadline)
 		if s.settings.QRExpiryS > 0 {
 			if left := l.created.Add(time.Duration(s.settings.QRExpiryS) * time.Second).Sub(s.now()); left < hold {
-				hold = left
+				hold = max(left, time.Millisecond) // wake to expire it
 			}
 		}
 		ch := l.changed
 		s.mu.Unlock()
-		if hold <= 0 {
-			if s.now().Before(deadline) {
-				continue // the QR expired just now
-			}
+		if time.Until(deadline) <= 0 {
 			s.writeJS(c, "window.code=408;")
 			return
 		}

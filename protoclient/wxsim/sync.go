@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"wxbridge/protoclient"
 )
@@ -159,7 +160,7 @@ func (s *Server) handleSyncCheck(c *call) {
 		s.writeJS(c, synccheckText(0, 0))
 		return
 	}
-	deadline := s.now().Add(ms(s.Settings().SynccheckHoldMS))
+	deadline := time.Now().Add(ms(s.Settings().SynccheckHoldMS))
 	for {
 		s.mu.Lock()
 		if sess.dead {
@@ -171,7 +172,7 @@ func (s *Server) handleSyncCheck(c *call) {
 		sel := s.selector(sess, sess.cursor(key))
 		ch := sess.acct.notify
 		s.mu.Unlock()
-		left := deadline.Sub(s.now())
+		left := time.Until(deadline)
 		if sel != 0 || left <= 0 {
 			s.writeJS(c, synccheckText(0, sel))
 			return
