@@ -107,6 +107,7 @@ func (s *Server) controlMux() *http.ServeMux {
 	mux.HandleFunc("POST "+p+"/accounts", s.ctl(s.ctlCreateAccount))
 	mux.HandleFunc("GET "+p+"/accounts", s.ctl(s.ctlListAccounts))
 	mux.HandleFunc("GET "+p+"/accounts/{wxid}", s.ctl(s.ctlGetAccount))
+	mux.HandleFunc("PATCH "+p+"/accounts/{wxid}", s.ctl(s.ctlUpdateAccount))
 	mux.HandleFunc("POST "+p+"/accounts/{wxid}/contacts", s.ctl(s.ctlAddContact))
 	mux.HandleFunc("GET "+p+"/accounts/{wxid}/contacts", s.ctl(s.ctlListContacts))
 	mux.HandleFunc("PATCH "+p+"/accounts/{wxid}/contacts/{cwxid}", s.ctl(s.ctlUpdateContact))
@@ -221,6 +222,38 @@ func (s *Server) ctlGetAccount(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	return http.StatusOK, s.info(a), nil
+}
+
+// ProfileUpdate is the body of PATCH /accounts/{wxid} (extension): the user changed
+// their profile on the phone; the session gets a Profile with BitFlag 190.
+type ProfileUpdate struct {
+	Nickname     *string `json:"nickname,omitempty"`
+	AvatarBase64 *string `json:"avatar_base64,omitempty"`
+}
+
+func (s *Server) ctlUpdateAccount(r *http.Request) (int, any, error) {
+	var in ProfileUpdate
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, err := s.acct(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if in.AvatarBase64 != nil {
+		b, err := decodeB64(*in.AvatarBase64)
+		if err != nil {
+			return 0, nil, err
+		}
+		a.avatar = b
+	}
+	if in.Nickname != nil {
+		a.nickname = *in.Nickname
+	}
+	a.append(&event{kind: evProfile})
 	return http.StatusOK, s.info(a), nil
 }
 

@@ -105,6 +105,11 @@ func (c *Control) Account(ctx context.Context, wxid string) (AccountInfo, error)
 	return out, err
 }
 
+// UpdateProfile changes the account's own profile, as from the phone (extension).
+func (c *Control) UpdateProfile(ctx context.Context, wxid string, u ProfileUpdate) error {
+	return c.do(ctx, http.MethodPatch, acctPath(wxid), u, nil)
+}
+
 // Accounts lists every account (extension).
 func (c *Control) Accounts(ctx context.Context) ([]AccountInfo, error) {
 	var out []AccountInfo

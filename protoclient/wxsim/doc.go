@@ -10,6 +10,29 @@
 //     phone that scans the QR code, contacts who write, groups that change, a network
 //     that fails — plus Control, a typed Go client of that API.
 //
+// Extensions to the contract (it may be extended, never broken):
+//
+//   - settings contact_page_size (0), login_poll_hold_ms (25000), sync_check_key
+//     ("equal" | "ahead" | "omit"), cookie_secure (true), qr_expiry_s (0 = never),
+//     offline_delivery (true: a new session gets what no earlier session fetched),
+//     contact_selector (4); GET /settings;
+//   - GET /accounts, PATCH /accounts/{wxid} (own profile: Profile BitFlag 190),
+//     GET /accounts/{wxid}/contacts, GET /accounts/{wxid}/groups/{gid}, GET /faults,
+//     DELETE /stats;
+//   - fields: account host and avatar_base64; contact province, city, alias; group
+//     owner (default: the account), avatar_base64, and "by" (who renamed or changed
+//     members; default the owner, else another member) on group changes; logins list
+//     wxid and push; incoming/from-phone width, height, voice_length_ms,
+//     play_length_s, url, thumb_base64; sent app_msg_type and endpoint; friend
+//     requests nickname, ticket, msg_id and the state "rejected"; confirm with
+//     {"wxid"} scans a waiting login first;
+//   - fault kind bad_status: the answer is the invalid status line "HTTP/1.1 0 -".
+//
+// Choices where the contract is silent: a new login kills the account's previous
+// session (1101, as a web login elsewhere does); requests without the session cookies
+// answer 1102 when require_cookies is on; downloads that fail authentication answer
+// HTTP 403; /sent "type" is the MsgType on the wire (49 for files).
+//
 // All state lives in memory behind one mutex. Long polls wait on channels that are
 // closed when state changes, never on sleeps.
 //

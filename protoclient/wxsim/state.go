@@ -297,6 +297,7 @@ const (
 	evModContact
 	evDelContact
 	evRaw
+	evProfile
 )
 
 type event struct {

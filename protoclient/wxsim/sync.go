@@ -338,6 +338,13 @@ func (s *Server) renderEvent(sess *session, e *event, ans *syncAnswer) {
 		ans.ModContactList = append(ans.ModContactList, marshalJSON(s.modContact(sess, e.id)))
 	case evDelContact:
 		ans.DelContactList = append(ans.DelContactList, marshalJSON(protoclient.DelContact{UserName: sess.userName(e.id)}))
+	case evProfile:
+		a := sess.acct
+		ans.Profile = protoclient.Profile{
+			BitFlag: protoclient.ProfileBitFlagChange, UserName: protoclient.Buff{Buff: sess.selfName},
+			NickName: protoclient.Buff{Buff: a.nickname}, HeadImgUpdateFlag: 1,
+			HeadImgUrl: iconURL("webwxgeticon", avatarSeq(a.wxid, a.avatar), sess.selfName, sess.skey),
+		}
 	case evRaw:
 		for _, m := range e.raw.AddMsgList {
 			ans.AddMsgList = append(ans.AddMsgList, replacePlaceholders(sess, m))

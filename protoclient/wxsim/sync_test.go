@@ -230,3 +230,21 @@ func TestOfflineDelivery(t *testing.T) {
 		}
 	}
 }
+
+func TestProfileChange(t *testing.T) {
+	e := newEnv(t, nil)
+	e.setup()
+	w, _ := e.login("wxid_alice")
+	w.sync()
+	e.must(nil, e.ctl.UpdateProfile(e.ctx, "wxid_alice", wxsim.ProfileUpdate{Nickname: ptr("Alicia")}))
+	if got := w.synccheck(); got != `window.synccheck={retcode:"0",selector:"4"}` {
+		t.Fatalf("synccheck %q", got)
+	}
+	got := w.sync()
+	if got.Profile.BitFlag != 190 || got.Profile.NickName.Buff != "Alicia" || got.Profile.UserName.Buff != w.self {
+		t.Fatalf("profile %+v", got.Profile)
+	}
+	if again := w.sync(); again.Profile.BitFlag != 0 {
+		t.Fatalf("profile repeated %+v", again.Profile)
+	}
+}
