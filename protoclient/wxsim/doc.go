@@ -26,7 +26,8 @@
 //     play_length_s, url, thumb_base64; sent app_msg_type and endpoint; friend
 //     requests nickname, ticket, msg_id and the state "rejected"; confirm with
 //     {"wxid"} scans a waiting login first;
-//   - fault kind bad_status: the answer is the invalid status line "HTTP/1.1 0 -".
+//   - fault kinds bad_status (the answer is the invalid status line "HTTP/1.1 0 -") and
+//     empty_synckey (webwxsync answers with a SyncKey of Count 0).
 //
 // Choices where the contract is silent: a new login kills the account's previous
 // session (1101, as a web login elsewhere does); requests without the session cookies

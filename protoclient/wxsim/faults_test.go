@@ -149,3 +149,17 @@ func TestNewLoginPage301Fault(t *testing.T) {
 		t.Fatalf("301: %d %+v", resp.StatusCode, x)
 	}
 }
+
+func TestFaultEmptySyncKey(t *testing.T) {
+	e := newEnv(t, nil)
+	e.setup()
+	w, _ := e.login("wxid_alice")
+	e.must(e.ctl.AddFault(e.ctx, wxsim.Fault{Endpoint: "webwxsync", Kind: "empty_synckey", Count: 1}))
+	first := w.sync() // keeps the old key, as the official client does
+	if first.SyncKey.Count != 0 || len(first.SyncKey.List) != 0 || len(first.AddMsgList) != 1 {
+		t.Fatalf("first %+v", first.SyncKey)
+	}
+	if again := w.sync(); len(again.AddMsgList) != 1 || again.AddMsgList[0].MsgId != first.AddMsgList[0].MsgId || again.SyncKey.Count != 7 {
+		t.Fatalf("replay after the empty key: %v", msgIDs(again.AddMsgList))
+	}
+}

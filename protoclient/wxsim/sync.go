@@ -301,6 +301,13 @@ func (s *Server) handleSync(c *call) {
 		k := s.syncKey(sess, acct.seq)
 		ans.SyncCheckKey = &k
 	}
+	if s.takeFault(acct.wxid, "webwxsync", faultEmptySyncKey) {
+		empty := protoclient.SyncKey{List: []protoclient.SyncKeyItem{}}
+		ans.SyncKey = empty
+		if ans.SyncCheckKey != nil {
+			ans.SyncCheckKey = &empty
+		}
+	}
 	secure := s.settings.CookieSecure
 	s.mu.Unlock()
 	s.setSessionCookies(c, sess, secure, true)
