@@ -743,6 +743,11 @@ func (s *Server) ctlSyncRaw(r *http.Request) (int, any, error) {
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
+	if len(in.Profile) > 0 {
+		if _, isObj := decodeObject(in.Profile); !isObj {
+			return 0, nil, badRequest{"Profile must be a JSON object"}
+		}
+	}
 	for _, list := range [][]json.RawMessage{in.AddMsgList, in.ModContactList, in.DelContactList, in.ModChatRoomMemberList} {
 		for _, m := range list {
 			if _, isObj := decodeObject(m); !isObj {

@@ -25,7 +25,7 @@
 //     wxid and push; incoming/from-phone width, height, voice_length_ms,
 //     play_length_s, url, thumb_base64; sent app_msg_type and endpoint; friend
 //     requests nickname, ticket, msg_id and the state "rejected"; confirm with
-//     {"wxid"} scans a waiting login first;
+//     {"wxid"} scans a waiting login first; sync-raw accepts a Profile object;
 //   - fault kinds bad_status (the answer is the invalid status line "HTTP/1.1 0 -") and
 //     empty_synckey (webwxsync answers with a SyncKey of Count 0).
 //

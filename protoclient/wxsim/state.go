@@ -325,6 +325,8 @@ type SyncFragment struct {
 	ModContactList        []json.RawMessage `json:"ModContactList"`
 	DelContactList        []json.RawMessage `json:"DelContactList"`
 	ModChatRoomMemberList []json.RawMessage `json:"ModChatRoomMemberList"`
+	// Profile (extension) replaces the answer's Profile block verbatim.
+	Profile json.RawMessage `json:"Profile,omitempty"`
 }
 
 // msgEvent is a message in stable ids; render turns it into a session's wire Message.

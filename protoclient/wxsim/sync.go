@@ -215,7 +215,7 @@ type syncAnswer struct {
 	DelContactList         []json.RawMessage        `json:"DelContactList"`
 	ModChatRoomMemberCount int                      `json:"ModChatRoomMemberCount"`
 	ModChatRoomMemberList  []json.RawMessage        `json:"ModChatRoomMemberList"`
-	Profile                protoclient.Profile      `json:"Profile"`
+	Profile                json.RawMessage          `json:"Profile"`
 	ContinueFlag           int                      `json:"ContinueFlag"`
 	SyncKey                protoclient.SyncKey      `json:"SyncKey"`
 	SKey                   string                   `json:"SKey"`
@@ -229,6 +229,7 @@ func emptySyncAnswer(ret int) syncAnswer {
 		ModContactList:        []json.RawMessage{},
 		DelContactList:        []json.RawMessage{},
 		ModChatRoomMemberList: []json.RawMessage{},
+		Profile:               marshalJSON(protoclient.Profile{}),
 		SyncKey:               protoclient.SyncKey{List: []protoclient.SyncKeyItem{}},
 	}
 }
@@ -347,11 +348,11 @@ func (s *Server) renderEvent(sess *session, e *event, ans *syncAnswer) {
 		ans.DelContactList = append(ans.DelContactList, marshalJSON(protoclient.DelContact{UserName: sess.userName(e.id)}))
 	case evProfile:
 		a := sess.acct
-		ans.Profile = protoclient.Profile{
+		ans.Profile = marshalJSON(protoclient.Profile{
 			BitFlag: protoclient.ProfileBitFlagChange, UserName: protoclient.Buff{Buff: sess.selfName},
 			NickName: protoclient.Buff{Buff: a.nickname}, HeadImgUpdateFlag: 1,
 			HeadImgUrl: iconURL("webwxgeticon", avatarSeq(a.wxid, a.avatar), sess.selfName, sess.skey),
-		}
+		})
 	case evRaw:
 		for _, m := range e.raw.AddMsgList {
 			ans.AddMsgList = append(ans.AddMsgList, replacePlaceholders(sess, m))
@@ -364,6 +365,9 @@ func (s *Server) renderEvent(sess *session, e *event, ans *syncAnswer) {
 		}
 		for _, m := range e.raw.ModChatRoomMemberList {
 			ans.ModChatRoomMemberList = append(ans.ModChatRoomMemberList, replacePlaceholders(sess, m))
+		}
+		if len(e.raw.Profile) > 0 {
+			ans.Profile = replacePlaceholders(sess, e.raw.Profile)
 		}
 	}
 }
