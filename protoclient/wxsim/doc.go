@@ -32,12 +32,17 @@
 // Choices where the contract is silent: a new login kills the account's previous
 // session (1101, as a web login elsewhere does); requests without the session cookies
 // answer 1102 when require_cookies is on; downloads that fail authentication answer
-// HTTP 403; /sent "type" is the MsgType on the wire (49 for files).
+// HTTP 403; /sent "type" is the MsgType on the wire (49 for files); newloginpage
+// without version=v2 answers the XML with a 301 and no Location, as the real server
+// did; an upload part over one 512 KiB chunk is refused, as on the real server. Go's
+// http.Transport retries an idempotent request once when a reused connection is
+// reset, so a reset fault meant to reach a Go client needs a count of 2 or 0.
 //
 // All state lives in memory behind one mutex. Long polls wait on channels that are
 // closed when state changes, never on sleeps.
 //
 // wxsim must not import anything of Matrix, mautrix or the bridge: it plays WeChat and
-// nothing else, and may use at most the wire types of package protoclient, so that the
-// client and the double agree on the JSON while staying independent implementations.
+// nothing else, and may use at most the wire types and the content encoder of package
+// protoclient, so that client and double agree on the JSON and on how typed text looks
+// on the wire, while the protocol logic stays two independent implementations.
 package wxsim
