@@ -62,34 +62,45 @@ func TestSendTextRecordedOnceWithItsClientMsgID(t *testing.T) {
 	}
 }
 
-// A reset connection loses the answer; the client retries with the same ClientMsgId and
-// the server counts one message.
+// A connection reset before or after the server processed the send: the client retries
+// with the same ClientMsgId and the server holds one message.
 func TestSendRetriedAfterResetCountedOnce(t *testing.T) {
-	e := newEnv(t, nil)
-	c := e.client()
-	e.qrLogin(c, "wxid_alice")
-	bob := userNameOf(t, e, c, "Bob")
-	if _, err := e.ctl.AddFault(e.ctx, wxsim.Fault{Account: "wxid_alice", Endpoint: "webwxsendmsg", Kind: "reset", Count: 1}); err != nil {
-		t.Fatal(err)
-	}
-	id := protoclient.NewClientMsgID()
-	res, err := c.SendText(e.ctx, bob, "through a reset", id)
-	if err != nil {
-		t.Fatalf("send with one reset: %v", err)
-	}
-	sent, err := e.ctl.Sent(e.ctx, "wxid_alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sent) != 1 || sent[0].MsgID != res.MsgID || sent[0].ClientMsgID != id {
-		t.Fatalf("wxsim /sent after a reset = %+v, want exactly one message", sent)
-	}
-	st, err := e.ctl.Stats(e.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Requests["webwxsendmsg"] != 2 {
-		t.Fatalf("webwxsendmsg requests = %d, want 2 (the reset one and the retry)", st.Requests["webwxsendmsg"])
+	for _, kind := range []string{"reset", "lost_answer"} {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, nil)
+			c := e.client()
+			e.qrLogin(c, "wxid_alice")
+			bob := userNameOf(t, e, c, "Bob")
+			if err := e.ctl.ResetStats(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.ctl.AddFault(e.ctx, wxsim.Fault{Account: "wxid_alice", Endpoint: "webwxsendmsg", Kind: kind, Count: 1}); err != nil {
+				t.Fatal(err)
+			}
+			id := protoclient.NewClientMsgID()
+			res, err := c.SendText(e.ctx, bob, "through a reset", id)
+			if err != nil {
+				t.Fatalf("send with one %s: %v", kind, err)
+			}
+			sent, err := e.ctl.Sent(e.ctx, "wxid_alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantAttempts := 1
+			if kind == "lost_answer" {
+				wantAttempts = 2 // the server saw it twice and kept one message
+			}
+			if len(sent) != 1 || sent[0].MsgID != res.MsgID || sent[0].ClientMsgID != id || sent[0].Attempts != wantAttempts {
+				t.Fatalf("wxsim /sent after a %s = %+v, want exactly one message with %d attempts", kind, sent, wantAttempts)
+			}
+			st, err := e.ctl.Stats(e.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Requests["webwxsendmsg"] != 2 {
+				t.Fatalf("webwxsendmsg requests = %d, want 2 (the failed one and the retry)", st.Requests["webwxsendmsg"])
+			}
+		})
 	}
 }
 

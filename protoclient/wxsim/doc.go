@@ -27,7 +27,8 @@
 //     requests nickname, ticket, msg_id and the state "rejected"; confirm with
 //     {"wxid"} scans a waiting login first; sync-raw accepts a Profile object;
 //   - fault kinds bad_status (the answer is the invalid status line "HTTP/1.1 0 -") and
-//     empty_synckey (webwxsync answers with a SyncKey of Count 0).
+//     empty_synckey (webwxsync answers with a SyncKey of Count 0) and lost_answer (the
+//     request is processed, then the connection drops without the answer).
 //
 // Choices where the contract is silent: a new login kills the account's previous
 // session (1101, as a web login elsewhere does); requests without the session cookies

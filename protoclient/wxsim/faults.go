@@ -23,6 +23,9 @@ const (
 	// faultBadStatus is an extension: the answer starts with the invalid status line
 	// "HTTP/1.1 0 -" that synccheck sometimes sends (§8.3).
 	faultBadStatus = "bad_status"
+	// faultLostAnswer is an extension: the request is processed, then the connection is
+	// dropped without the answer — the case that makes retried sends dangerous.
+	faultLostAnswer = "lost_answer"
 	// faultEmptySyncKey is an extension: webwxsync answers normally but with a SyncKey
 	// (and SyncCheckKey) of Count 0, which clients must not adopt (§4.6).
 	faultEmptySyncKey = "empty_synckey"
@@ -49,7 +52,7 @@ func (f *Fault) validate() error {
 		if f.Value < 100 || f.Value > 999 {
 			return fmt.Errorf("http_status needs a status code as value")
 		}
-	case faultRetcode, faultHang, faultReset, faultDuplicate, faultBadStatus, faultEmptySyncKey:
+	case faultRetcode, faultHang, faultReset, faultDuplicate, faultBadStatus, faultEmptySyncKey, faultLostAnswer:
 	case faultDelay:
 		if f.Value < 0 {
 			return fmt.Errorf("delay needs milliseconds as value")
@@ -98,7 +101,7 @@ func (s *Server) applyFaults(c *call, account string) bool {
 	delay := 0
 	var term *Fault
 	for _, f := range append([]*Fault(nil), s.faults...) {
-		if !f.matches(c.name, account) || f.Kind == faultDuplicate || f.Kind == faultEmptySyncKey {
+		if !f.matches(c.name, account) || f.Kind == faultDuplicate || f.Kind == faultEmptySyncKey || f.Kind == faultLostAnswer {
 			continue
 		}
 		if f.Kind == faultDelay {

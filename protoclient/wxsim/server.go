@@ -199,8 +199,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.applyFaults(c, acct) {
 		return
 	}
+	s.mu.Lock()
+	lost := s.takeFault(acct, name, faultLostAnswer)
+	s.mu.Unlock()
+	if lost {
+		// The server did the work; only the answer is lost, as when a connection drops
+		// after the request was processed. A client that retries must not double it.
+		s.log.Info().Str("endpoint", name).Str("account", acct).Msg("fault: lost_answer")
+		c.w = discardWriter{h: http.Header{}}
+		h(s, c)
+		hijackClose(w, "")
+		return
+	}
 	h(s, c)
 }
+
+// discardWriter swallows an answer that a lost_answer fault drops.
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
 
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
