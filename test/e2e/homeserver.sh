@@ -18,9 +18,10 @@
 #   HS_LOG_LEVEL        Dendrite log level (default warn); the log is DIR/dendrite.log
 #   HS_START_TIMEOUT    seconds to wait for the client API (default 60)
 #
-# Needs: go (Dendrite is built with `go install` from the Go module proxy) and curl. If curl is
-# missing and apt-get is available (as root, or through passwordless sudo), curl is installed
-# with apt-get. Everything listens on 127.0.0.1 only; federation is off.
+# Needs: go (Dendrite is built with `go install` from the Go module proxy), curl and the CA
+# certificates. If curl or ca-certificates is missing and apt-get is usable (as root, or through
+# passwordless sudo), the script installs them with apt-get.
+# Everything listens on 127.0.0.1 only; federation is off.
 # See test/e2e/README.md and ../shared/reference/test-homeserver.md for the pitfalls handled here.
 set -euo pipefail
 
@@ -57,7 +58,11 @@ apt_install() {
 
 need_tools() {
 	command -v go >/dev/null 2>&1 || die "go is not in PATH"
-	command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+	local missing=()
+	command -v curl >/dev/null 2>&1 || missing+=(curl)
+	# go install fetches from proxy.golang.org over HTTPS: Go reads the system CA bundle.
+	[ -s /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+	[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
 installed() {
