@@ -322,3 +322,42 @@ func TestAvatarOnlyFromSessionHost(t *testing.T) {
 		}
 	}
 }
+
+// Files over 25 MiB are announced with webwxcheckupload; a file the server already has
+// is not uploaded again.
+func TestBigFileUsesCheckUpload(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client()
+	e.qrLogin(c, "wxid_alice")
+	bob := userNameOf(t, e, c, "Bob")
+	data := randomBytes(t, 26<<20)
+	if err := e.ctl.ResetStats(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	up, err := c.UploadMedia(e.ctx, protoclient.Upload{To: bob, FileName: "big.zip", Data: bytes.NewReader(data), Size: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := e.ctl.Stats(e.ctx)
+	if st.Requests["webwxcheckupload"] != 1 || st.Requests["webwxuploadmedia"] != 52 {
+		t.Fatalf("checkupload %d, upload chunks %d; want 1 and 52", st.Requests["webwxcheckupload"], st.Requests["webwxuploadmedia"])
+	}
+	if up.Signature == "" {
+		t.Fatal("no Signature kept from webwxcheckupload")
+	}
+	again, err := c.UploadMedia(e.ctx, protoclient.Upload{To: bob, FileName: "big.zip", Data: bytes.NewReader(data), Size: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ = e.ctl.Stats(e.ctx)
+	if again.MediaID != up.MediaID || st.Requests["webwxuploadmedia"] != 52 {
+		t.Fatalf("second upload of the same file: media %q vs %q, chunks now %d", again.MediaID, up.MediaID, st.Requests["webwxuploadmedia"])
+	}
+	if _, err := c.SendFile(e.ctx, bob, protoclient.FileInfo{Name: "big.zip", Size: up.Size, MediaID: up.MediaID, Signature: up.Signature}, protoclient.NewClientMsgID()); err != nil {
+		t.Fatal(err)
+	}
+	sent, _ := e.ctl.Sent(e.ctx, "wxid_alice")
+	if len(sent) != 1 || sent[0].MediaSHA256 != sha(data) {
+		t.Fatalf("sent = %+v", sent)
+	}
+}
