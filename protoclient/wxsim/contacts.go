@@ -173,13 +173,8 @@ func (s *Server) handleGetContact(c *call) {
 
 func (s *Server) handleBatchGetContact(c *call) {
 	var req protoclient.BatchGetContactRequest
-	if err := json.Unmarshal(c.body, &req); err != nil {
-		s.writeJSON(c, errorBody(c.name, retParam))
-		return
-	}
-	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code.Ret != 0 {
-		s.writeJSON(c, errorBody(c.name, code.Ret))
+	sess := s.decodeAuthed(c, &req, &req.BaseRequest)
+	if sess == nil {
 		return
 	}
 	s.mu.Lock()

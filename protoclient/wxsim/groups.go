@@ -1,7 +1,6 @@
 package wxsim
 
 import (
-	"encoding/json"
 	"strings"
 
 	"wxbridge/protoclient"
@@ -150,13 +149,8 @@ func splitNames(sess *session, list string) []string {
 
 func (s *Server) handleUpdateChatRoom(c *call) {
 	var req protoclient.UpdateChatRoomRequest
-	if err := json.Unmarshal(c.body, &req); err != nil {
-		s.writeJSON(c, errorBody(c.name, retParam))
-		return
-	}
-	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code.Ret != 0 {
-		s.writeJSON(c, errorBody(c.name, code.Ret))
+	sess := s.decodeAuthed(c, &req, &req.BaseRequest)
+	if sess == nil {
 		return
 	}
 	fail := func(ret int) {
@@ -228,13 +222,8 @@ func (s *Server) handleUpdateChatRoom(c *call) {
 
 func (s *Server) handleCreateChatRoom(c *call) {
 	var req protoclient.CreateChatRoomRequest
-	if err := json.Unmarshal(c.body, &req); err != nil {
-		s.writeJSON(c, errorBody(c.name, retParam))
-		return
-	}
-	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code.Ret != 0 {
-		s.writeJSON(c, errorBody(c.name, code.Ret))
+	sess := s.decodeAuthed(c, &req, &req.BaseRequest)
+	if sess == nil {
 		return
 	}
 	s.mu.Lock()

@@ -142,13 +142,8 @@ func (s *Server) handleUpload(c *call) {
 
 func (s *Server) handleCheckUpload(c *call) {
 	var req protoclient.CheckUploadRequest
-	if err := json.Unmarshal(c.body, &req); err != nil {
-		s.writeJSON(c, errorBody(c.name, retParam))
-		return
-	}
-	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code.Ret != 0 {
-		s.writeJSON(c, errorBody(c.name, code.Ret))
+	sess := s.decodeAuthed(c, &req, &req.BaseRequest)
+	if sess == nil {
 		return
 	}
 	ans := protoclient.CheckUploadResponse{AESKey: randHex(16), Signature: randHex(32), EncryFileName: encryFileName(req.FileName)}

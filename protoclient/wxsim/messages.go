@@ -252,13 +252,8 @@ func (a *account) addFriend(p *person) {
 
 func (s *Server) handleVerifyUser(c *call) {
 	var req protoclient.VerifyUserRequest
-	if err := json.Unmarshal(c.body, &req); err != nil {
-		s.writeJSON(c, errorBody(c.name, retParam))
-		return
-	}
-	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code.Ret != 0 {
-		s.writeJSON(c, errorBody(c.name, code.Ret))
+	sess := s.decodeAuthed(c, &req, &req.BaseRequest)
+	if sess == nil {
 		return
 	}
 	s.mu.Lock()

@@ -1,7 +1,6 @@
 package wxsim
 
 import (
-	"encoding/json"
 	"html"
 	"regexp"
 	"strconv"
@@ -38,13 +37,8 @@ func firstMatch(re *regexp.Regexp, s string) string {
 
 func (s *Server) handleSend(c *call) {
 	var req protoclient.SendRequest
-	if err := json.Unmarshal(c.body, &req); err != nil {
-		s.writeJSON(c, errorBody(c.name, retParam))
-		return
-	}
-	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code.Ret != 0 {
-		s.writeJSON(c, errorBody(c.name, code.Ret))
+	sess := s.decodeAuthed(c, &req, &req.BaseRequest)
+	if sess == nil {
 		return
 	}
 	localID := string(req.Msg.LocalID)
@@ -194,13 +188,8 @@ func (s *Server) buildSent(sess *session, endpoint string, in *protoclient.SendM
 
 func (s *Server) handleRevoke(c *call) {
 	var req protoclient.RevokeRequest
-	if err := json.Unmarshal(c.body, &req); err != nil {
-		s.writeJSON(c, errorBody(c.name, retParam))
-		return
-	}
-	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code.Ret != 0 {
-		s.writeJSON(c, errorBody(c.name, code.Ret))
+	sess := s.decodeAuthed(c, &req, &req.BaseRequest)
+	if sess == nil {
 		return
 	}
 	s.mu.Lock()
@@ -234,13 +223,8 @@ func (s *Server) handleRevoke(c *call) {
 
 func (s *Server) handleStatusNotify(c *call) {
 	var req protoclient.StatusNotifyRequest
-	if err := json.Unmarshal(c.body, &req); err != nil {
-		s.writeJSON(c, errorBody(c.name, retParam))
-		return
-	}
-	sess, code := s.authenticate(c, &req.BaseRequest, needSession, nil)
-	if code.Ret != 0 {
-		s.writeJSON(c, errorBody(c.name, code.Ret))
+	sess := s.decodeAuthed(c, &req, &req.BaseRequest)
+	if sess == nil {
 		return
 	}
 	if req.Code == protoclient.StatusNotifyRead {

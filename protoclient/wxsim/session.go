@@ -164,3 +164,19 @@ func (s *Server) setSessionCookies(c *call, sess *session, secure bool, atSync b
 	}
 	s.setCookie(c, "webwx_data_ticket", sess.dataTicket, hostFamilyDataDomain(web), 12*time.Hour, secure)
 }
+
+// decodeAuthed decodes a JSON API body into req and authenticates its BaseRequest (br
+// points into req). On failure it has already answered, with Ret 1 for a body that is
+// not JSON and the denial's Ret otherwise, and returns nil.
+func (s *Server) decodeAuthed(c *call, req any, br *protoclient.BaseRequest) *session {
+	if err := json.Unmarshal(c.body, req); err != nil {
+		s.writeJSON(c, errorBody(c.name, retParam))
+		return nil
+	}
+	sess, code := s.authenticate(c, br, needSession, nil)
+	if code.Ret != 0 {
+		s.writeJSON(c, errorBody(c.name, code.Ret))
+		return nil
+	}
+	return sess
+}
