@@ -1,0 +1,80 @@
+package portal
+
+import (
+	"strings"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/format"
+
+	"wxbridge/protoclient"
+)
+
+// TextToMatrix converts the content of a WeChat text message (MsgType 1, group sender
+// prefix already removed) to Matrix: <br/> line breaks, emoji spans and HTML entities
+// become plain Unicode text.
+func TextToMatrix(content string) *event.MessageEventContent {
+	return &event.MessageEventContent{MsgType: event.MsgText, Body: protoclient.DecodeText(content)}
+}
+
+// NoticeToMatrix is a grey notice, for system texts and for what cannot be shown.
+func NoticeToMatrix(text string) *event.MessageEventContent {
+	return &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}
+}
+
+// UnsupportedToMatrix tells the user that something arrived that the bridge cannot show,
+// rather than dropping it without a trace.
+func UnsupportedToMatrix(msgType, appMsgType int) *event.MessageEventContent {
+	what := KindName(msgType, appMsgType)
+	return NoticeToMatrix("[" + what + " — this kind of message cannot be shown here yet; open WeChat on your phone to see it]")
+}
+
+// KindName names a WeChat message kind for people.
+func KindName(msgType, appMsgType int) string {
+	switch msgType {
+	case protoclient.MsgImage:
+		return "Image"
+	case protoclient.MsgVoice:
+		return "Voice message"
+	case protoclient.MsgVideo, protoclient.MsgMicroVideo:
+		return "Video"
+	case protoclient.MsgEmoticon:
+		return "Sticker"
+	case protoclient.MsgShareCard:
+		return "Contact card"
+	case protoclient.MsgLocation:
+		return "Location"
+	case protoclient.MsgVerify:
+		return "Friend request"
+	case protoclient.MsgVoip, protoclient.MsgVoipNotify, protoclient.MsgVoipInvite:
+		return "Call"
+	case protoclient.MsgApp:
+		switch appMsgType {
+		case protoclient.AppMsgAttach:
+			return "File"
+		case protoclient.AppMsgURL:
+			return "Link"
+		case protoclient.AppMsgTransfers:
+			return "Money transfer"
+		case protoclient.AppMsgRedEnvelopes:
+			return "Red packet"
+		case protoclient.AppMsgMiniProgram, protoclient.AppMsgMiniProgApp:
+			return "Mini program"
+		}
+		return "App message"
+	}
+	return "Unsupported WeChat message"
+}
+
+// TextFromMatrix converts a Matrix text, notice or emote to the plain text WeChat
+// sends: no HTML, no reply fallback, line breaks as \n.
+func TextFromMatrix(content *event.MessageEventContent) string {
+	content.RemoveReplyFallback()
+	text := content.Body
+	if content.Format == event.FormatHTML && content.FormattedBody != "" {
+		text = format.HTMLToText(content.FormattedBody)
+	}
+	if content.MsgType == event.MsgEmote {
+		text = "/me " + text
+	}
+	return strings.TrimRight(text, "\n")
+}
