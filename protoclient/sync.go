@@ -138,6 +138,20 @@ func (c *Client) SyncKey() SyncKey {
 	return c.sess.SyncKey
 }
 
+// SessionAfter is the session as it will be once b is committed: what a caller stores
+// together with the batch's events, before returning from its SyncHandler.
+func (c *Client) SessionAfter(b *SyncBatch) *Session {
+	s := c.Session()
+	if b.SyncKey.Valid() {
+		s.SyncKey = b.SyncKey.Normalized()
+	}
+	if b.SyncCheckKey != nil && b.SyncCheckKey.Valid() {
+		k := b.SyncCheckKey.Normalized()
+		s.SyncCheckKey = &k
+	}
+	return s
+}
+
 // SyncState is what the sync loop reports to its caller.
 type SyncState int
 

@@ -1,0 +1,192 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/bridgev2/networkid"
+	"maunium.net/go/mautrix/bridgev2/status"
+
+	"wxbridge/portal"
+	"wxbridge/protoclient"
+)
+
+var (
+	_ bridgev2.NetworkAPI                    = (*WeChatClient)(nil)
+	_ bridgev2.ReadReceiptHandlingNetworkAPI = (*WeChatClient)(nil)
+)
+
+// Bridge state error codes, with the text users see.
+const (
+	StateLoggedOut   status.BridgeStateErrorCode = "wechat-logged-out"
+	StateResumeError status.BridgeStateErrorCode = "wechat-resume-failed"
+	StateSyncTrouble status.BridgeStateErrorCode = "wechat-sync-trouble"
+)
+
+func init() {
+	status.BridgeStateHumanErrors.Update(status.BridgeStateErrorMap{
+		StateLoggedOut:   "The WeChat web session ended (logged out on the phone, logged in elsewhere, or expired). Send `login` to log in again.",
+		StateResumeError: "Could not resume the WeChat session",
+		StateSyncTrouble: "Having trouble reaching WeChat; retrying",
+	})
+}
+
+// WeChatClient is one logged-in WeChat account.
+type WeChatClient struct {
+	Main  *WeChatConnector
+	Login *bridgev2.UserLogin
+	wx    *protoclient.Client
+	// fresh is the webwxinit answer of a login that just completed; Connect uses it
+	// instead of resuming.
+	fresh *protoclient.InitResponse
+
+	dir *directory
+	// failures counts failed attempts per MsgId; only the sync goroutine touches it.
+	failures map[string]int
+
+	loggedIn atomic.Bool
+	runMu    sync.Mutex
+	stopSync context.CancelFunc
+	syncDone chan struct{}
+}
+
+func newClient(wc *WeChatConnector, login *bridgev2.UserLogin, wx *protoclient.Client) *WeChatClient {
+	return &WeChatClient{Main: wc, Login: login, wx: wx, dir: newDirectory(string(login.ID)), failures: map[string]int{}}
+}
+
+func (c *WeChatClient) selfID() networkid.UserID { return portal.SelfUserID(c.wx.Uin()) }
+
+// Connect resumes the session (or takes the fresh login), loads contacts and starts the
+// sync loop. Failures are reported as bridge states, never returned.
+func (c *WeChatClient) Connect(ctx context.Context) {
+	log := zerolog.Ctx(ctx)
+	c.Login.BridgeState.Send(status.BridgeState{StateEvent: status.StateConnecting})
+	init := c.fresh
+	c.fresh = nil
+	if init == nil {
+		var err error
+		init, err = c.wx.Resume(ctx)
+		if err != nil {
+			var lo *protoclient.LoggedOutError
+			if errors.As(err, &lo) || errors.Is(err, protoclient.ErrNotLoggedIn) {
+				c.loggedOut(ctx, err)
+				return
+			}
+			log.Err(err).Msg("Resuming the WeChat session failed")
+			c.Login.BridgeState.Send(status.BridgeState{StateEvent: status.StateUnknownError, Error: StateResumeError, Message: err.Error()})
+			return
+		}
+	}
+	if err := c.loadDirectory(ctx, init); err != nil {
+		log.Err(err).Msg("Loading WeChat contacts failed; continuing with what is known")
+	}
+	c.loggedIn.Store(true)
+	c.startSync(ctx)
+}
+
+func (c *WeChatClient) startSync(ctx context.Context) {
+	c.runMu.Lock()
+	defer c.runMu.Unlock()
+	if c.stopSync != nil {
+		return
+	}
+	syncCtx, cancel := context.WithCancel(c.Login.Log.WithContext(c.Main.Bridge.BackgroundCtx))
+	done := make(chan struct{})
+	c.stopSync, c.syncDone = cancel, done
+	go func() {
+		defer close(done)
+		err := c.wx.RunSync(syncCtx, c.handleBatch, protoclient.SyncOptions{OnState: c.onSyncState})
+		var lo *protoclient.LoggedOutError
+		if errors.As(err, &lo) {
+			c.loggedOut(syncCtx, err)
+		} else if err != nil && syncCtx.Err() == nil {
+			zerolog.Ctx(syncCtx).Err(err).Msg("WeChat sync loop stopped")
+		}
+	}()
+}
+
+func (c *WeChatClient) onSyncState(s protoclient.SyncState, err error) {
+	switch s {
+	case protoclient.SyncConnected:
+		c.Login.BridgeState.Send(status.BridgeState{StateEvent: status.StateConnected})
+	case protoclient.SyncRetrying:
+		st := status.BridgeState{StateEvent: status.StateTransientDisconnect, Error: StateSyncTrouble}
+		if err != nil {
+			st.Message = err.Error()
+		}
+		c.Login.BridgeState.Send(st)
+	}
+}
+
+func (c *WeChatClient) loggedOut(ctx context.Context, err error) {
+	c.loggedIn.Store(false)
+	zerolog.Ctx(ctx).Warn().Err(err).Msg("WeChat session ended")
+	c.Login.BridgeState.Send(status.BridgeState{StateEvent: status.StateBadCredentials, Error: StateLoggedOut})
+}
+
+func (c *WeChatClient) Disconnect() {
+	c.runMu.Lock()
+	cancel, done := c.stopSync, c.syncDone
+	c.stopSync, c.syncDone = nil, nil
+	c.runMu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+func (c *WeChatClient) IsLoggedIn() bool { return c.loggedIn.Load() }
+
+func (c *WeChatClient) LogoutRemote(ctx context.Context) {
+	c.Disconnect()
+	if err := c.wx.Logout(ctx); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("webwxlogout failed")
+	}
+	c.loggedIn.Store(false)
+}
+
+func (c *WeChatClient) IsThisUser(_ context.Context, userID networkid.UserID) bool {
+	return userID == c.selfID() || (c.dir.selfStable() != "" && string(userID) == c.dir.selfStable())
+}
+
+// loadDirectory fills the directory at connect: the pairs stored for this session, the
+// account, recent chats, the contact list, and the members of every known group.
+func (c *WeChatClient) loadDirectory(ctx context.Context, init *protoclient.InitResponse) error {
+	stored, err := c.Main.identities.load(ctx, c.Login.ID)
+	if err != nil {
+		return err
+	}
+	c.dir.learn(stored)
+	c.dir.setSelf(init.User.UserName)
+	c.dir.addContacts(init.ContactList)
+	contacts, err := c.wx.GetContacts(ctx)
+	if err != nil {
+		return err
+	}
+	c.dir.addContacts(contacts)
+	groups := map[string]bool{}
+	for _, ct := range append(init.ContactList, contacts...) {
+		if ct.IsGroup() {
+			groups[ct.UserName] = true
+		}
+	}
+	for _, n := range init.ChatSetNames() {
+		if protoclient.IsGroup(n) {
+			groups[n] = true
+		}
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(groups))
+	for g := range groups {
+		names = append(names, g)
+	}
+	details, err := c.wx.BatchGetUsers(ctx, names...)
+	c.dir.addContacts(details)
+	return err
+}

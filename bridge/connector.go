@@ -1,0 +1,108 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+
+	"go.mau.fi/util/configupgrade"
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/bridgev2/networkid"
+
+	"wxbridge/protoclient"
+)
+
+var (
+	_ bridgev2.NetworkConnector            = (*WeChatConnector)(nil)
+	_ bridgev2.IdentifierValidatingNetwork = (*WeChatConnector)(nil)
+	_ bridgev2.MaxFileSizeingNetwork       = (*WeChatConnector)(nil)
+)
+
+// WeChatConnector is the bridge's network connector; one per process.
+type WeChatConnector struct {
+	Bridge *bridgev2.Bridge
+	Config Config
+	DB     *dbutil.Database
+
+	identities *identityStore
+}
+
+func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
+	wc.Bridge = br
+	// The SyncKey of a batch may only be saved once every event of the batch is stored
+	// (ARCHITECTURE.md "Data flow"). With an event buffer, QueueRemoteEvent returns
+	// before the portal has handled the event, so the bridge could not know; without
+	// one it returns the real result.
+	if br.Config.PortalEventBuffer != 0 {
+		br.Log.Info().Int("configured", br.Config.PortalEventBuffer).
+			Msg("Setting bridge.portal_event_buffer to 0: WeChat sync cursors are saved only after events are stored")
+		br.Config.PortalEventBuffer = 0
+	}
+	wc.DB = br.DB.Child("wechat_version", upgradeTable, dbutil.ZeroLogger(br.Log.With().Str("db_section", "wechat").Logger()))
+	wc.identities = &identityStore{db: wc.DB}
+}
+
+func (wc *WeChatConnector) Start(ctx context.Context) error {
+	if err := wc.Config.parse(); err != nil {
+		return err
+	}
+	if err := wc.DB.Upgrade(ctx); err != nil {
+		return bridgev2.DBUpgradeError{Err: err, Section: "wechat"}
+	}
+	return nil
+}
+
+func (wc *WeChatConnector) GetName() bridgev2.BridgeName {
+	return bridgev2.BridgeName{
+		DisplayName:          "WeChat",
+		NetworkURL:           "https://wx.qq.com",
+		NetworkIcon:          "",
+		NetworkID:            "wechat",
+		BeeperBridgeType:     "wechat",
+		DefaultPort:          29350,
+		DefaultCommandPrefix: "!wx",
+	}
+}
+
+func (wc *WeChatConnector) GetConfig() (string, any, configupgrade.Upgrader) {
+	return ExampleConfig, &wc.Config, configupgrade.SimpleUpgrader(upgradeConfig)
+}
+
+func (wc *WeChatConnector) GetBridgeInfoVersion() (info, caps int) { return 1, 1 }
+
+func (wc *WeChatConnector) GetCapabilities() *bridgev2.NetworkGeneralCapabilities {
+	return &bridgev2.NetworkGeneralCapabilities{}
+}
+
+func (wc *WeChatConnector) ValidateUserID(id networkid.UserID) bool { return len(id) > 0 }
+
+func (wc *WeChatConnector) SetMaxFileSize(maxSize int64) {
+	if maxSize > 0 && maxSize < wc.Config.Media.MaxDownloadSize {
+		wc.Config.Media.MaxDownloadSize = maxSize
+	}
+}
+
+// LoadUserLogin restores a stored session without any network I/O; Connect resumes it.
+func (wc *WeChatConnector) LoadUserLogin(ctx context.Context, login *bridgev2.UserLogin) error {
+	meta, _ := login.Metadata.(*UserLoginMetadata)
+	wx, err := wc.newProtoClient()
+	if err != nil {
+		return err
+	}
+	c := newClient(wc, login, wx)
+	if meta != nil && meta.Session != nil {
+		if err := wx.Restore(meta.Session); err != nil {
+			login.Log.Warn().Err(err).Msg("Stored WeChat session is unusable; log in again")
+		}
+	}
+	login.Client = c
+	return nil
+}
+
+func (wc *WeChatConnector) newProtoClient() (*protoclient.Client, error) {
+	wx, err := protoclient.New(protoclient.Options{ServerURL: wc.Config.ServerURL})
+	if err != nil {
+		return nil, fmt.Errorf("network.server_url: %w", err)
+	}
+	return wx, nil
+}

@@ -1,0 +1,228 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/bridgev2/simplevent"
+	"maunium.net/go/mautrix/event"
+
+	"wxbridge/portal"
+	"wxbridge/protoclient"
+)
+
+// maxMessageAttempts bounds how often one message may fail to bridge before it is given
+// up (logged, and the batch goes on): a message Matrix keeps refusing must not stall the
+// whole account.
+const maxMessageAttempts = 5
+
+// handleBatch turns one webwxsync batch into bridgev2 remote events, handled one by one
+// (bridge.portal_event_buffer is 0), then stores the session with the batch's cursor.
+// Any error leaves the cursor where it was, and the batch comes again; messages already
+// stored are then dropped by their MsgId.
+func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch) error {
+	log := zerolog.Ctx(ctx)
+	if err := c.learnIdentities(ctx, b); err != nil {
+		return fmt.Errorf("store identities: %w", err)
+	}
+	c.dir.addContacts(b.ModContacts)
+	for _, d := range b.DelContacts {
+		c.dir.removeContact(d.UserName)
+	}
+	for i := range b.ModContacts {
+		c.contactChanged(ctx, &b.ModContacts[i])
+	}
+	for i := range b.Messages {
+		if err := c.handleMessage(ctx, &b.Messages[i]); err != nil {
+			return err
+		}
+	}
+	meta, ok := c.Login.Metadata.(*UserLoginMetadata)
+	if !ok {
+		meta = &UserLoginMetadata{}
+		c.Login.Metadata = meta
+	}
+	meta.Session = c.wx.SessionAfter(b)
+	if err := c.Login.Save(ctx); err != nil {
+		return fmt.Errorf("save sync cursor: %w", err)
+	}
+	log.Debug().Int("messages", len(b.Messages)).Int("contacts", len(b.ModContacts)).Msg("Bridged WeChat batch")
+	return nil
+}
+
+// learnIdentities takes the MsgType 51 op-4 lists first, so the messages of the same
+// batch already resolve to stable ids.
+func (c *WeChatClient) learnIdentities(ctx context.Context, b *protoclient.SyncBatch) error {
+	learned := map[string]string{}
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		if m.MsgType != protoclient.MsgStatusNotify || m.StatusNotifyCode != protoclient.StatusNotifySyncConv {
+			continue
+		}
+		pairs, err := protoclient.PairStatusNotify(*m)
+		if err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Str("msg_id", m.MsgId).Msg("Unusable WeChat id list")
+			continue
+		}
+		for u, id := range pairs {
+			learned[u] = id
+		}
+	}
+	if len(learned) == 0 {
+		return nil
+	}
+	c.dir.learn(learned)
+	return c.Main.identities.put(ctx, c.Login.ID, learned)
+}
+
+// incoming is what the converter needs of a WeChat message.
+type incoming struct {
+	msg  *protoclient.Message
+	body string // content without the group sender prefix
+}
+
+func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message) error {
+	log := zerolog.Ctx(ctx).With().Str("msg_id", m.MsgId).Int("msg_type", m.MsgType).Logger()
+	switch m.MsgType {
+	case protoclient.MsgStatusNotify, protoclient.MsgSysNotice:
+		// Phone-side state, not chat messages.
+		return nil
+	}
+	chat, sender, fromMe, body := c.route(m)
+	if chat == "" {
+		log.Warn().Msg("WeChat message without a chat; dropping it")
+		return nil
+	}
+	c.ensureKnown(ctx, chat, sender)
+	chatID, proven := c.dir.stableID(chat)
+	if chatID == "" {
+		log.Warn().Msg("WeChat message in a chat the session does not know; dropping it")
+		return nil
+	}
+	if !proven {
+		log.Debug().Str("chat_id", chatID).Msg("No permanent WeChat id for this chat; using a derived one")
+	}
+	evt := &simplevent.Message[*incoming]{
+		EventMeta: simplevent.EventMeta{
+			Type:         bridgev2.RemoteEventMessage,
+			PortalKey:    portal.MakePortalKey(chatID, c.Login.ID),
+			Sender:       c.eventSender(chat, sender, fromMe, chatID),
+			CreatePortal: true,
+			Timestamp:    time.Unix(m.CreateTime, 0),
+			LogContext: func(lc zerolog.Context) zerolog.Context {
+				return lc.Str("wechat_msg_id", m.MsgId).Int("wechat_msg_type", m.MsgType)
+			},
+		},
+		ID:                 portal.MakeMessageID(m.MsgId),
+		Data:               &incoming{msg: m, body: body},
+		ConvertMessageFunc: convertIncoming,
+	}
+	res := c.Login.QueueRemoteEvent(evt)
+	if res.Success || res.Ignored {
+		delete(c.failures, m.MsgId)
+		return nil
+	}
+	c.failures[m.MsgId]++
+	if c.failures[m.MsgId] >= maxMessageAttempts {
+		log.Error().Err(res.Error).Int("attempts", c.failures[m.MsgId]).Msg("Giving up on a WeChat message that keeps failing to bridge")
+		delete(c.failures, m.MsgId)
+		return nil
+	}
+	return fmt.Errorf("bridging WeChat message %s: %w", m.MsgId, orUnknown(res.Error))
+}
+
+func orUnknown(err error) error {
+	if err == nil {
+		return fmt.Errorf("portal did not handle it")
+	}
+	return err
+}
+
+// route finds the chat, the sender and the content of a message (§5.4.2): in groups the
+// sender is the "@member:<br/>" prefix; what the user sent from the phone (or our own
+// echo) has FromUserName = self.
+func (c *WeChatClient) route(m *protoclient.Message) (chat, sender string, fromMe bool, body string) {
+	self := c.wx.SelfUserName()
+	switch {
+	case m.FromUserName == self || m.FromUserName == "":
+		return m.ToUserName, self, true, m.Content
+	case protoclient.IsGroup(m.FromUserName):
+		s, rest, ok := protoclient.SplitGroupSender(m.Content)
+		if !ok {
+			// Group system texts carry no sender.
+			return m.FromUserName, "", false, m.Content
+		}
+		return m.FromUserName, s, s == self, rest
+	default:
+		return m.FromUserName, m.FromUserName, false, m.Content
+	}
+}
+
+func (c *WeChatClient) eventSender(chat, sender string, fromMe bool, chatID string) bridgev2.EventSender {
+	switch {
+	case fromMe:
+		return bridgev2.EventSender{IsFromMe: true, SenderLogin: c.Login.ID, Sender: c.selfID()}
+	case sender == "":
+		return bridgev2.EventSender{}
+	case protoclient.IsGroup(chat):
+		return bridgev2.EventSender{Sender: portal.MakeUserID(c.dir.memberID(chat, sender))}
+	default:
+		return bridgev2.EventSender{Sender: portal.MakeUserID(chatID)}
+	}
+}
+
+// ensureKnown fetches a chat or group member the session has not seen yet, so its room
+// and ghost get real names.
+func (c *WeChatClient) ensureKnown(ctx context.Context, chat, sender string) {
+	var fetch []string
+	if c.dir.contact(chat) == nil && !isSpecialName(chat) {
+		fetch = append(fetch, chat)
+	} else if protoclient.IsGroup(chat) && sender != "" && sender != c.wx.SelfUserName() {
+		if _, ok := c.dir.groupMember(chat, sender); !ok {
+			fetch = append(fetch, chat)
+		}
+	}
+	if len(fetch) == 0 {
+		return
+	}
+	got, err := c.wx.BatchGetUsers(ctx, fetch...)
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Fetching an unknown WeChat chat failed")
+		return
+	}
+	c.dir.addContacts(got)
+}
+
+func convertIncoming(ctx context.Context, _ *bridgev2.Portal, _ bridgev2.MatrixAPI, in *incoming) (*bridgev2.ConvertedMessage, error) {
+	return &bridgev2.ConvertedMessage{Parts: []*bridgev2.ConvertedMessagePart{{
+		Type:    event.EventMessage,
+		Content: portal.MessageToMatrix(in.msg, in.body),
+	}}}, nil
+}
+
+// contactChanged applies a ModContactList entry: new names and members reach existing
+// rooms and ghosts.
+func (c *WeChatClient) contactChanged(ctx context.Context, ct *protoclient.Contact) {
+	id, _ := c.dir.stableID(ct.UserName)
+	if id == "" {
+		return
+	}
+	if ct.IsGroup() {
+		c.Login.QueueRemoteEvent(&simplevent.ChatInfoChange{
+			EventMeta: simplevent.EventMeta{
+				Type:      bridgev2.RemoteEventChatInfoChange,
+				PortalKey: portal.MakePortalKey(id, c.Login.ID),
+			},
+			ChatInfoChange: &bridgev2.ChatInfoChange{ChatInfo: c.groupChatInfo(ct)},
+		})
+		return
+	}
+	ghost, err := c.Main.Bridge.GetExistingGhostByID(ctx, portal.MakeUserID(id))
+	if err != nil || ghost == nil {
+		return
+	}
+	ghost.UpdateInfo(ctx, c.contactUserInfo(ct, id))
+}

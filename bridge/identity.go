@@ -1,0 +1,57 @@
+package bridge
+
+import (
+	"context"
+	"embed"
+
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/bridgev2/networkid"
+)
+
+//go:embed upgrades/*.sql
+var upgradesFS embed.FS
+
+var upgradeTable = dbutil.BuildUpgradeTable().WithFSPath(upgradesFS, "upgrades").Finish()
+
+// identityStore persists the session UserName → stable id map of each login.
+type identityStore struct {
+	db *dbutil.Database
+}
+
+func (s *identityStore) load(ctx context.Context, login networkid.UserLoginID) (map[string]string, error) {
+	rows, err := s.db.Query(ctx, "SELECT user_name, stable_id FROM wechat_identity WHERE login_id=$1", login)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var u, id string
+		if err := rows.Scan(&u, &id); err != nil {
+			return nil, err
+		}
+		out[u] = id
+	}
+	return out, rows.Err()
+}
+
+func (s *identityStore) put(ctx context.Context, login networkid.UserLoginID, pairs map[string]string) error {
+	if len(pairs) == 0 {
+		return nil
+	}
+	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		for u, id := range pairs {
+			_, err := s.db.Exec(ctx, `INSERT INTO wechat_identity (login_id, user_name, stable_id) VALUES ($1, $2, $3)
+				ON CONFLICT (login_id, user_name) DO UPDATE SET stable_id=excluded.stable_id`, login, u, id)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *identityStore) clear(ctx context.Context, login networkid.UserLoginID) error {
+	_, err := s.db.Exec(ctx, "DELETE FROM wechat_identity WHERE login_id=$1", login)
+	return err
+}

@@ -1,0 +1,48 @@
+package bridge
+
+import (
+	"context"
+
+	"maunium.net/go/mautrix/bridgev2"
+
+	"wxbridge/portal"
+	"wxbridge/protoclient"
+)
+
+func (c *WeChatClient) GetUserInfo(ctx context.Context, ghost *bridgev2.Ghost) (*bridgev2.UserInfo, error) {
+	id := string(ghost.ID)
+	if ghost.ID == c.selfID() {
+		name := c.Login.RemoteName
+		return &bridgev2.UserInfo{Name: &name, IsBot: ptr(false)}, nil
+	}
+	if ct := c.dir.byStableID(id); ct != nil {
+		return c.contactUserInfo(ct, id), nil
+	}
+	if m, ok := c.dir.memberByID(id); ok {
+		return c.memberUserInfo(m, id), nil
+	}
+	return nil, nil
+}
+
+// contactUserInfo names a ghost after the contact's own nickname: a ghost is shared by
+// every bridge user who knows this person, so the private remark name never goes here.
+func (c *WeChatClient) contactUserInfo(ct *protoclient.Contact, id string) *bridgev2.UserInfo {
+	name := c.Main.Config.FormatDisplayname(DisplaynameParams{
+		Nickname: protoclient.DecodeName(ct.NickName),
+		Alias:    ct.Alias,
+		ID:       id,
+	})
+	return &bridgev2.UserInfo{Name: &name, IsBot: ptr(false), Identifiers: identifiers(id)}
+}
+
+func (c *WeChatClient) memberUserInfo(m protoclient.Member, id string) *bridgev2.UserInfo {
+	name := c.Main.Config.FormatDisplayname(DisplaynameParams{Nickname: protoclient.DecodeName(m.NickName), ID: id})
+	return &bridgev2.UserInfo{Name: &name, IsBot: ptr(false), Identifiers: identifiers(id)}
+}
+
+func identifiers(id string) []string {
+	if len(id) > 4 && (id[:4] == portal.ContactFallbackPrefix || id[:4] == portal.MemberFallbackPrefix) {
+		return nil
+	}
+	return []string{"wechat:" + id}
+}

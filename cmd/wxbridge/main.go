@@ -1,0 +1,28 @@
+// Command wxbridge is the Matrix–WeChat puppeting bridge.
+package main
+
+import (
+	"maunium.net/go/mautrix/bridgev2/matrix/mxmain"
+
+	"wxbridge/bridge"
+)
+
+// Set by the build (-ldflags "-X main.Tag=… -X main.Commit=… -X main.BuildTime=…").
+var (
+	Tag       = "unknown"
+	Commit    = "unknown"
+	BuildTime = "unknown"
+)
+
+var m = mxmain.BridgeMain{
+	Name:        "wxbridge",
+	URL:         "https://github.com/wxbridge/wxbridge",
+	Description: "A Matrix–WeChat puppeting bridge.",
+	Version:     "0.1.0",
+	Connector:   &bridge.WeChatConnector{},
+}
+
+func main() {
+	m.InitVersion(Tag, Commit, BuildTime)
+	m.Run()
+}
