@@ -39,7 +39,9 @@ func MakePortalKey(stableChatID string, login networkid.UserLoginID) networkid.P
 }
 
 // IsGroupID reports whether a stable chat id is a group.
-func IsGroupID(id string) bool { return strings.HasSuffix(id, "@chatroom") || strings.HasPrefix(id, GroupFallbackPrefix) }
+func IsGroupID(id string) bool {
+	return strings.HasSuffix(id, "@chatroom") || strings.HasPrefix(id, GroupFallbackPrefix)
+}
 
 // MakeMessageID uses the server's MsgId: unique on the server, and what the echo of our
 // own sends carries, so a duplicate is caught by ID.
