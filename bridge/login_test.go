@@ -1,0 +1,115 @@
+package bridge
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/bridgev2"
+
+	"wxbridge/protoclient/wxsim"
+)
+
+// The QR steps a user sees, up to the point where the bridge stores the login (which
+// the end-to-end tests cover with a real homeserver).
+func TestQRLoginSteps(t *testing.T) {
+	st := wxsim.DefaultSettings()
+	st.LoginPollHoldMS = 300
+	sim := wxsim.New(wxsim.Options{Settings: &st})
+	ts := httptest.NewServer(sim)
+	t.Cleanup(ts.Close)
+	t.Cleanup(sim.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	ctl := &wxsim.Control{BaseURL: ts.URL, HTTP: ts.Client()}
+	if _, err := ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: "wxid_alice", Nickname: "Alice", Uin: 1001}); err != nil {
+		t.Fatal(err)
+	}
+	wc := &WeChatConnector{Config: Config{ServerURL: ts.URL}}
+	proc, err := wc.CreateLogin(ctx, nil, LoginFlowIDQR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ql := proc.(*QRLogin)
+
+	step, err := ql.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uuid := strings.TrimPrefix(step.DisplayAndWaitParams.Data, "https://login.weixin.qq.com/l/")
+	if step.StepID != LoginStepIDQR || step.DisplayAndWaitParams.Type != bridgev2.LoginDisplayTypeQR || uuid == step.DisplayAndWaitParams.Data {
+		t.Fatalf("first step = %+v", step)
+	}
+
+	// The code expires: a new one replaces it under the same step id (edited in place).
+	if err := ctl.Expire(ctx, uuid); err != nil {
+		t.Fatal(err)
+	}
+	step, err = ql.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uuid2 := strings.TrimPrefix(step.DisplayAndWaitParams.Data, "https://login.weixin.qq.com/l/")
+	if step.StepID != LoginStepIDQR || uuid2 == uuid || uuid2 == "" {
+		t.Fatalf("after expiry: step %q uuid %q (was %q)", step.StepID, uuid2, uuid)
+	}
+
+	// Scanned: a "confirm on your phone" step.
+	if err := ctl.Scan(ctx, uuid2, "wxid_alice"); err != nil {
+		t.Fatal(err)
+	}
+	step, err = ql.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if step.StepID != LoginStepIDScanned || !strings.Contains(step.Instructions, "Confirm") {
+		t.Fatalf("after scan: %+v", step)
+	}
+
+	// WeChat refuses web login for the account: the user reads why.
+	if _, err := ctl.Settings(ctx, map[string]any{"login_forbidden": true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Confirm(ctx, uuid2); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ql.Wait(ctx)
+	var re bridgev2.RespError
+	if !asRespError(err, &re) || re.ErrCode != errCodeLoginRefused || !strings.Contains(re.Err, "1203") {
+		t.Fatalf("refused login: %v", err)
+	}
+
+	// Cancelled on the phone.
+	proc2, _ := wc.CreateLogin(ctx, nil, LoginFlowIDQR)
+	ql2 := proc2.(*QRLogin)
+	step, err = ql2.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u3 := strings.TrimPrefix(step.DisplayAndWaitParams.Data, "https://login.weixin.qq.com/l/")
+	if err := ctl.Scan(ctx, u3, "wxid_alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Cancel(ctx, u3); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		step, err = ql2.Wait(ctx)
+		if err != nil || step.StepID != LoginStepIDScanned {
+			break
+		}
+	}
+	if !asRespError(err, &re) || re.ErrCode != errCodeLoginCanceled {
+		t.Fatalf("cancelled login: %v", err)
+	}
+}
+
+func asRespError(err error, out *bridgev2.RespError) bool {
+	re, ok := err.(bridgev2.RespError)
+	if ok {
+		*out = re
+	}
+	return ok
+}
