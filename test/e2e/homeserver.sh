@@ -2,8 +2,9 @@
 # homeserver.sh — a throwaway Dendrite v0.13.8 homeserver on loopback for wxbridge's tests.
 #
 #   homeserver.sh install                   build Dendrite once into the cache dir (reused afterwards)
-#   homeserver.sh start DIR REGISTRATION    write a config in DIR, start Dendrite on 127.0.0.1,
-#                                           wait for the client API, print HS_* lines for `eval`
+#   homeserver.sh start DIR REG [REG...]    write a config in DIR, start Dendrite on 127.0.0.1 with
+#                                           these appservice registrations, wait for the client
+#                                           API, print HS_* lines for `eval`
 #   homeserver.sh stop DIR                  stop the Dendrite started from DIR (by its PID only)
 #
 #   eval "$(test/e2e/homeserver.sh start /tmp/hs registration.yaml)"   # sets HS_URL, HS_PID, ...
@@ -166,7 +167,7 @@ pick_port() {
 }
 
 write_config() {
-	local dir=$1 reg=$2
+	local dir=$1 regs=$2
 	cat >"$dir/dendrite.yaml" <<YAML
 # Written by test/e2e/homeserver.sh — a loopback-only test homeserver. Do not expose it.
 version: 2
@@ -179,7 +180,7 @@ global:
   jetstream: {in_memory: true, storage_path: ./data}
   report_stats: {enabled: false}
 app_service_api:
-  config_files: ["${reg}"]
+  config_files: [${regs}]
 client_api:
   # Open registration (m.login.dummy) for test users; Dendrite refuses to start with it unless
   # run with -really-enable-open-registration. The shared secret works as well.
@@ -240,31 +241,40 @@ our_pid() {
 }
 
 cmd_start() {
-	[ $# -eq 2 ] || usage
-	local dir=$1 reg=$2 pid
+	[ $# -ge 2 ] || usage
+	local dir=$1 reg pid regs=""
+	shift
 	HS_SERVER_NAME=${HS_SERVER_NAME:-localhost}
 	HS_SHARED_SECRET=${HS_SHARED_SECRET:-test_shared_secret}
 	HS_LOG_LEVEL=${HS_LOG_LEVEL:-warn}
 	local timeout=${HS_START_TIMEOUT:-60}
 
-	[ -f "$reg" ] || die "registration file not found: $reg"
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd -P)
-	reg=$(cd "$(dirname "$reg")" && pwd -P)/$(basename "$reg")
-	case "$dir$reg" in *[[:space:]\"]*) die "DIR and REGISTRATION paths must not contain spaces or quotes" ;; esac
+	case "$dir" in *[[:space:]\"]*) die "DIR must not contain spaces or quotes" ;; esac
+	local abs=()
+	for reg in "$@"; do
+		[ -f "$reg" ] || die "registration file not found: $reg"
+		reg=$(cd "$(dirname "$reg")" && pwd -P)/$(basename "$reg")
+		case "$reg" in *[[:space:]\",]*) die "REGISTRATION paths must not contain spaces, quotes or commas" ;; esac
+		abs+=("$reg")
+		regs="${regs:+$regs, }\"$reg\""
+	done
 	if pid=$(our_pid "$dir"); then
 		die "a Dendrite from $dir is already running (pid $pid); run: $0 stop $dir"
 	fi
 
 	cmd_install
-	check_registration "$reg"
+	for reg in "${abs[@]}"; do
+		check_registration "$reg"
+	done
 
 	if [ "${HS_KEEP_STATE:-0}" != 1 ]; then
 		rm -rf "$dir/data"
 	fi
 	mkdir -p "$dir/data"
 	[ -s "$dir/matrix_key.pem" ] || write_signing_key "$dir"
-	write_config "$dir" "$reg"
+	write_config "$dir" "$regs"
 
 	local port pid url
 	for _ in 1 2 3 4 5; do

@@ -1,0 +1,252 @@
+// Command e2ectl prepares the files of an end-to-end run of wxbridge (test/e2e/run):
+//
+//	e2ectl dp-registration -out FILE -server NAME
+//	    writes a second appservice registration used only for double puppeting: no URL,
+//	    a non-exclusive namespace over every user of the server, fresh tokens.
+//	e2ectl bridge-config -config FILE -hs-url URL -server NAME -as-port N -wxsim URL -dir DIR [-dp-registration FILE] [-admin MXID]...
+//	    edits the config written by `wxbridge -e` in place (comments kept): homeserver,
+//	    appservice listener, SQLite database, permissions, network.server_url, logging,
+//	    double puppeting.
+//	e2ectl demo-setup -hs-url URL -wxsim URL -user NAME -password PW -wxid WXID
+//	    registers a Matrix user and creates a WeChat account with contacts and a group in wxsim.
+//
+// It edits YAML through gopkg.in/yaml.v3 nodes, never with text substitution.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/appservice"
+
+	"wxbridge/protoclient/wxsim"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "dp-registration":
+		err = dpRegistration(os.Args[2:])
+	case "bridge-config":
+		err = bridgeConfig(os.Args[2:])
+	case "demo-setup":
+		err = demoSetup(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2ectl "+os.Args[1]+":", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: e2ectl dp-registration|bridge-config|demo-setup [flags]")
+	os.Exit(2)
+}
+
+// dpRegistration writes the double-puppeting registration: the bridge masquerades as the
+// Matrix users with its as_token (double_puppet.secrets "as_token:…").
+func dpRegistration(args []string) error {
+	fs := flag.NewFlagSet("dp-registration", flag.ExitOnError)
+	out := fs.String("out", "", "registration file to write")
+	server := fs.String("server", "localhost", "homeserver server_name")
+	id := fs.String("id", "wxbridge-doublepuppet", "appservice id")
+	_ = fs.Parse(args)
+	if *out == "" {
+		return errors.New("-out is required")
+	}
+	reg := appservice.CreateRegistration()
+	reg.ID = *id
+	reg.URL = "" // nothing is pushed to it
+	reg.SenderLocalpart = "wxbridge-doublepuppet-" + strings.ToLower(reg.AppToken[:8])
+	rateLimited := false
+	reg.RateLimited = &rateLimited
+	reg.Namespaces.UserIDs.Register(regexp.MustCompile("^@.*:"+regexp.QuoteMeta(*server)+"$"), false)
+	return reg.Save(*out)
+}
+
+func bridgeConfig(args []string) error {
+	fs := flag.NewFlagSet("bridge-config", flag.ExitOnError)
+	path := fs.String("config", "", "config file written by wxbridge -e (edited in place)")
+	hsURL := fs.String("hs-url", "", "homeserver client-server URL")
+	server := fs.String("server", "localhost", "homeserver server_name")
+	asPort := fs.Int("as-port", 0, "appservice listener port on 127.0.0.1")
+	wxsimURL := fs.String("wxsim", "", "wxsim base URL (network.server_url)")
+	dir := fs.String("dir", "", "run directory (database, logs)")
+	dpReg := fs.String("dp-registration", "", "double-puppet registration (optional)")
+	stdoutLevel := fs.String("stdout-level", "warn", "minimum level of the stdout log writer")
+	var admins multiFlag
+	fs.Var(&admins, "admin", "MXID with admin permission (repeatable)")
+	_ = fs.Parse(args)
+	if *path == "" || *hsURL == "" || *asPort == 0 || *wxsimURL == "" || *dir == "" {
+		return errors.New("-config, -hs-url, -as-port, -wxsim and -dir are required")
+	}
+	doc, err := loadYAML(*path)
+	if err != nil {
+		return err
+	}
+	port := strconv.Itoa(*asPort)
+	sets := []struct {
+		path  string
+		value any
+	}{
+		{"homeserver.address", *hsURL},
+		{"homeserver.domain", *server},
+		{"homeserver.software", "standard"},
+		{"appservice.address", "http://127.0.0.1:" + port},
+		{"appservice.hostname", "127.0.0.1"},
+		{"appservice.port", *asPort},
+		{"database.type", "sqlite3-fk-wal"},
+		{"database.uri", "file:" + *dir + "/wxbridge.db?_txlock=immediate"},
+		{"network.server_url", *wxsimURL},
+		{"logging", map[string]any{
+			"min_level": "debug",
+			"writers": []any{
+				map[string]any{"type": "stdout", "format": "pretty", "min_level": *stdoutLevel},
+				map[string]any{"type": "file", "format": "json", "filename": *dir + "/bridge.log"},
+			},
+		}},
+	}
+	perms := map[string]any{"*": "relay", *server: "user"}
+	for _, a := range admins {
+		perms[a] = "admin"
+	}
+	sets = append(sets, struct {
+		path  string
+		value any
+	}{"bridge.permissions", perms})
+	if *dpReg != "" {
+		reg, err := appservice.LoadRegistration(*dpReg)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, struct {
+			path  string
+			value any
+		}{"double_puppet.secrets", map[string]any{*server: "as_token:" + reg.AppToken}})
+	}
+	for _, s := range sets {
+		if err := setPath(doc, strings.Split(s.path, "."), s.value); err != nil {
+			return fmt.Errorf("%s: %w", s.path, err)
+		}
+	}
+	return saveYAML(*path, doc)
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func loadYAML(path string) (*yaml.Node, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s: not a YAML mapping document", path)
+	}
+	return &doc, nil
+}
+
+func saveYAML(path string, doc *yaml.Node) error {
+	var sb strings.Builder
+	enc := yaml.NewEncoder(&sb)
+	enc.SetIndent(4)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(sb.String()), 0o600)
+}
+
+// setPath sets the value at a dotted key path, creating missing mappings. The comments of
+// a replaced value are kept.
+func setPath(doc *yaml.Node, path []string, value any) error {
+	m := doc.Content[0]
+	for i, key := range path {
+		if m.Kind != yaml.MappingNode {
+			return fmt.Errorf("%q is not a mapping", strings.Join(path[:i], "."))
+		}
+		var child *yaml.Node
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			if m.Content[j].Value == key {
+				child = m.Content[j+1]
+				break
+			}
+		}
+		last := i == len(path)-1
+		if child == nil {
+			child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, child)
+		}
+		if last {
+			var v yaml.Node
+			if err := v.Encode(value); err != nil {
+				return err
+			}
+			v.HeadComment, v.LineComment, v.FootComment = child.HeadComment, child.LineComment, child.FootComment
+			*child = v
+			return nil
+		}
+		m = child
+	}
+	return nil
+}
+
+func demoSetup(args []string) error {
+	fs := flag.NewFlagSet("demo-setup", flag.ExitOnError)
+	hsURL := fs.String("hs-url", "", "homeserver URL")
+	wxsimURL := fs.String("wxsim", "", "wxsim base URL")
+	user := fs.String("user", "demo", "Matrix localpart to register")
+	password := fs.String("password", "", "password of the Matrix user")
+	wxid := fs.String("wxid", "wxid_demo", "WeChat account to create in wxsim")
+	_ = fs.Parse(args)
+	if *hsURL == "" || *wxsimURL == "" || *password == "" {
+		return errors.New("-hs-url, -wxsim and -password are required")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cli, err := mautrix.NewClient(*hsURL, "", "")
+	if err != nil {
+		return err
+	}
+	resp, err := cli.RegisterDummy(ctx, &mautrix.ReqRegister[any]{Username: *user, Password: *password, InhibitLogin: true})
+	if err != nil {
+		return fmt.Errorf("register %s: %w", *user, err)
+	}
+	ctl := &wxsim.Control{BaseURL: *wxsimURL}
+	if _, err := ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: *wxid, Nickname: "Demo", Uin: 4242, Host: "wx2.qq.com"}); err != nil {
+		return err
+	}
+	for _, c := range []struct{ wxid, nick string }{{"wxid_bob", "Bob"}, {"wxid_carol", "Carol"}} {
+		nick := c.nick
+		if _, err := ctl.AddContact(ctx, *wxid, wxsim.ContactSpec{Wxid: c.wxid, Nickname: &nick}); err != nil {
+			return err
+		}
+	}
+	if _, err := ctl.CreateGroup(ctx, *wxid, wxsim.GroupSpec{ID: "12345@chatroom", Name: "Family", Members: []string{"wxid_bob", "wxid_carol"}}); err != nil {
+		return err
+	}
+	fmt.Println(resp.UserID)
+	return nil
+}
