@@ -50,9 +50,11 @@ func (c *WeChatClient) dmChatInfo(ct *protoclient.Contact, id string) *bridgev2.
 
 func (c *WeChatClient) groupChatInfo(ct *protoclient.Contact) *bridgev2.ChatInfo {
 	name := c.Main.Config.FormatGroupName(GroupNameParams{Name: protoclient.DecodeName(ct.NickName)})
+	gid, _ := c.dir.stableID(ct.UserName)
 	info := &bridgev2.ChatInfo{
-		Name: &name,
-		Type: ptr(database.RoomTypeDefault),
+		Name:   &name,
+		Type:   ptr(database.RoomTypeDefault),
+		Avatar: c.avatar(gid, ct.HeadImgUrl),
 	}
 	if len(ct.MemberList) == 0 {
 		return info

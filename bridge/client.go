@@ -18,6 +18,7 @@ import (
 var (
 	_ bridgev2.NetworkAPI                    = (*WeChatClient)(nil)
 	_ bridgev2.ReadReceiptHandlingNetworkAPI = (*WeChatClient)(nil)
+	_ bridgev2.RedactionHandlingNetworkAPI   = (*WeChatClient)(nil)
 )
 
 // Bridge state error codes, with the text users see.

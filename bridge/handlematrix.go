@@ -90,3 +90,26 @@ func sendFailure(err error) error {
 	}
 	return bridgev2.WrapErrorInStatus(errors.New(reason)).WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
 }
+
+// HandleMatrixMessageRemove recalls a message on WeChat, which allows it for 2 minutes
+// after sending.
+func (c *WeChatClient) HandleMatrixMessageRemove(ctx context.Context, msg *bridgev2.MatrixMessageRemove) error {
+	to, err := c.sendTarget(msg.Portal)
+	if err != nil {
+		return err
+	}
+	meta, _ := msg.TargetMessage.Metadata.(*MessageMetadata)
+	if meta == nil || meta.ClientMsgID == "" || !c.IsThisUser(ctx, msg.TargetMessage.SenderID) {
+		return bridgev2.WrapErrorInStatus(errors.New("only messages you sent from Matrix can be recalled on WeChat")).
+			WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
+	}
+	err = c.wx.Revoke(ctx, to, portal.ParseMessageID(msg.TargetMessage.ID), meta.ClientMsgID)
+	var ae *protoclient.APIError
+	if errors.As(err, &ae) && ae.Ret == -1 {
+		return bridgev2.WrapErrorInStatus(errors.New("WeChat only allows recalling a message within 2 minutes of sending it")).
+			WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
+	} else if err != nil {
+		return sendFailure(err)
+	}
+	return nil
+}

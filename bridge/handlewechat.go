@@ -105,6 +105,20 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 	if !proven {
 		log.Debug().Str("chat_id", chatID).Msg("No permanent WeChat id for this chat; using a derived one")
 	}
+	if m.MsgType == protoclient.MsgRecalled {
+		if r, err := protoclient.ParseRevoke(body); err == nil && r.MsgID != "" && r.MsgID != "0" {
+			return c.queue(ctx, m, &simplevent.MessageRemove{
+				EventMeta: simplevent.EventMeta{
+					Type:      bridgev2.RemoteEventMessageRemove,
+					PortalKey: portal.MakePortalKey(chatID, c.Login.ID),
+					Sender:    c.eventSender(chat, sender, fromMe, chatID),
+					Timestamp: time.Unix(m.CreateTime, 0),
+				},
+				TargetMessage: portal.MakeMessageID(r.MsgID),
+			})
+		}
+		// Unparseable: fall through and show the notice text.
+	}
 	evt := &simplevent.Message[*incoming]{
 		EventMeta: simplevent.EventMeta{
 			Type:         bridgev2.RemoteEventMessage,
@@ -120,6 +134,12 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 		Data:               &incoming{msg: m, body: body},
 		ConvertMessageFunc: convertIncoming,
 	}
+	return c.queue(ctx, m, evt)
+}
+
+// queue hands one event to its portal and reports whether the batch may go on.
+func (c *WeChatClient) queue(ctx context.Context, m *protoclient.Message, evt bridgev2.RemoteEvent) error {
+	log := zerolog.Ctx(ctx).With().Str("msg_id", m.MsgId).Int("msg_type", m.MsgType).Logger()
 	res := c.Login.QueueRemoteEvent(evt)
 	if res.Success || res.Ignored {
 		delete(c.failures, m.MsgId)

@@ -32,7 +32,7 @@ func (c *WeChatClient) contactUserInfo(ct *protoclient.Contact, id string) *brid
 		Alias:    ct.Alias,
 		ID:       id,
 	})
-	return &bridgev2.UserInfo{Name: &name, IsBot: ptr(false), Identifiers: identifiers(id)}
+	return &bridgev2.UserInfo{Name: &name, IsBot: ptr(false), Identifiers: identifiers(id), Avatar: c.avatar(id, ct.HeadImgUrl)}
 }
 
 func (c *WeChatClient) memberUserInfo(m protoclient.Member, id string) *bridgev2.UserInfo {
