@@ -87,7 +87,9 @@ const (
 )
 
 // Outgoing is a Matrix message ready to send: Text for OutText, otherwise the media to
-// upload (the bridge downloads Matrix media and fills Data before sending).
+// upload (the bridge downloads Matrix media and fills Data before sending). For media,
+// a non-empty Text is the caption, to send as a text message after the media (WeChat
+// media has no caption).
 type Outgoing struct {
 	Kind     OutgoingKind
 	Text     string
@@ -109,7 +111,8 @@ type QuotedMessage struct {
 	Text       string
 }
 
-// The entry points, implemented in tomatrix.go and frommatrix.go:
+// The entry points, implemented in tomatrix.go and frommatrix.go (with the helpers
+// RevokedMsgID and FriendRequestNotice for what the bridge handles itself):
 //
 //	func ToMatrix(ctx context.Context, msg *protoclient.Message, body string, media WeChatMedia,
 //		up MatrixMedia, dir Directory, opts Options) (*Converted, error)

@@ -59,6 +59,22 @@ func KindName(msgType, appMsgType int) string {
 			return "Red packet"
 		case protoclient.AppMsgMiniProgram, protoclient.AppMsgMiniProgApp:
 			return "Mini program"
+		case protoclient.AppMsgAudio:
+			return "Music"
+		case protoclient.AppMsgVideo:
+			return "Video link"
+		case protoclient.AppMsgImg:
+			return "Image"
+		case protoclient.AppMsgEmoji:
+			return "Sticker"
+		case protoclient.AppMsgRealtimeLoc:
+			return "Live location"
+		case 0, protoclient.AppMsgChatHistory:
+			return "Chat history"
+		case protoclient.AppMsgChannels:
+			return "Channels video"
+		case protoclient.AppMsgRefer:
+			return "Reply"
 		}
 		return "App message"
 	}
