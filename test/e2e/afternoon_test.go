@@ -144,8 +144,10 @@ func (a *afternoon) openBotDM(t *testing.T, u *mxUser) id.RoomID {
 }
 
 // loginWithQR sends "login" in the bot DM, takes the QR code image, scans and confirms it
-// with the phone of wxid (wxsim control API) and waits for the bot's confirmation.
-func (a *afternoon) loginWithQR(t *testing.T, u *mxUser, dm id.RoomID, wxid string) string {
+// with the phone of wxid (wxsim control API) and waits for the bot's confirmation. With
+// expireFirst, the first QR code expires before the scan: the bot must replace the image in
+// place (an m.replace edit carrying the new QR data), and the phone scans the new one.
+func (a *afternoon) loginWithQR(t *testing.T, u *mxUser, dm id.RoomID, wxid string, expireFirst bool) string {
 	t.Helper()
 	ctx := t.Context()
 	fromBot := and(inRoom(dm), fromSender(a.bot), func(s *seen) bool { return s.isMessage() })
@@ -182,6 +184,26 @@ func (a *afternoon) loginWithQR(t *testing.T, u *mxUser, dm id.RoomID, wxid stri
 	}
 	if !found {
 		t.Fatalf("the QR body's uuid %q is not a login wxsim knows: %+v", uuid, logins)
+	}
+
+	if expireFirst {
+		from = u.mark()
+		t0 = time.Now()
+		if err := a.ctl.Expire(ctx, uuid); err != nil {
+			t.Fatalf("expire %s: %v", uuid, err)
+		}
+		edit := u.must(ctx, waitLogin, from, "the bot to replace the expired QR code in place", and(fromBot, func(s *seen) bool {
+			rel, _ := s.Evt.Content.Raw["m.relates_to"].(map[string]any)
+			return s.isEdit() && rel["event_id"] == string(qr.Evt.ID)
+		}))
+		a.note(t, "W→M", "QR expired → edited in place", edit.At.Sub(t0))
+		nc, _ := edit.Evt.Content.Raw["m.new_content"].(map[string]any)
+		newBody, _ := nc["body"].(string)
+		if !strings.HasPrefix(newBody, qrPrefix) || strings.TrimPrefix(newBody, qrPrefix) == uuid {
+			t.Fatalf("the edited QR code has body %q, want new QR data %s<uuid> (old uuid %s)", newBody, qrPrefix, uuid)
+		}
+		uuid = strings.TrimPrefix(newBody, qrPrefix)
+		t.Logf("QR code refreshed in place: new uuid %s", uuid)
 	}
 
 	from = u.mark()
@@ -372,7 +394,7 @@ func (a *afternoon) step1Login(t *testing.T) {
 	a.alice = registerUser(ctx, t, a.e.hsURL, "alice", matrixPass)
 	t.Logf("registered %s", a.alice.id())
 	a.aliceDM = a.openBotDM(t, a.alice)
-	a.aliceUUID = a.loginWithQR(t, a.alice, a.aliceDM, aliceWx)
+	a.aliceUUID = a.loginWithQR(t, a.alice, a.aliceDM, aliceWx, false)
 	acct, err := a.ctl.Account(ctx, aliceWx)
 	if err != nil {
 		t.Fatal(err)
@@ -628,7 +650,7 @@ func (a *afternoon) step7SecondUser(t *testing.T) {
 	a.bea.t = t
 	u := a.bea
 	a.beaDM = a.openBotDM(t, u)
-	uuid := a.loginWithQR(t, u, a.beaDM, beaWx)
+	uuid := a.loginWithQR(t, u, a.beaDM, beaWx, true)
 	if uuid == a.aliceUUID {
 		t.Errorf("Bea got Alice's QR uuid %s", uuid)
 	}
