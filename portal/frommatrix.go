@@ -122,6 +122,10 @@ func htmlToWeChat(ctx context.Context, formatted string, dir Directory) string {
 		TabsToSpaces:   4,
 		Newline:        "\n",
 		HorizontalLine: "\n---\n",
+		// WeChat shows no formatting: "**bold**" would be asterisks to the reader.
+		BoldConverter:      plainConverter,
+		ItalicConverter:    plainConverter,
+		UnderlineConverter: plainConverter,
 		PillConverter: func(displayname, mxid, eventID string, fctx format.Context) string {
 			if strings.HasPrefix(mxid, "@") && eventID == "" {
 				for _, m := range members {
@@ -141,6 +145,8 @@ func htmlToWeChat(ctx context.Context, formatted string, dir Directory) string {
 	text = strings.ReplaceAll(text, "\u2005 ", "\u2005")
 	return text
 }
+
+func plainConverter(s string, _ format.Context) string { return s }
 
 // mediaOut describes media to upload to WeChat.
 func mediaOut(ctx context.Context, content *event.MessageEventContent, reply *QuotedMessage, dir Directory, kind OutgoingKind, base, fallbackMime string) (*Outgoing, error) {

@@ -198,9 +198,12 @@ func (c *converter) voice() (*Converted, error) {
 	if err != nil || f.notice != nil {
 		return f.result(err)
 	}
-	// webwxgetvoice serves MP3 (§4.14); a server that says so more precisely is believed.
+	// webwxgetvoice serves MP3 (§4.14), labelled with aliases like audio/mp3 that not
+	// every client knows; the bytes decide, then a server naming another format.
 	mimeType := "audio/mpeg"
-	if s := baseMime(f.media.MimeType); strings.HasPrefix(s, "audio/") {
+	if s := baseMime(http.DetectContentType(f.media.Data)); strings.HasPrefix(s, "audio/") {
+		mimeType = s
+	} else if s := baseMime(f.media.MimeType); strings.HasPrefix(s, "audio/") && !strings.Contains(s, "mp3") && !strings.Contains(s, "mpeg") {
 		mimeType = s
 	}
 	content, err := c.mediaContent(event.MsgAudio, f.media.Data, "Voice message"+extForMime(mimeType), mimeType)

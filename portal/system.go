@@ -59,8 +59,9 @@ var rePlaceholder = regexp.MustCompile(`\$\{([^{}$]{1,64})\}|\$([A-Za-z0-9_]{1,6
 // there is no template.
 func renderSysTemplate(body string) string {
 	d := xml.NewDecoder(strings.NewReader(strings.TrimSpace(protoclient.UnescapeXML(body))))
+	// Not strict, as phones' XML is not; but no HTML auto-closing either: <link> is a
+	// void element in HTML and a container here.
 	d.Strict = false
-	d.AutoClose = xml.HTMLAutoClose
 	d.Entity = xml.HTMLEntity
 	d.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
 
