@@ -645,15 +645,15 @@ func TestFriendRequestNotice(t *testing.T) {
 
 func TestReplaceSmileys(t *testing.T) {
 	for in, want := range map[string]string{
-		"[微笑]":           "🙂",
-		"[Smile][强]":     "🙂👍",
-		"[[微笑]]":         "[🙂]",
-		"[旺柴] [unknown]": "[旺柴] [unknown]",
-		"a[b":            "a[b",
+		"[微笑]":                               "🙂",
+		"[Smile][强]":                         "🙂👍",
+		"[[微笑]]":                             "[🙂]",
+		"[旺柴] [unknown]":                     "[旺柴] [unknown]",
+		"a[b":                                "a[b",
 		"[" + strings.Repeat("x", 100) + "]": "[" + strings.Repeat("x", 100) + "]",
-		"[OK]":   "👌",
-		"[叹气]":   "😮‍💨",
-		"no face": "no face",
+		"[OK]":                               "👌",
+		"[叹气]":                               "😮‍💨",
+		"no face":                            "no face",
 	} {
 		if got := ReplaceSmileys(in); got != want {
 			t.Errorf("ReplaceSmileys(%q) = %q, want %q", in, got, want)
