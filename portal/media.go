@@ -434,6 +434,10 @@ var extMimes = []struct{ ext, mime string }{
 
 func extForMime(mimeType string) string {
 	t := baseMime(mimeType)
+	if t == "" || t == "application/octet-stream" {
+		// Says nothing about the content; ".bin" would only hide the real name.
+		return ""
+	}
 	for _, e := range extMimes {
 		if e.mime == t {
 			return e.ext
