@@ -1,0 +1,73 @@
+package bridge
+
+import (
+	"errors"
+	"strings"
+
+	"maunium.net/go/mautrix/bridgev2/commands"
+	"maunium.net/go/mautrix/format"
+
+	"wxbridge/portal"
+)
+
+// registerCommands adds the WeChat-specific management commands.
+func (wc *WeChatConnector) registerCommands() {
+	proc, ok := wc.Bridge.Commands.(*commands.Processor)
+	if !ok {
+		wc.Bridge.Log.Warn().Type("processor_type", wc.Bridge.Commands).Msg("Unknown command processor; WeChat commands are not available")
+		return
+	}
+	proc.AddHandlers(cmdAcceptFriend)
+}
+
+var cmdAcceptFriend = &commands.FullHandler{
+	Func: fnAcceptFriend,
+	Name: portal.AcceptFriendCommand,
+	Help: commands.HelpMeta{
+		Section:     commands.HelpSectionChats,
+		Description: "Accept a WeChat friend request; the request's notice shows the command",
+		Args:        "<_request ID_>",
+	},
+	RequiresLogin: true,
+}
+
+func fnAcceptFriend(ce *commands.Event) {
+	if len(ce.Args) != 1 {
+		ce.Reply("Usage: `$cmdprefix %s <request ID>` — the friend request's notice shows the exact command.", portal.AcceptFriendCommand)
+		return
+	}
+	id := strings.TrimSpace(ce.Args[0])
+	var lastErr error
+	for _, login := range ce.User.GetUserLogins() {
+		c, ok := login.Client.(*WeChatClient)
+		if !ok {
+			continue
+		}
+		p, err := c.acceptFriend(ce.Ctx, id)
+		if errors.Is(err, errNoSuchFriendRequest) {
+			continue
+		}
+		if err != nil {
+			ce.Log.Warn().Err(err).Str("request_id", id).Str("login_id", string(login.ID)).Msg("Accepting a WeChat friend request failed")
+			lastErr = err
+			continue
+		}
+		ce.Log.Info().Str("request_id", id).Str("login_id", string(login.ID)).Msg("Accepted a WeChat friend request")
+		who := p.NickName
+		if who == "" {
+			who = p.ID
+		}
+		target := p.NickName
+		if looksLikeWxid(p.WxID) {
+			target = p.WxID
+		}
+		ce.Reply("Accepted the friend request from %s. Once WeChat confirms the new contact (a moment), send `$cmdprefix start-chat %s` to chat with them.",
+			format.SafeMarkdownCode(who), target)
+		return
+	}
+	if lastErr != nil {
+		ce.Reply("Could not accept the friend request: %s", lastErr.Error())
+		return
+	}
+	ce.Reply("There is no pending WeChat friend request %s. It may have been accepted already.", format.SafeMarkdownCode(id))
+}
