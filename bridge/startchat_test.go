@@ -264,7 +264,6 @@ func newSimEnv(t *testing.T, wc *WeChatConnector) *simEnv {
 	return e
 }
 
-
 func (e *simEnv) must(v ...any) {
 	e.t.Helper()
 	if err, ok := v[len(v)-1].(error); ok && err != nil {
