@@ -2,22 +2,44 @@ package bridge
 
 import (
 	"context"
+	"time"
 
+	"go.mau.fi/util/jsontime"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/event"
 )
 
-// roomFeatures is what a WeChat chat can do from Matrix: text; no edits, reactions or
+// roomFeatures tells Matrix clients what a WeChat chat can do: text, media, replies (as
+// WeChat quotes), recalls within 2 minutes, read markers; no edits, no reactions and no
 // formatting, which WeChat does not have.
-var roomFeatures = &event.RoomFeatures{
-	ID:            "fi.wxbridge.capabilities.2026_11_26",
-	MaxTextLength: 16384,
-	Edit:          event.CapLevelRejected,
-	Reaction:      event.CapLevelRejected,
-	Reply:         event.CapLevelPartialSupport,
-	ReadReceipts:  true,
+func (c *WeChatClient) roomFeatures() *event.RoomFeatures {
+	maxUp := c.Main.Config.Media.MaxUploadSize
+	anyType := map[string]event.CapabilitySupportLevel{"*/*": event.CapLevelFullySupported}
+	images := map[string]event.CapabilitySupportLevel{
+		"image/jpeg": event.CapLevelFullySupported, "image/png": event.CapLevelFullySupported,
+		"image/gif": event.CapLevelFullySupported, "image/bmp": event.CapLevelFullySupported,
+		"image/webp": event.CapLevelPartialSupport,
+	}
+	return &event.RoomFeatures{
+		ID:            "fi.wxbridge.capabilities.2026_11_26",
+		MaxTextLength: 16384,
+		File: event.FileFeatureMap{
+			event.MsgImage:      {MimeTypes: images, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 20<<20)},
+			event.MsgVideo:      {MimeTypes: map[string]event.CapabilitySupportLevel{"video/mp4": event.CapLevelFullySupported}, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 20<<20)},
+			event.MsgFile:       {MimeTypes: anyType, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 50<<20)},
+			event.MsgAudio:      {MimeTypes: anyType, MaxSize: min(maxUp, 50<<20)},
+			event.CapMsgSticker: {MimeTypes: images, MaxSize: min(maxUp, 20<<20)},
+		},
+		LocationMessage: event.CapLevelPartialSupport,
+		Reply:           event.CapLevelPartialSupport,
+		Edit:            event.CapLevelRejected,
+		Reaction:        event.CapLevelRejected,
+		Delete:          event.CapLevelFullySupported,
+		DeleteMaxAge:    ptr(jsontime.S(2 * time.Minute)),
+		ReadReceipts:    true,
+	}
 }
 
 func (c *WeChatClient) GetCapabilities(ctx context.Context, _ *bridgev2.Portal) *event.RoomFeatures {
-	return roomFeatures
+	return c.roomFeatures()
 }

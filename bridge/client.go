@@ -48,6 +48,10 @@ type WeChatClient struct {
 	dir *directory
 	// failures counts failed attempts per MsgId; only the sync goroutine touches it.
 	failures map[string]int
+	recent   recentTexts
+	// captionEchoes holds MsgIDs of captions sent after media: they are not the Matrix
+	// message's ID, so the duplicate check cannot drop their echo.
+	captionEchoes sync.Map
 
 	loggedIn atomic.Bool
 	runMu    sync.Mutex

@@ -49,6 +49,7 @@ func (wc *WeChatConnector) Start(ctx context.Context) error {
 	if err := wc.DB.Upgrade(ctx); err != nil {
 		return bridgev2.DBUpgradeError{Err: err, Section: "wechat"}
 	}
+	wc.registerCommands()
 	return nil
 }
 
@@ -68,10 +69,10 @@ func (wc *WeChatConnector) GetConfig() (string, any, configupgrade.Upgrader) {
 	return ExampleConfig, &wc.Config, configupgrade.SimpleUpgrader(upgradeConfig)
 }
 
-func (wc *WeChatConnector) GetBridgeInfoVersion() (info, caps int) { return 1, 1 }
+func (wc *WeChatConnector) GetBridgeInfoVersion() (info, caps int) { return 1, 2 }
 
 func (wc *WeChatConnector) GetCapabilities() *bridgev2.NetworkGeneralCapabilities {
-	return &bridgev2.NetworkGeneralCapabilities{}
+	return &bridgev2.NetworkGeneralCapabilities{Provisioning: provisioningCapabilities()}
 }
 
 func (wc *WeChatConnector) ValidateUserID(id networkid.UserID) bool { return len(id) > 0 }

@@ -1,43 +1,46 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/bridgev2/networkid"
-	"maunium.net/go/mautrix/event"
 
 	"wxbridge/portal"
 	"wxbridge/protoclient"
 )
 
-var errUnsupportedMsgType = bridgev2.WrapErrorInStatus(errors.New("this kind of message cannot be sent to WeChat yet")).
-	WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
-
 // HandleMatrixMessage sends a Matrix message with a fresh ClientMsgId (the transaction
 // id, so the echo in webwxsync is not bridged back) and stores WeChat's MsgID as the
-// message ID.
+// message ID. Conversion is portal.FromMatrix; media is fetched from Matrix and uploaded
+// to WeChat first.
 func (c *WeChatClient) HandleMatrixMessage(ctx context.Context, msg *bridgev2.MatrixMessage) (*bridgev2.MatrixMessageResponse, error) {
-	switch msg.Content.MsgType {
-	case event.MsgText, event.MsgNotice, event.MsgEmote:
-	default:
-		return nil, errUnsupportedMsgType
-	}
 	to, err := c.sendTarget(msg.Portal)
 	if err != nil {
 		return nil, err
 	}
+	dir := &chatDirectory{c: c, chat: to, portal: msg.Portal}
+	out, err := portal.FromMatrix(ctx, msg.Content, c.quotedMessage(msg), dir)
+	if err != nil {
+		return nil, failure(err.Error())
+	}
 	clientMsgID := protoclient.NewClientMsgID()
 	txn := networkid.TransactionID(clientMsgID)
 	msg.AddPendingToIgnore(txn)
-	res, err := c.wx.SendText(ctx, to, portal.TextFromMatrix(msg.Content), clientMsgID)
+	res, err := c.sendOutgoing(ctx, msg, to, out, clientMsgID)
 	if err != nil {
 		msg.RemovePending(txn)
-		return nil, sendFailure(err)
+		return nil, err
+	}
+	text := out.Text
+	if out.Kind == portal.OutText {
+		c.recent.add(string(msg.Portal.ID), res.MsgID, []string{c.Login.RemoteName}, text)
 	}
 	return &bridgev2.MatrixMessageResponse{
 		DB: &database.Message{
@@ -48,6 +51,79 @@ func (c *WeChatClient) HandleMatrixMessage(ctx context.Context, msg *bridgev2.Ma
 		},
 		RemovePending: txn,
 	}, nil
+}
+
+// quotedMessage gives the replied-to message's sender and text for WeChat's quote form.
+func (c *WeChatClient) quotedMessage(msg *bridgev2.MatrixMessage) *portal.QuotedMessage {
+	if msg.ReplyTo == nil {
+		return nil
+	}
+	t, ok := c.recent.byID(string(msg.Portal.ID), portal.ParseMessageID(msg.ReplyTo.ID))
+	if !ok || len(t.senders) == 0 {
+		return nil
+	}
+	return &portal.QuotedMessage{SenderName: t.senders[0], Text: t.text}
+}
+
+// sendOutgoing uploads media when there is some and sends with the given ClientMsgId;
+// a caption follows the media as a text.
+func (c *WeChatClient) sendOutgoing(ctx context.Context, msg *bridgev2.MatrixMessage, to string, out *portal.Outgoing, clientMsgID string) (*protoclient.SendResult, error) {
+	if out.Kind == portal.OutText {
+		res, err := c.wx.SendText(ctx, to, out.Text, clientMsgID)
+		if err != nil {
+			return nil, sendFailure(err)
+		}
+		return res, nil
+	}
+	content := msg.Content
+	if content.Info != nil && int64(content.Info.Size) > c.Main.Config.Media.MaxUploadSize {
+		return nil, failure(fmt.Sprintf("the file is %d bytes, over this bridge's limit of %d", content.Info.Size, c.Main.Config.Media.MaxUploadSize))
+	}
+	uri, file := content.URL, content.File
+	if file != nil {
+		uri = file.URL
+	}
+	data, err := c.Main.Bridge.Bot.DownloadMedia(ctx, uri, file)
+	if err != nil {
+		return nil, failure("could not download the file from Matrix: " + err.Error())
+	}
+	if int64(len(data)) > c.Main.Config.Media.MaxUploadSize {
+		return nil, failure(fmt.Sprintf("the file is %d bytes, over this bridge's limit of %d", len(data), c.Main.Config.Media.MaxUploadSize))
+	}
+	if len(data) == 0 {
+		return nil, failure("the file is empty, and WeChat does not send empty files")
+	}
+	up, err := c.wx.UploadMedia(ctx, protoclient.Upload{To: to, FileName: out.FileName, MimeType: out.MimeType, Data: bytes.NewReader(data), Size: int64(len(data))})
+	if err != nil {
+		return nil, sendFailure(err)
+	}
+	var res *protoclient.SendResult
+	switch out.Kind {
+	case portal.OutImage:
+		res, err = c.wx.SendImage(ctx, to, up.MediaID, clientMsgID)
+	case portal.OutVideo:
+		res, err = c.wx.SendVideo(ctx, to, up.MediaID, clientMsgID)
+	case portal.OutEmoticon:
+		res, err = c.wx.SendEmoticon(ctx, to, up.MediaID, "", clientMsgID)
+	default:
+		res, err = c.wx.SendFile(ctx, to, protoclient.FileInfo{Name: out.FileName, Size: up.Size, MediaID: up.MediaID, Signature: up.Signature}, clientMsgID)
+	}
+	if err != nil {
+		return nil, sendFailure(err)
+	}
+	if out.Text != "" {
+		// The caption is a message of its own on WeChat; losing it must not fail the media.
+		if capRes, err := c.wx.SendText(ctx, to, out.Text, protoclient.NewClientMsgID()); err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("Sending the caption after the media failed")
+		} else {
+			c.captionEchoes.Store(capRes.MsgID, struct{}{})
+		}
+	}
+	return res, nil
+}
+
+func failure(reason string) error {
+	return bridgev2.WrapErrorInStatus(errors.New(reason)).WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
 }
 
 // HandleMatrixReadReceipt marks the chat read on the phone.

@@ -8,7 +8,6 @@ import (
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/simplevent"
-	"maunium.net/go/mautrix/event"
 
 	"wxbridge/portal"
 	"wxbridge/protoclient"
@@ -80,8 +79,10 @@ func (c *WeChatClient) learnIdentities(ctx context.Context, b *protoclient.SyncB
 
 // incoming is what the converter needs of a WeChat message.
 type incoming struct {
-	msg  *protoclient.Message
-	body string // content without the group sender prefix
+	msg         *protoclient.Message
+	body        string   // content without the group sender prefix
+	chat        string   // session UserName of the chat
+	senderNames []string // the names WeChat may show for the sender, for quotes
 }
 
 func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message) error {
@@ -92,6 +93,9 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 		return nil
 	}
 	chat, sender, fromMe, body := c.route(m)
+	if _, isCaption := c.captionEchoes.LoadAndDelete(m.MsgId); fromMe && isCaption {
+		return nil
+	}
 	if chat == "" {
 		log.Warn().Msg("WeChat message without a chat; dropping it")
 		return nil
@@ -106,7 +110,7 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 		log.Debug().Str("chat_id", chatID).Msg("No permanent WeChat id for this chat; using a derived one")
 	}
 	if m.MsgType == protoclient.MsgRecalled {
-		if r, err := protoclient.ParseRevoke(body); err == nil && r.MsgID != "" && r.MsgID != "0" {
+		if target, ok := portal.RevokedMsgID(body); ok {
 			return c.queue(ctx, m, &simplevent.MessageRemove{
 				EventMeta: simplevent.EventMeta{
 					Type:      bridgev2.RemoteEventMessageRemove,
@@ -114,10 +118,13 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 					Sender:    c.eventSender(chat, sender, fromMe, chatID),
 					Timestamp: time.Unix(m.CreateTime, 0),
 				},
-				TargetMessage: portal.MakeMessageID(r.MsgID),
+				TargetMessage: portal.MakeMessageID(target),
 			})
 		}
-		// Unparseable: fall through and show the notice text.
+		// Unparseable or "the sender's last message": show WeChat's text as a notice.
+	}
+	if m.MsgType == protoclient.MsgVerify {
+		return c.handleFriendRequest(ctx, m, body)
 	}
 	evt := &simplevent.Message[*incoming]{
 		EventMeta: simplevent.EventMeta{
@@ -131,8 +138,8 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 			},
 		},
 		ID:                 portal.MakeMessageID(m.MsgId),
-		Data:               &incoming{msg: m, body: body},
-		ConvertMessageFunc: convertIncoming,
+		Data:               &incoming{msg: m, body: body, chat: chat, senderNames: c.senderNames(chat, sender, fromMe)},
+		ConvertMessageFunc: c.convertIncoming,
 	}
 	return c.queue(ctx, m, evt)
 }
@@ -216,11 +223,29 @@ func (c *WeChatClient) ensureKnown(ctx context.Context, chat, sender string) {
 	c.dir.addContacts(got)
 }
 
-func convertIncoming(ctx context.Context, _ *bridgev2.Portal, _ bridgev2.MatrixAPI, in *incoming) (*bridgev2.ConvertedMessage, error) {
-	return &bridgev2.ConvertedMessage{Parts: []*bridgev2.ConvertedMessagePart{{
-		Type:    event.EventMessage,
-		Content: portal.MessageToMatrix(in.msg, in.body),
-	}}}, nil
+// senderNames lists the names a WeChat quote may show for a sender.
+func (c *WeChatClient) senderNames(chat, sender string, fromMe bool) []string {
+	var names []string
+	add := func(n string) {
+		if n = protoclient.DecodeName(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	if fromMe {
+		add(c.Login.RemoteName)
+		sender = c.wx.SelfUserName()
+	}
+	if protoclient.IsGroup(chat) {
+		if m, ok := c.dir.groupMember(chat, sender); ok {
+			add(m.DisplayName)
+			add(m.NickName)
+		}
+	}
+	if ct := c.dir.contact(sender); ct != nil {
+		add(ct.NickName)
+		add(ct.RemarkName)
+	}
+	return names
 }
 
 // contactChanged applies a ModContactList entry: new names and members reach existing
