@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/networkid"
+	"maunium.net/go/mautrix/bridgev2/simplevent"
 	"maunium.net/go/mautrix/bridgev2/status"
 
 	"wxbridge/portal"
@@ -52,6 +53,8 @@ type WeChatClient struct {
 	// captionEchoes holds MsgIDs of captions sent after media: they are not the Matrix
 	// message's ID, so the duplicate check cannot drop their echo.
 	captionEchoes sync.Map
+	// recentChats is webwxinit's ChatSet, given rooms once identities are known.
+	recentChats []string
 
 	loggedIn atomic.Bool
 	runMu    sync.Mutex
@@ -90,7 +93,49 @@ func (c *WeChatClient) Connect(ctx context.Context) {
 		log.Err(err).Msg("Loading WeChat contacts failed; continuing with what is known")
 	}
 	c.loggedIn.Store(true)
+	c.recentChats = init.ChatSetNames()
 	c.startSync(ctx)
+}
+
+// syncRecentChats gives the chats WeChat lists as recent at login a room (or brings an
+// existing room up to date), like the chat list the phone shows.
+// It runs once the id list of the session is known (the first batch after login, or the
+// stored pairs after a restart), since rooms are keyed on permanent ids.
+func (c *WeChatClient) syncRecentChats(ctx context.Context, chats []string) {
+	limit := c.Main.Config.RecentChatLimit
+	if limit <= 0 {
+		return
+	}
+	n := 0
+	for _, u := range chats {
+		if n >= limit {
+			break
+		}
+		ct := c.dir.contact(u)
+		if ct == nil || ct.IsOfficialAccount() || (isSpecialName(u) && u != "filehelper") || u == c.wx.SelfUserName() {
+			continue
+		}
+		id, proven := c.dir.stableID(u)
+		if id == "" || !proven {
+			// A room under a derived id could end up next to the real one later.
+			continue
+		}
+		var info *bridgev2.ChatInfo
+		if ct.IsGroup() {
+			info = c.groupChatInfo(ct)
+		} else {
+			info = c.dmChatInfo(ct, id)
+		}
+		c.Login.QueueRemoteEvent(&simplevent.ChatResync{
+			EventMeta: simplevent.EventMeta{
+				Type:         bridgev2.RemoteEventChatResync,
+				PortalKey:    portal.MakePortalKey(id, c.Login.ID),
+				CreatePortal: true,
+			},
+			ChatInfo: info,
+		})
+		n++
+	}
 }
 
 func (c *WeChatClient) startSync(ctx context.Context) {

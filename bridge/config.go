@@ -18,6 +18,7 @@ type Config struct {
 	DisplaynameTemplate string      `yaml:"displayname_template"`
 	GroupNameTemplate   string      `yaml:"group_name_template"`
 	RemarkNamesInDMs    bool        `yaml:"remark_names_in_dms"`
+	RecentChatLimit     int         `yaml:"recent_chat_limit"`
 	Media               MediaConfig `yaml:"media"`
 
 	displaynameTmpl *template.Template
@@ -35,6 +36,7 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "displayname_template")
 	helper.Copy(up.Str, "group_name_template")
 	helper.Copy(up.Bool, "remark_names_in_dms")
+	helper.Copy(up.Int, "recent_chat_limit")
 	helper.Copy(up.Int, "media", "max_download_size")
 	helper.Copy(up.Int, "media", "max_upload_size")
 }

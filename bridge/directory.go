@@ -66,6 +66,18 @@ func (d *directory) learn(pairs map[string]string) {
 	}
 }
 
+// knowsIdentities reports whether any permanent id of this session is known.
+func (d *directory) knowsIdentities() bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for u := range d.stable {
+		if strings.HasPrefix(u, "@") {
+			return true
+		}
+	}
+	return false
+}
+
 func (d *directory) addContacts(cs []protoclient.Contact) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

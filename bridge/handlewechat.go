@@ -27,6 +27,11 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 	if err := c.learnIdentities(ctx, b); err != nil {
 		return fmt.Errorf("store identities: %w", err)
 	}
+	if chats := c.recentChats; chats != nil && c.dir.knowsIdentities() {
+		c.recentChats = nil
+		// Room creation takes a while per room; messages must not wait for it.
+		go c.syncRecentChats(ctx, chats)
+	}
 	c.dir.addContacts(b.ModContacts)
 	for _, d := range b.DelContacts {
 		c.dir.removeContact(d.UserName)
