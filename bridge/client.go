@@ -56,10 +56,11 @@ type WeChatClient struct {
 	// recentChats is webwxinit's ChatSet, given rooms once identities are known.
 	recentChats []string
 
-	loggedIn atomic.Bool
-	runMu    sync.Mutex
-	stopSync context.CancelFunc
-	syncDone chan struct{}
+	loggedIn       atomic.Bool
+	reloginRunning atomic.Bool
+	runMu          sync.Mutex
+	stopSync       context.CancelFunc
+	syncDone       chan struct{}
 }
 
 func newClient(wc *WeChatConnector, login *bridgev2.UserLogin, wx *protoclient.Client) *WeChatClient {
@@ -170,12 +171,6 @@ func (c *WeChatClient) onSyncState(s protoclient.SyncState, err error) {
 		}
 		c.Login.BridgeState.Send(st)
 	}
-}
-
-func (c *WeChatClient) loggedOut(ctx context.Context, err error) {
-	c.loggedIn.Store(false)
-	zerolog.Ctx(ctx).Warn().Err(err).Msg("WeChat session ended")
-	c.Login.BridgeState.Send(status.BridgeState{StateEvent: status.StateBadCredentials, Error: StateLoggedOut})
 }
 
 func (c *WeChatClient) Disconnect() {

@@ -32,6 +32,16 @@ func newDirectory(scope string) *directory {
 	return &directory{scope: scope, contacts: map[string]*protoclient.Contact{}, stable: map[string]string{}, byStable: map[string]string{}}
 }
 
+// reset forgets the session: after a new login every UserName is different.
+func (d *directory) reset() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.self, d.selfWxid = "", ""
+	d.contacts = map[string]*protoclient.Contact{}
+	d.stable = map[string]string{}
+	d.byStable = map[string]string{}
+}
+
 func (d *directory) setSelf(userName string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

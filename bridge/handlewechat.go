@@ -2,10 +2,13 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/simplevent"
 
@@ -157,6 +160,11 @@ func (c *WeChatClient) queue(ctx context.Context, m *protoclient.Message, evt br
 		delete(c.failures, m.MsgId)
 		return nil
 	}
+	if transientMatrixError(res.Error) {
+		// The homeserver is unreachable or overloaded: keep the cursor and retry, however
+		// long it takes; nothing may be lost to an outage.
+		return fmt.Errorf("bridging WeChat message %s: %w", m.MsgId, orUnknown(res.Error))
+	}
 	c.failures[m.MsgId]++
 	if c.failures[m.MsgId] >= maxMessageAttempts {
 		log.Error().Err(res.Error).Int("attempts", c.failures[m.MsgId]).Msg("Giving up on a WeChat message that keeps failing to bridge")
@@ -275,4 +283,26 @@ func (c *WeChatClient) contactChanged(ctx context.Context, ct *protoclient.Conta
 		return
 	}
 	ghost.UpdateInfo(ctx, c.contactUserInfo(ct, id))
+}
+
+// transientMatrixError tells an outage (no answer, 5xx, 429) from a refusal that will
+// not change on retry (4xx, a conversion failure).
+func transientMatrixError(err error) bool {
+	if err == nil {
+		return false
+	}
+	var he mautrix.HTTPError
+	var hep *mautrix.HTTPError
+	switch {
+	case errors.As(err, &he):
+	case errors.As(err, &hep):
+		he = *hep
+	default:
+		var ne net.Error
+		return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+	}
+	if he.Response == nil {
+		return true
+	}
+	return he.Response.StatusCode == 429 || he.Response.StatusCode >= 500
 }
