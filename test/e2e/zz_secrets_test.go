@@ -1,0 +1,110 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+	_ "modernc.org/sqlite"
+)
+
+// Runs last (file order): every log the run produced so far must be free of the WeChat
+// sessions' secrets (skey, pass_ticket, wxsid, cookie values) and the appservice tokens.
+// The bridge's own files must not be readable by other users.
+func TestZZNoSecretsInLogs(t *testing.T) {
+	e := loadEnv(t)
+	dbPath := filepath.Join(e.bridgeDir, "wxbridge.db")
+	for _, p := range []string{dbPath, e.bridgeConfig, e.bridgeReg, e.bridgeLog} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Errorf("stat %s: %v", p, err)
+			continue
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v: readable by others", p, st.Mode().Perm())
+		}
+	}
+
+	secrets := map[string]string{}
+	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT metadata FROM user_login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		var meta struct {
+			Session struct {
+				Skey, Sid  string
+				PassTicket string `json:"pass_ticket"`
+				Cookies    []struct{ Name, Value string }
+			}
+		}
+		if err := json.Unmarshal([]byte(raw), &meta); err != nil {
+			t.Fatal(err)
+		}
+		s := meta.Session
+		secrets["skey "+s.Sid] = s.Skey
+		secrets["pass_ticket "+s.Sid] = s.PassTicket
+		secrets["wxsid "+s.Sid] = s.Sid
+		for _, c := range s.Cookies {
+			// wxuin, mm_lang and wxloadtime are a number, a language and a time, not secrets.
+			if len(c.Value) >= 8 && c.Name != "wxuin" && c.Name != "mm_lang" && c.Name != "wxloadtime" {
+				secrets["cookie "+c.Name+" "+s.Sid] = c.Value
+			}
+		}
+	}
+	if len(secrets) == 0 {
+		t.Fatal("no WeChat session in the bridge database: nothing to check")
+	}
+	regYAML, err := os.ReadFile(e.bridgeReg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg struct {
+		AS string `yaml:"as_token"`
+		HS string `yaml:"hs_token"`
+	}
+	if err := yaml.Unmarshal(regYAML, &reg); err != nil {
+		t.Fatal(err)
+	}
+	secrets["as_token"], secrets["hs_token"] = reg.AS, reg.HS
+
+	var logs []string
+	filepath.Walk(e.runDir, func(p string, info os.FileInfo, err error) error {
+		name := filepath.Base(p)
+		if err == nil && !info.IsDir() && (strings.HasSuffix(name, ".log") || strings.Contains(name, "stdout") || strings.HasSuffix(name, ".out")) {
+			logs = append(logs, p)
+		}
+		return nil
+	})
+	if len(logs) == 0 {
+		t.Fatal("no logs found under the run directory")
+	}
+	for _, p := range logs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, val := range secrets {
+			if val != "" && strings.Contains(string(data), val) {
+				t.Errorf("%s appears in %s", what, p)
+			}
+		}
+	}
+	t.Logf("checked %d secrets in %d logs: %s", len(secrets), len(logs), strings.Join(logs, ", "))
+}
