@@ -310,6 +310,21 @@ func encodeJSON(v any) ([]byte, error) {
 // postJSON POSTs body to a web-host endpoint and decodes the JSON answer into out,
 // mapping BaseResponse.Ret to typed errors.
 func (c *Client) postJSON(ctx context.Context, r role, endpoint string, q url.Values, body any, out baseResponder) error {
+	return c.postJSONWith(ctx, r, endpoint, q, body, decodeInto(endpoint, out))
+}
+
+// decodeInto is the decoder of postJSON and getJSON.
+func decodeInto(endpoint string, out baseResponder) func([]byte) error {
+	return func(body []byte) error {
+		if err := json.Unmarshal(body, out); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrMalformed, endpoint, err)
+		}
+		return retError(endpoint, out.baseResponse())
+	}
+}
+
+// postJSONWith is postJSON with the caller's decoder of the answer body.
+func (c *Client) postJSONWith(ctx context.Context, r role, endpoint string, q url.Values, body any, decode func([]byte) error) error {
 	payload, err := encodeJSON(body)
 	if err != nil {
 		return fmt.Errorf("%s: encode request: %w", endpoint, err)
@@ -322,7 +337,7 @@ func (c *Client) postJSON(ctx context.Context, r role, endpoint string, q url.Va
 	}
 	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	req.Header.Set("Accept", "application/json, text/plain, */*")
-	return c.doJSON(req, endpoint, out)
+	return c.doJSON(req, endpoint, decode)
 }
 
 func (c *Client) getJSON(ctx context.Context, r role, endpoint string, q url.Values, out baseResponder) error {
@@ -333,14 +348,14 @@ func (c *Client) getJSON(ctx context.Context, r role, endpoint string, q url.Val
 		return fmt.Errorf("%s: %w", endpoint, err)
 	}
 	req.Header.Set("Accept", "application/json, text/plain, */*")
-	return c.doJSON(req, endpoint, out)
+	return c.doJSON(req, endpoint, decodeInto(endpoint, out))
 }
 
 // maxJSONBody bounds what a JSON answer may occupy in memory; a real webwxsync with a
 // large group's member list is a few MiB.
 const maxJSONBody = 64 << 20
 
-func (c *Client) doJSON(req *http.Request, endpoint string, out baseResponder) error {
+func (c *Client) doJSON(req *http.Request, endpoint string, decode func([]byte) error) error {
 	resp, err := c.do(req, endpoint)
 	if err != nil {
 		return err
@@ -357,10 +372,7 @@ func (c *Client) doJSON(req *http.Request, endpoint string, out baseResponder) e
 	if len(body) > maxJSONBody {
 		return fmt.Errorf("%w: %s answer over %d bytes", ErrMalformed, endpoint, maxJSONBody)
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrMalformed, endpoint, err)
-	}
-	return retError(endpoint, out.baseResponse())
+	return decode(body)
 }
 
 // getText GETs a JS-assignment or XML endpoint and returns the body.

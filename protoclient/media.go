@@ -163,7 +163,7 @@ func (c *Client) uploadChunk(ctx context.Context, fields [][2]string, name, ctyp
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	req.Header.Set("Origin", "https://"+c.Hosts().Web)
 	var res UploadMediaResponse
-	if err := c.doJSON(req, "webwxuploadmedia", &res); err != nil {
+	if err := c.doJSON(req, "webwxuploadmedia", decodeInto("webwxuploadmedia", &res)); err != nil {
 		return nil, err
 	}
 	return &res, nil

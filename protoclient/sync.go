@@ -63,16 +63,23 @@ type SyncBatch struct {
 	ContinueFlag int
 	SyncKey      SyncKey
 	SyncCheckKey *SyncKey
+	// Malformed lists the entries that could not be decoded (wrong JSON types that
+	// cannot be coerced, a message without MsgId, …). They are not retried: the cursor
+	// moves past them with the batch, so the caller should tell the user what was lost.
+	Malformed []MalformedEntry
 }
 
-// Empty reports whether the batch carries nothing.
+// Empty reports whether the batch carries nothing, not even a malformed entry.
 func (b *SyncBatch) Empty() bool {
 	return len(b.Messages) == 0 && len(b.ModContacts) == 0 && len(b.DelContacts) == 0 &&
-		len(b.ModChatRoomMembers) == 0 && b.Profile == nil
+		len(b.ModChatRoomMembers) == 0 && b.Profile == nil && len(b.Malformed) == 0
 }
 
 // Sync runs one webwxsync with the current SyncKey and returns the batch without
-// committing its cursor. Only one Sync runs at a time per client.
+// committing its cursor. Only one Sync runs at a time per client. Entries that do not
+// decode are logged and listed in the batch's Malformed; the rest of the batch is
+// delivered. Only an answer whose BaseResponse or SyncKey is missing or broken fails
+// (ErrMalformed).
 func (c *Client) Sync(ctx context.Context) (*SyncBatch, error) {
 	if err := c.requireLogin(); err != nil {
 		return nil, err
@@ -87,32 +94,30 @@ func (c *Client) Sync(ctx context.Context) (*SyncBatch, error) {
 	q.Set("skey", s.Skey)
 	q.Set("lang", "zh_CN")
 	q.Set("pass_ticket", s.PassTicket)
-	var res SyncResponse
-	err := c.postJSON(ctx, roleWeb, "webwxsync", q, struct {
+	var res *syncAnswer
+	err := c.postJSONWith(ctx, roleWeb, "webwxsync", q, struct {
 		BaseRequest BaseRequest `json:"BaseRequest"`
 		SyncKey     SyncKey     `json:"SyncKey"`
 		RR          int64       `json:"rr"`
-	}{c.baseRequest(), s.SyncKey.Normalized(), int64(^int32(time.Now().UnixMilli()))}, &res)
+	}{c.baseRequest(), s.SyncKey.Normalized(), int64(^int32(time.Now().UnixMilli()))}, func(body []byte) (err error) {
+		res, err = decodeSyncResponse(body)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if res.SKey != "" {
+	if res.skey != "" {
 		c.mu.Lock()
-		c.sess.Skey = res.SKey
+		c.sess.Skey = res.skey
 		c.mu.Unlock()
 	}
-	b := &SyncBatch{
-		Messages:           res.AddMsgList,
-		ModContacts:        res.ModContactList,
-		DelContacts:        res.DelContactList,
-		ModChatRoomMembers: res.ModChatRoomMemberList,
-		ContinueFlag:       res.ContinueFlag,
-		SyncKey:            res.SyncKey,
-		SyncCheckKey:       res.SyncCheckKey,
-	}
-	if res.Profile.BitFlag == ProfileBitFlagChange {
-		p := res.Profile
-		b.Profile = &p
+	b := &res.batch
+	if len(b.Malformed) > 0 {
+		log := logger(ctx)
+		for _, m := range b.Malformed {
+			log.Warn().Err(m.Err).Str("kind", m.Kind).Str("msg_id", m.MsgID).Int("size", m.Size).
+				Msg("dropped a webwxsync entry that does not decode; the rest of the batch goes on")
+		}
 	}
 	return b, nil
 }
