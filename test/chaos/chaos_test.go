@@ -1,0 +1,818 @@
+//go:build chaos
+
+package chaos
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"wxbridge/protoclient/wxsim"
+)
+
+const (
+	account    = "wxid_chaos"
+	numChats   = 20
+	matrixPass = "chaos monkey battery staple"
+	qrPrefix   = "https://login.weixin.qq.com/l/"
+	loginOK    = "Successfully logged in"
+
+	waitLogin  = 60 * time.Second
+	waitSetup  = 120 * time.Second
+	waitSettle = 240 * time.Second // per trial, after the restart: everything accounted for
+)
+
+// params are the knobs test/chaos/run passes (quick or full mode).
+type params struct {
+	trials, w2m, m2w int
+	outage           time.Duration
+	outageMsgs       int
+	seed             uint64
+}
+
+func loadParams(t *testing.T) params {
+	t.Helper()
+	num := func(k string, def int) int {
+		v := os.Getenv(k)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			t.Fatalf("%s=%q: want a number", k, v)
+		}
+		return n
+	}
+	p := params{trials: num("CHAOS_TRIALS", 3), w2m: num("CHAOS_W2M", 100), m2w: num("CHAOS_M2W", 20), outageMsgs: num("CHAOS_OUTAGE_MSGS", 50)}
+	p.outage = 10 * time.Second
+	if v := os.Getenv("CHAOS_OUTAGE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("CHAOS_OUTAGE=%q: %v", v, err)
+		}
+		p.outage = d
+	}
+	p.seed = uint64(time.Now().UnixNano())
+	if v := os.Getenv("CHAOS_SEED"); v != "" {
+		s, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("CHAOS_SEED=%q: %v", v, err)
+		}
+		p.seed = s
+	}
+	return p
+}
+
+// chat is one WeChat chat of the account and its Matrix portal.
+type chat struct {
+	idx     int
+	wxid    string   // contact wxid or group id
+	members []string // group members (senders); nil for a contact
+	room    id.RoomID
+}
+
+func (c *chat) group() bool { return c.members != nil }
+
+// inMsg is one WeChat→Matrix message of the plan.
+type inMsg struct {
+	phase string
+	chat  int
+	seq   int
+	body  string
+	ref   wxsim.MsgRef
+}
+
+// outMsg is one Matrix→WeChat message of the plan.
+type outMsg struct {
+	phase string
+	chat  int
+	seq   int
+	body  string
+	txn   string
+	evt   id.EventID
+	tries int
+}
+
+// phaseInfo is what a phase (a trial, the outage, the final sentinels) did.
+type phaseInfo struct {
+	name         string
+	in           []*inMsg
+	out          []*outMsg
+	note         string
+	killAt       time.Time
+	logTail      []string // the bridge log's last lines when it was killed
+	settled      time.Duration
+	settleFailed bool
+}
+
+type world struct {
+	t   *testing.T
+	e   *env
+	p   params
+	rng *rand.Rand
+	ctl *wxsim.Control
+	u   *mxUser
+	bot id.UserID
+
+	chats  []*chat
+	byRoom map[id.RoomID]*chat
+	phases []*phaseInfo
+}
+
+var bodyRE = regexp.MustCompile(`^(\S+) chat-(\d+) (seq|mx)-(\d+)$`)
+
+// parsed is a body of the plan: phase, chat, direction ("seq" WeChat→Matrix, "mx"
+// Matrix→WeChat) and number.
+type parsed struct {
+	phase string
+	chat  int
+	dir   string
+	n     int
+}
+
+func parseBody(b string) (parsed, bool) {
+	m := bodyRE.FindStringSubmatch(b)
+	if m == nil {
+		return parsed{}, false
+	}
+	c, _ := strconv.Atoi(m[2])
+	n, _ := strconv.Atoi(m[4])
+	return parsed{m[1], c, m[3], n}, true
+}
+
+func inBody(phase string, chat, seq int) string {
+	return fmt.Sprintf("%s chat-%02d seq-%03d", phase, chat, seq)
+}
+func outBody(phase string, chat, seq int) string {
+	return fmt.Sprintf("%s chat-%02d mx-%03d", phase, chat, seq)
+}
+
+func TestChaos(t *testing.T) {
+	e := loadEnv(t)
+	p := loadParams(t)
+	t.Logf("seed %d: %d trials × %d WeChat→Matrix + %d Matrix→WeChat messages; outage %s with %d messages",
+		p.seed, p.trials, p.w2m, p.m2w, p.outage, p.outageMsgs)
+	w := &world{
+		t: t, e: e, p: p,
+		rng:    rand.New(rand.NewPCG(p.seed, p.seed^0x9e3779b97f4a7c15)),
+		ctl:    &wxsim.Control{BaseURL: e.wxsimURL},
+		bot:    id.NewUserID("wechatbot", e.server),
+		byRoom: map[id.RoomID]*chat{},
+	}
+	start := time.Now()
+	perMsg := w.setup()
+	est := perMsg * time.Duration(p.w2m)
+	for trial := 1; trial <= p.trials; trial++ {
+		est = w.trial(trial, est)
+	}
+	w.outagePhase()
+	w.finalPhase()
+	ok := w.report(time.Since(start))
+	if !ok {
+		t.Fail()
+	}
+}
+
+// --- setup ------------------------------------------------------------------------------
+
+// setup creates the WeChat account with 16 contacts and 4 groups in wxsim, the Matrix user,
+// logs in with the QR code, and makes every chat write once so that each has its portal.
+// It returns how long wxsim took per incoming message.
+func (w *world) setup() time.Duration {
+	t, ctx := w.t, w.t.Context()
+	if _, err := w.ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: account, Nickname: "Chaos", Uin: 7070, Host: "wx2.qq.com"}); err != nil {
+		t.Fatal(err)
+	}
+	var contacts []string
+	for i := range numChats {
+		if i%5 == 4 {
+			continue
+		}
+		wxid := fmt.Sprintf("wxid_chaos_c%02d", i)
+		nick := fmt.Sprintf("Contact %02d", i)
+		if _, err := w.ctl.AddContact(ctx, account, wxsim.ContactSpec{Wxid: wxid, Nickname: &nick}); err != nil {
+			t.Fatal(err)
+		}
+		contacts = append(contacts, wxid)
+	}
+	ci := 0
+	for i := range numChats {
+		c := &chat{idx: i}
+		if i%5 == 4 {
+			c.wxid = fmt.Sprintf("70700%02d@chatroom", i)
+			c.members = []string{contacts[(i+1)%len(contacts)], contacts[(i+5)%len(contacts)], contacts[(i+9)%len(contacts)]}
+			if _, err := w.ctl.CreateGroup(ctx, account, wxsim.GroupSpec{ID: c.wxid, Name: fmt.Sprintf("Group %02d", i), Members: c.members}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			c.wxid = contacts[ci]
+			ci++
+		}
+		w.chats = append(w.chats, c)
+	}
+
+	u, err := registerUser(ctx, w.e.hsURL, "chaos", matrixPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.u = u
+	dm, err := u.cli.CreateRoom(ctx, &mautrix.ReqCreateRoom{Invite: []id.UserID{w.bot}, IsDirect: true, Preset: "trusted_private_chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromBot := func(s *seen) bool { return s.Room == dm.RoomID && s.Evt.Sender == w.bot && s.isMessage() }
+	find := func(match func(*seen) bool) *seen {
+		for _, s := range u.events() {
+			if match(s) {
+				return s
+			}
+		}
+		return nil
+	}
+	wait := func(what string, match func(*seen) bool) *seen {
+		if err := u.waitUntil(ctx, waitLogin, 10*time.Second, func() bool { return find(match) != nil }); err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		return find(match)
+	}
+	wait("the bot to join the DM", func(s *seen) bool {
+		return s.Room == dm.RoomID && s.Evt.Type == event.StateMember && s.Evt.StateKey != nil &&
+			*s.Evt.StateKey == string(w.bot) && s.str("membership") == "join"
+	})
+	if _, err := u.cli.SendText(ctx, dm.RoomID, "login"); err != nil {
+		t.Fatal(err)
+	}
+	qr := wait("the QR code", func(s *seen) bool { return fromBot(s) && s.msgtype() == string(event.MsgImage) })
+	uuid := strings.TrimPrefix(qr.body(), qrPrefix)
+	if err := w.ctl.Scan(ctx, uuid, account); err != nil {
+		t.Fatal(err)
+	}
+	wait("the bot to ask for confirmation", func(s *seen) bool { return fromBot(s) && strings.Contains(strings.ToLower(s.body()), "confirm") })
+	if err := w.ctl.Confirm(ctx, uuid); err != nil {
+		t.Fatal(err)
+	}
+	wait("the login", func(s *seen) bool { return fromBot(s) && strings.Contains(s.body(), loginOK) })
+	t.Logf("logged in as %s (%s)", account, u.id())
+
+	// One message per chat creates (or finds) its portal.
+	ph := &phaseInfo{name: "setup"}
+	t0 := time.Now()
+	for _, c := range w.chats {
+		m := &inMsg{phase: "setup", chat: c.idx, seq: 0, body: inBody("setup", c.idx, 0)}
+		w.postIncoming(m)
+		ph.in = append(ph.in, m)
+	}
+	perMsg := time.Since(t0) / numChats
+	bodies := map[string]*chat{}
+	for _, c := range w.chats {
+		bodies[inBody("setup", c.idx, 0)] = c
+	}
+	err = u.waitUntil(ctx, waitSetup, 10*time.Second, func() bool {
+		for _, s := range u.events() {
+			if c := bodies[s.body()]; c != nil && s.isMessage() && c.room == "" {
+				c.room = s.Room
+				w.byRoom[s.Room] = c
+			}
+		}
+		return len(w.byRoom) == numChats
+	})
+	if err != nil {
+		t.Fatalf("portals: %d of %d chats have one: %v", len(w.byRoom), numChats, err)
+	}
+	w.phases = append(w.phases, ph)
+	t.Logf("20 portals ready (%d contacts, %d groups); wxsim took %s per incoming message", numChats-4, 4, perMsg.Round(time.Microsecond))
+	return perMsg
+}
+
+// postIncoming makes the chat's contact (or a group member) write the message.
+func (w *world) postIncoming(m *inMsg) {
+	c := w.chats[m.chat]
+	wm := wxsim.WorldMessage{From: c.wxid, Content: m.body}
+	if c.group() {
+		wm.From, wm.Chat = c.members[m.seq%len(c.members)], c.wxid
+	}
+	ref, err := w.ctl.Incoming(w.t.Context(), account, wm)
+	if err != nil {
+		w.t.Fatalf("wxsim incoming %q: %v", m.body, err)
+	}
+	m.ref = ref
+}
+
+// --- a trial ---------------------------------------------------------------------------
+
+// trial runs one burst with a SIGKILL of the bridge at a random moment of it, and waits
+// until everything is accounted for. est is how long the burst is expected to take; it
+// returns how long this one took.
+func (w *world) trial(n int, est time.Duration) time.Duration {
+	t, ctx := w.t, w.t.Context()
+	name := fmt.Sprintf("trial-%02d", n)
+	ph := &phaseInfo{name: name}
+	w.phases = append(w.phases, ph)
+
+	seqs := make([]int, numChats)
+	for range w.p.w2m {
+		c := w.rng.IntN(numChats)
+		ph.in = append(ph.in, &inMsg{phase: name, chat: c, seq: seqs[c], body: inBody(name, c, seqs[c])})
+		seqs[c]++
+	}
+	for j := range w.p.m2w {
+		c := w.rng.IntN(numChats)
+		ph.out = append(ph.out, &outMsg{phase: name, chat: c, seq: j, body: outBody(name, c, j),
+			txn: fmt.Sprintf("chaos-%d-%s-%03d", w.p.seed, name, j)})
+	}
+	killDelay := time.Duration(w.rng.Int64N(int64(max(est, time.Millisecond))))
+
+	var wg sync.WaitGroup
+	var burstStart, burstEnd time.Time
+	doneAt := make([]time.Time, len(ph.in))
+	burstStart = time.Now()
+	wg.Go(func() {
+		for i, m := range ph.in {
+			w.postIncoming(m)
+			doneAt[i] = time.Now()
+		}
+		burstEnd = time.Now()
+	})
+	var sendErr error
+	var sendEnd time.Time
+	wg.Go(func() {
+		defer func() { sendEnd = time.Now() }()
+		for _, m := range ph.out {
+			evt, tries, err := w.u.sendText(ctx, w.chats[m.chat].room, m.body, m.txn)
+			if err != nil {
+				sendErr = err
+				return
+			}
+			m.evt, m.tries = evt, tries
+		}
+	})
+
+	// The deliberate wait of the scenario: a random moment of the burst.
+	select {
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	case <-time.After(killDelay):
+	}
+	kctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ph.killAt = time.Now()
+	err := w.e.killBridge(kctx)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph.logTail = tailLines(w.e.bridgeLog, 40)
+	pid, err := w.e.startBridge(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	err = w.e.waitBridgeReady(rctx, pid)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := time.Since(ph.killAt)
+	wg.Wait()
+	if sendErr != nil {
+		t.Fatal(sendErr)
+	}
+	accepted := 0
+	for _, at := range doneAt {
+		if at.Before(ph.killAt) {
+			accepted++
+		}
+	}
+	tries := 0
+	for _, m := range ph.out {
+		tries += m.tries - 1
+	}
+	burst := burstEnd.Sub(burstStart)
+	ph.note = fmt.Sprintf("kill after %s at W→M %d/%d (burst %s, M→W sends %s, %d client retries), ready %s later",
+		killDelay.Round(time.Millisecond), accepted, len(ph.in), burst.Round(time.Millisecond),
+		sendEnd.Sub(burstStart).Round(time.Millisecond), tries, ready.Round(time.Millisecond))
+
+	w.settle(ph, waitSettle)
+	r := w.count(ph, w.u.events(), w.sent())
+	t.Logf("%s: %s; settled %s after the kill; %s", name, ph.note, ph.settled.Round(time.Millisecond), r.short())
+	return burst
+}
+
+// settle long-polls /sync until every message of the phase is accounted for: each
+// WeChat→Matrix body in Matrix, each Matrix→WeChat body in wxsim /sent or shown as failed.
+func (w *world) settle(ph *phaseInfo, timeout time.Duration) {
+	from := time.Now()
+	err := w.u.waitUntil(w.t.Context(), timeout, 2*time.Second, func() bool {
+		evs := w.u.events()
+		have := map[string]bool{}
+		for _, s := range evs {
+			if s.isMessage() {
+				have[s.body()] = true
+			}
+		}
+		for _, m := range ph.in {
+			if !have[m.body] {
+				return false
+			}
+		}
+		if len(ph.out) == 0 {
+			return true
+		}
+		sent := map[string]bool{}
+		for _, s := range w.fetchSent() {
+			sent[s.Content] = true
+		}
+		failed := failedEvents(evs)
+		for _, m := range ph.out {
+			if !sent[m.body] && !failed[m.evt] {
+				return false
+			}
+		}
+		return true
+	})
+	ph.settled = time.Since(from)
+	if !ph.killAt.IsZero() {
+		ph.settled = time.Since(ph.killAt)
+	}
+	if err != nil {
+		ph.settleFailed = true
+		w.t.Logf("%s: not everything accounted for: %v (counting what is there)", ph.name, err)
+	}
+}
+
+// failedEvents are the user's events the bridge marked as failed: a message status
+// FAIL_* (com.beeper.message_send_status) or a notice that replies to them.
+func failedEvents(evs []*seen) map[id.EventID]bool {
+	out := map[id.EventID]bool{}
+	for _, s := range evs {
+		switch {
+		case s.Evt.Type.Type == event.BeeperMessageStatus.Type:
+			st := s.str("status")
+			if strings.HasPrefix(st, "FAIL") {
+				if evt, _ := s.relatesTo()["event_id"].(string); evt != "" {
+					out[id.EventID(evt)] = true
+				}
+			}
+		case s.isMessage() && s.msgtype() == string(event.MsgNotice) && s.replyTo() != "":
+			out[s.replyTo()] = true
+		}
+	}
+	return out
+}
+
+func (w *world) fetchSent() []wxsim.SentMessage {
+	sent, err := w.ctl.Sent(w.t.Context(), account)
+	if err != nil {
+		w.t.Fatalf("wxsim /sent: %v", err)
+	}
+	return sent
+}
+
+func (w *world) sent() []wxsim.SentMessage { return w.fetchSent() }
+
+// --- homeserver outage ------------------------------------------------------------------
+
+// outagePhase stops Dendrite, lets WeChat messages arrive while it is down, starts it again
+// after the outage and waits until they are all in Matrix.
+func (w *world) outagePhase() {
+	t, ctx := w.t, w.t.Context()
+	ph := &phaseInfo{name: "outage"}
+	w.phases = append(w.phases, ph)
+	seqs := make([]int, numChats)
+	for range w.p.outageMsgs {
+		c := w.rng.IntN(numChats)
+		ph.in = append(ph.in, &inMsg{phase: "outage", chat: c, seq: seqs[c], body: inBody("outage", c, seqs[c])})
+		seqs[c]++
+	}
+	if err := w.e.stopHomeserver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	down := time.Now()
+	for _, m := range ph.in {
+		w.postIncoming(m)
+	}
+	// The deliberate wait of the scenario: the homeserver stays away this long.
+	select {
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	case <-time.After(time.Until(down.Add(w.p.outage))):
+	}
+	if err := w.e.startHomeserver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	up := time.Now()
+	ph.note = fmt.Sprintf("homeserver down %s while %d WeChat messages arrived", up.Sub(down).Round(time.Millisecond), len(ph.in))
+	w.settle(ph, waitSettle)
+	ph.settled = time.Since(up)
+	r := w.count(ph, w.u.events(), w.sent())
+	t.Logf("outage: %s; all in Matrix %s after it came back; %s", ph.note, ph.settled.Round(time.Millisecond), r.short())
+}
+
+// finalPhase sends a sentinel each way in every chat and waits for them: what a trial
+// doubled late would show before them.
+func (w *world) finalPhase() {
+	ph := &phaseInfo{name: "final"}
+	w.phases = append(w.phases, ph)
+	for _, c := range w.chats {
+		m := &inMsg{phase: "final", chat: c.idx, body: inBody("final", c.idx, 0)}
+		w.postIncoming(m)
+		ph.in = append(ph.in, m)
+	}
+	for _, c := range w.chats {
+		m := &outMsg{phase: "final", chat: c.idx, seq: c.idx, body: outBody("final", c.idx, c.idx), txn: fmt.Sprintf("chaos-%d-final-%02d", w.p.seed, c.idx)}
+		evt, tries, err := w.u.sendText(w.t.Context(), c.room, m.body, m.txn)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		m.evt, m.tries = evt, tries
+		ph.out = append(ph.out, m)
+	}
+	from := time.Now()
+	w.settle(ph, waitSettle)
+	ph.settled = time.Since(from)
+	ph.note = "one sentinel each way in every chat"
+}
+
+// --- counting ---------------------------------------------------------------------------
+
+// result are the counts of one phase.
+type result struct {
+	inSent, inLost, inDup, inOOO, inMisrouted              int
+	outSent, outLost, outFailed, outDup, outOOO, outEchoes int
+	outMisrouted                                           int
+	problems                                               []string
+}
+
+func (r *result) bad() bool {
+	return r.inLost+r.inDup+r.inOOO+r.inMisrouted+r.outLost+r.outDup+r.outOOO+r.outEchoes+r.outMisrouted > 0
+}
+
+func (r *result) add(o result) {
+	r.inSent += o.inSent
+	r.inLost += o.inLost
+	r.inDup += o.inDup
+	r.inOOO += o.inOOO
+	r.inMisrouted += o.inMisrouted
+	r.outSent += o.outSent
+	r.outLost += o.outLost
+	r.outFailed += o.outFailed
+	r.outDup += o.outDup
+	r.outOOO += o.outOOO
+	r.outEchoes += o.outEchoes
+	r.outMisrouted += o.outMisrouted
+}
+
+func (r *result) short() string {
+	return fmt.Sprintf("W→M %d: lost %d, duplicated %d, out of order %d; M→W %d: lost %d, duplicated %d, out of order %d, failed (shown) %d",
+		r.inSent, r.inLost, r.inDup+r.inMisrouted, r.inOOO, r.outSent, r.outLost, r.outDup+r.outEchoes+r.outMisrouted, r.outOOO, r.outFailed)
+}
+
+// count compares the phase's plan with the Matrix log and wxsim /sent.
+func (w *world) count(ph *phaseInfo, evs []*seen, sent []wxsim.SentMessage) result {
+	var r result
+	problem := func(f string, a ...any) { r.problems = append(r.problems, fmt.Sprintf(f, a...)) }
+
+	// WeChat → Matrix: per chat, the bodies in room order.
+	occ := map[string][]*seen{}
+	perChat := map[int][]int{} // seq of each first occurrence, in room order
+	for _, s := range evs {
+		if !s.isMessage() {
+			continue
+		}
+		p, ok := parseBody(s.body())
+		if !ok || p.phase != ph.name {
+			continue
+		}
+		occ[s.body()] = append(occ[s.body()], s)
+		if p.dir != "seq" || len(occ[s.body()]) > 1 {
+			continue
+		}
+		if c := w.byRoom[s.Room]; c == nil || c.idx != p.chat {
+			r.inMisrouted++
+			problem("W→M %q arrived in room %s, not in the portal of chat-%02d (%s)", s.body(), s.Room, p.chat, w.chats[p.chat].room)
+			continue
+		}
+		perChat[p.chat] = append(perChat[p.chat], p.n)
+	}
+	r.inSent = len(ph.in)
+	for _, m := range ph.in {
+		switch n := len(occ[m.body]); {
+		case n == 0:
+			r.inLost++
+			problem("W→M lost: %q (chat-%02d %s, MsgId %s)", m.body, m.chat, w.chats[m.chat].wxid, m.ref.MsgID)
+		case n > 1:
+			r.inDup += n - 1
+			var ids []string
+			for _, s := range occ[m.body] {
+				ids = append(ids, fmt.Sprintf("%s from %s at %s", s.Evt.ID, s.Evt.Sender, s.At.Format("15:04:05.000")))
+			}
+			problem("W→M duplicated ×%d: %q (chat-%02d, MsgId %s): %s", n, m.body, m.chat, m.ref.MsgID, strings.Join(ids, "; "))
+		}
+	}
+	for c, seqs := range perChat {
+		r.inOOO += inversions(seqs)
+		if inversions(seqs) > 0 {
+			problem("W→M out of order in chat-%02d: seq in room order %v", c, seqs)
+		}
+	}
+
+	// Matrix → WeChat.
+	r.outSent = len(ph.out)
+	failed := failedEvents(evs)
+	inSent := map[string][]wxsim.SentMessage{}
+	sentOrder := map[int][]int{}
+	toOf := map[int]string{}
+	for _, s := range sent {
+		p, ok := parseBody(s.Content)
+		if !ok || p.phase != ph.name || p.dir != "mx" {
+			continue
+		}
+		inSent[s.Content] = append(inSent[s.Content], s)
+		if len(inSent[s.Content]) > 1 {
+			continue
+		}
+		if prev, ok := toOf[p.chat]; ok && prev != s.To {
+			r.outMisrouted++
+			problem("M→W %q went to %s, earlier messages of chat-%02d to %s", s.Content, s.To, p.chat, prev)
+		}
+		toOf[p.chat] = s.To
+		sentOrder[p.chat] = append(sentOrder[p.chat], p.n)
+	}
+	for _, m := range ph.out {
+		got := inSent[m.body]
+		switch {
+		case len(got) == 0 && failed[m.evt]:
+			r.outFailed++
+			problem("M→W shown as failed (allowed): %q (chat-%02d, event %s)", m.body, m.chat, m.evt)
+		case len(got) == 0:
+			r.outLost++
+			problem("M→W lost: %q (chat-%02d, event %s, txn %s): not in /sent and not shown as failed", m.body, m.chat, m.evt, m.txn)
+		case len(got) > 1:
+			r.outDup += len(got) - 1
+			var ids []string
+			for _, s := range got {
+				ids = append(ids, fmt.Sprintf("MsgID %s ClientMsgId %s attempts %d", s.MsgID, s.ClientMsgID, s.Attempts))
+			}
+			problem("M→W duplicated ×%d in /sent: %q (chat-%02d, event %s): %s", len(got), m.body, m.chat, m.evt, strings.Join(ids, "; "))
+		}
+		// On Matrix the user's message is there once; a second copy is WeChat's echo
+		// bridged back.
+		if n := len(occ[m.body]); n > 1 {
+			r.outEchoes += n - 1
+			var ids []string
+			for _, s := range occ[m.body] {
+				ids = append(ids, fmt.Sprintf("%s from %s", s.Evt.ID, s.Evt.Sender))
+			}
+			problem("M→W echoed back into Matrix ×%d: %q (chat-%02d): %s", n, m.body, m.chat, strings.Join(ids, "; "))
+		}
+	}
+	for c, order := range sentOrder {
+		if n := inversions(order); n > 0 {
+			r.outOOO += n
+			problem("M→W out of order in /sent for chat-%02d: send indexes in /sent order %v", c, order)
+		}
+	}
+	return r
+}
+
+// inversions counts the entries smaller than one before them: each is out of order.
+func inversions(seq []int) int {
+	n, hi := 0, -1
+	for _, v := range seq {
+		if v < hi {
+			n++
+		}
+		hi = max(hi, v)
+	}
+	return n
+}
+
+// --- report -----------------------------------------------------------------------------
+
+// report recounts every phase from the whole /sync log and /sent (so that a late duplicate
+// counts against its trial), cross-checks the log with each portal's /messages history,
+// prints the table and writes it to the summary file. It reports whether all is zero.
+func (w *world) report(total time.Duration) bool {
+	t, ctx := w.t, w.t.Context()
+	evs := w.u.events()
+	sent := w.sent()
+
+	// The homeserver's own history of every portal, as seen events.
+	var hist []*seen
+	for _, c := range w.chats {
+		h, err := w.u.history(ctx, c.room)
+		if err != nil {
+			t.Errorf("history of %s: %v", c.room, err)
+			continue
+		}
+		for _, e := range h {
+			e.RoomID = c.room
+			hist = append(hist, &seen{Room: c.room, Section: "join", Evt: e})
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "chaos summary (seed %d, %d chats: 16 contacts + 4 groups; runtime %s)\n", w.p.seed, numChats, total.Round(time.Second))
+	fmt.Fprintf(&b, "%-10s | %6s %5s %5s %5s | %6s %5s %5s %5s %6s | %s\n", "phase", "W→M", "lost", "dup", "order", "M→W", "lost", "dup", "order", "failed", "what happened")
+	var trials, all result
+	allOK := true
+	var details strings.Builder
+	for _, ph := range w.phases {
+		if ph.name == "setup" {
+			continue
+		}
+		r := w.count(ph, evs, sent)
+		rh := w.count(ph, hist, sent)
+		if rh.inLost != r.inLost || rh.inDup != r.inDup || rh.inOOO != r.inOOO || rh.outEchoes != r.outEchoes {
+			r.problems = append(r.problems, fmt.Sprintf("the /sync log and /messages disagree: /messages says %s", rh.short()))
+			// Take the worse of both.
+			r.inLost, r.inDup, r.inOOO, r.outEchoes = max(r.inLost, rh.inLost), max(r.inDup, rh.inDup), max(r.inOOO, rh.inOOO), max(r.outEchoes, rh.outEchoes)
+		}
+		if strings.HasPrefix(ph.name, "trial-") {
+			trials.add(r)
+		}
+		all.add(r)
+		note := ph.note
+		if ph.settleFailed {
+			note += " — NOT SETTLED within the deadline"
+		}
+		fmt.Fprintf(&b, "%-10s | %6d %5d %5d %5d | %6d %5d %5d %5d %6d | %s; settled %s\n", ph.name,
+			r.inSent, r.inLost, r.inDup+r.inMisrouted, r.inOOO, r.outSent, r.outLost, r.outDup+r.outEchoes+r.outMisrouted, r.outOOO, r.outFailed,
+			note, ph.settled.Round(time.Millisecond))
+		if r.bad() || ph.settleFailed {
+			allOK = false
+		}
+		if len(r.problems) > 0 {
+			fmt.Fprintf(&details, "\n%s (%s):\n", ph.name, ph.note)
+			if !ph.killAt.IsZero() {
+				fmt.Fprintf(&details, "  killed at %s\n", ph.killAt.Format(time.RFC3339Nano))
+			}
+			for _, p := range r.problems {
+				fmt.Fprintf(&details, "  %s\n", p)
+			}
+			if r.bad() {
+				if len(ph.logTail) > 0 {
+					fmt.Fprintf(&details, "  last lines of the bridge log before the kill:\n")
+					for _, l := range ph.logTail {
+						fmt.Fprintf(&details, "    %s\n", l)
+					}
+				}
+			}
+		}
+	}
+	fmt.Fprintf(&b, "%-10s | %6d %5d %5d %5d | %6d %5d %5d %5d %6d | %d trials\n", "trials", trials.inSent, trials.inLost, trials.inDup+trials.inMisrouted, trials.inOOO,
+		trials.outSent, trials.outLost, trials.outDup+trials.outEchoes+trials.outMisrouted, trials.outOOO, trials.outFailed, w.p.trials)
+	fmt.Fprintf(&b, "%-10s | %6d %5d %5d %5d | %6d %5d %5d %5d %6d | trials + outage + final\n", "total", all.inSent, all.inLost, all.inDup+all.inMisrouted, all.inOOO,
+		all.outSent, all.outLost, all.outDup+all.outEchoes+all.outMisrouted, all.outOOO, all.outFailed)
+	for _, wn := range w.u.warns {
+		fmt.Fprintf(&b, "warning: %s\n", wn)
+	}
+	verdict := "PASS: 0 lost, 0 duplicated, 0 out of order in every trial, both directions"
+	if !allOK {
+		verdict = "FAIL: see the details below"
+	}
+	fmt.Fprintf(&b, "%s\n", verdict)
+	text := b.String() + details.String()
+	t.Log("\n" + text)
+	if err := os.WriteFile(w.e.summary, []byte(b.String()), 0o644); err != nil {
+		t.Errorf("summary: %v", err)
+	}
+	if details.Len() > 0 {
+		_ = os.WriteFile(filepath.Join(w.e.runDir, "details.txt"), []byte(details.String()), 0o644)
+	}
+	return allOK
+}
+
+// tailLines returns the last n lines of a file.
+func tailLines(path string, n int) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return []string{fmt.Sprintf("(%v)", err)}
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > 4*n {
+			lines = slices.Clone(lines[len(lines)-n:])
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
+}
