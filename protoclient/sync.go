@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -169,6 +170,13 @@ const (
 
 // SyncHandler receives each non-empty batch. Returning nil commits the batch's cursor;
 // returning an error leaves it, and the batch is delivered again after a back-off.
+//
+// Within one RunSync, a message is handed over once: the server's redeliveries (a
+// duplicated batch, a cursor it did not advance) of a message whose batch the handler
+// already accepted are dropped when MsgId and content are the same, for the last
+// recentMessages messages. The caller still dedupes by MsgId across restarts (a crash
+// between storing a batch and committing its cursor replays the batch) and decides what
+// a MsgId reused with other content means; RunSync passes those on.
 type SyncHandler func(ctx context.Context, b *SyncBatch) error
 
 // SyncOptions tune RunSync.
@@ -183,7 +191,11 @@ type SyncOptions struct {
 
 // RunSync runs the synccheck → webwxsync loop until ctx ends or the session is logged
 // out (*LoggedOutError). Failures back off exponentially up to MaxBackoff, so a broken
-// server never sees a tight loop; ContinueFlag makes it sync again without waiting.
+// server never sees a tight loop: the back-off is reset only once a whole round has
+// succeeded (synccheck with nothing new, or a batch handled), not by a synccheck that
+// succeeds before a failing webwxsync. ContinueFlag makes it sync again without
+// waiting; a cursor the server does not move (an empty or repeated answer to a
+// synccheck that reports changes) makes it wait, growing up to MaxBackoff.
 func (c *Client) RunSync(ctx context.Context, handle SyncHandler, opts SyncOptions) error {
 	if opts.MinBackoff <= 0 {
 		opts.MinBackoff = time.Second
@@ -221,6 +233,7 @@ func (c *Client) RunSync(ctx context.Context, handle SyncHandler, opts SyncOptio
 	}
 	more := false
 	idle := backoff{min: opts.MinBackoff, max: opts.MaxBackoff}
+	recent := newRecentMessages(recentMessages)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -243,9 +256,9 @@ func (c *Client) RunSync(ctx context.Context, handle SyncHandler, opts SyncOptio
 				}
 				continue
 			}
-			setState(SyncConnected, nil)
-			bo.reset()
 			if res.Selector == 0 {
+				setState(SyncConnected, nil)
+				bo.reset()
 				continue
 			}
 		}
@@ -261,7 +274,10 @@ func (c *Client) RunSync(ctx context.Context, handle SyncHandler, opts SyncOptio
 			}
 			continue
 		}
-		setState(SyncConnected, nil)
+		handed := recent.filter(b)
+		if dropped := len(handed.dropped); dropped > 0 {
+			log.Debug().Int("messages", dropped).Msg("dropped messages webwxsync delivered again")
+		}
 		if !b.Empty() {
 			if err := handle(ctx, b); err != nil {
 				if err := fail(err, 0); err != nil {
@@ -270,14 +286,17 @@ func (c *Client) RunSync(ctx context.Context, handle SyncHandler, opts SyncOptio
 				more = true
 				continue
 			}
+			recent.add(handed.keys)
 		}
 		unchanged := !b.SyncKey.Valid() || b.SyncKey.String() == c.SyncKey().String()
 		c.Commit(b)
+		setState(SyncConnected, nil)
 		bo.reset()
 		more = b.ContinueFlag != 0
-		// synccheck saying "something new" while webwxsync returns nothing and keeps the
-		// cursor is the selector 3/6/7 loop users hit (§7.2); never let it spin.
-		if b.Empty() && unchanged {
+		// synccheck saying "something new" while webwxsync keeps the cursor is the
+		// selector 3/6/7 loop users hit (§7.2), and a cursor the server does not move
+		// brings the same batch again; never let either spin.
+		if unchanged {
 			wait := idle.next()
 			if idle.n > 2 {
 				log.Debug().Int("idle_syncs", idle.n).Dur("wait", wait).Msg("synccheck reports changes that webwxsync does not deliver")
@@ -288,6 +307,87 @@ func (c *Client) RunSync(ctx context.Context, handle SyncHandler, opts SyncOptio
 		} else {
 			idle.reset()
 		}
+	}
+}
+
+// recentMessages is how many handed-over messages RunSync remembers to drop the
+// server's redeliveries of them.
+const recentMessages = 4096
+
+// msgKey names a message by MsgId and a hash of its content, so that a MsgId reused
+// with other content is not taken for a redelivery.
+type msgKey struct {
+	id string
+	fp uint64
+}
+
+func messageKey(m *Message) msgKey {
+	h := fnv.New64a()
+	for _, s := range []string{strconv.Itoa(m.MsgType), m.FromUserName, m.ToUserName, m.Content,
+		strconv.FormatInt(m.CreateTime, 10), strconv.FormatInt(int64(m.NewMsgId), 10),
+		strconv.Itoa(m.AppMsgType), m.FileName, m.MediaId, m.Url, m.OriContent} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return msgKey{id: m.MsgId, fp: h.Sum64()}
+}
+
+// recentMessagesSet is a bounded set of the last messages handed over.
+type recentMessagesSet struct {
+	ring []msgKey
+	next int
+	set  map[msgKey]struct{}
+}
+
+func newRecentMessages(n int) *recentMessagesSet {
+	return &recentMessagesSet{ring: make([]msgKey, 0, n), set: make(map[msgKey]struct{}, n)}
+}
+
+type filtered struct {
+	keys    []msgKey // of the messages left in the batch
+	dropped []string // MsgIds dropped
+}
+
+// filter drops from b the messages already handed over, and repeats within b.
+func (r *recentMessagesSet) filter(b *SyncBatch) filtered {
+	var f filtered
+	if len(b.Messages) == 0 {
+		return f
+	}
+	f.keys = make([]msgKey, 0, len(b.Messages))
+	kept := b.Messages[:0:0]
+	inBatch := make(map[msgKey]struct{}, len(b.Messages))
+	for i := range b.Messages {
+		k := messageKey(&b.Messages[i])
+		_, seen := r.set[k]
+		_, twice := inBatch[k]
+		if seen || twice {
+			f.dropped = append(f.dropped, k.id)
+			continue
+		}
+		inBatch[k] = struct{}{}
+		f.keys = append(f.keys, k)
+		kept = append(kept, b.Messages[i])
+	}
+	if len(f.dropped) > 0 {
+		b.Messages = kept
+	}
+	return f
+}
+
+func (r *recentMessagesSet) add(keys []msgKey) {
+	for _, k := range keys {
+		if _, ok := r.set[k]; ok {
+			continue
+		}
+		if len(r.ring) < cap(r.ring) {
+			r.ring = append(r.ring, k)
+		} else {
+			delete(r.set, r.ring[r.next])
+			r.ring[r.next] = k
+			r.next = (r.next + 1) % len(r.ring)
+		}
+		r.set[k] = struct{}{}
 	}
 }
 

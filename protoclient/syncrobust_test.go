@@ -1,0 +1,286 @@
+package protoclient_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"wxbridge/protoclient"
+	"wxbridge/protoclient/wxsim"
+)
+
+// batchLog records every batch RunSync hands over and signals when a wanted text has
+// arrived.
+type batchLog struct {
+	mu      sync.Mutex
+	batches []*protoclient.SyncBatch
+	col     *collector
+}
+
+func (l *batchLog) handle(ctx context.Context, b *protoclient.SyncBatch) error {
+	l.mu.Lock()
+	l.batches = append(l.batches, b)
+	l.mu.Unlock()
+	return l.col.handle(ctx, b)
+}
+
+// A batch with broken entries: the good ones are delivered, the broken ones listed in
+// Malformed with their ids, the cursor moves on and the loop does not spin.
+func TestRunSyncDeliversAroundMalformedEntries(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client()
+	e.qrLogin(c, "wxid_alice")
+	big := strings.Repeat("0123456789abcdef", 1<<16) // 1 MiB
+	msg := func(fields string) json.RawMessage {
+		return json.RawMessage(`{"FromUserName":"{{wxid_bob}}","ToUserName":"{{self}}",` + fields + `}`)
+	}
+	frag := wxsim.SyncFragment{
+		AddMsgList: []json.RawMessage{
+			msg(`"MsgId":"9001","MsgType":1,"Content":"good","CreateTime":1700000000,"NewMsgId":9001`),
+			// Coercible mistakes: numbers as strings and back, a float, a boolean.
+			msg(`"MsgId":9002,"MsgType":"1","Content":"coerced","CreateTime":"1700000001","ImgStatus":1.0,"Status":true,"NewMsgId":"9002","FileSize":123`),
+			// Not coercible.
+			msg(`"MsgId":"9003","MsgType":"abc","Content":"wrong types","CreateTime":"x"`),
+			msg(`"MsgId":"9004","MsgType":1,"Content":{"text":"an object"}`),
+			msg(`"MsgType":1,"Content":"no id"`),
+			msg(`"MsgId":"9006","MsgType":12345,"Content":"from the future"`),
+			msg(`"MsgId":"9007","MsgType":1,"Content":"` + big + `"`),
+			msg(`"MsgId":"9001","MsgType":1,"Content":"same id, other text","CreateTime":1700000002`),
+		},
+		ModContactList: []json.RawMessage{
+			json.RawMessage(`{"UserName":"{{wxid_bob}}","NickName":"Bobby","Sex":"1","ContactFlag":"3","VerifyFlag":null}`),
+			json.RawMessage(`{"UserName":"@broken","NickName":"Broken","MemberList":"not a list"}`),
+		},
+		DelContactList: []json.RawMessage{json.RawMessage(`{"UserName":{"no":"string"}}`)},
+	}
+	if err := e.ctl.SyncRaw(e.ctx, "wxid_alice", frag); err != nil {
+		t.Fatal(err)
+	}
+	log := &batchLog{col: newCollector("good", "after the bad batch")}
+	stop := runSync(e, c, protoclient.SyncOptions{MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}, log.handle)
+	log.col.wait(t, e.ctx, "good")
+	if _, err := e.ctl.Incoming(e.ctx, "wxid_alice", wxsim.WorldMessage{From: "wxid_bob", Type: 1, Content: "after the bad batch"}); err != nil {
+		t.Fatal(err)
+	}
+	log.col.wait(t, e.ctx, "after the bad batch")
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("RunSync ended with %v", err)
+	}
+	st, err := e.ctl.Stats(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := st.Requests["webwxsync"]; n > 8 {
+		t.Fatalf("%d webwxsync requests for two batches: the loop spins on the broken one", n)
+	}
+
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	var bad *protoclient.SyncBatch
+	for _, b := range log.batches {
+		if len(b.Malformed) > 0 {
+			if bad != nil {
+				t.Fatal("the broken entries were delivered twice")
+			}
+			bad = b
+		}
+	}
+	if bad == nil {
+		t.Fatal("no batch reported malformed entries")
+	}
+	byID := map[string][]protoclient.Message{}
+	n := 0
+	for _, m := range bad.Messages {
+		if m.MsgType == protoclient.MsgStatusNotify {
+			continue // the phone's op-4 message after login may share the batch
+		}
+		byID[m.MsgId] = append(byID[m.MsgId], m)
+		n++
+	}
+	if n != 5 || len(byID["9001"]) != 2 || byID["9001"][1].Content != "same id, other text" {
+		t.Fatalf("delivered %d messages %v; want 9001 twice, 9002, 9006, 9007", n, keys(byID))
+	}
+	if m := byID["9002"]; len(m) != 1 || m[0].MsgType != 1 || m[0].CreateTime != 1700000001 || m[0].ImgStatus != 1 ||
+		m[0].Status != 1 || m[0].NewMsgId != 9002 || m[0].FileSize != "123" {
+		t.Fatalf("coerced message %+v", m)
+	}
+	if m := byID["9006"]; len(m) != 1 || m[0].MsgType != 12345 {
+		t.Fatalf("unknown MsgType %+v", m)
+	}
+	if m := byID["9007"]; len(m) != 1 || m[0].Content != big {
+		t.Fatal("the 1 MiB Content did not arrive whole")
+	}
+	var bobby *protoclient.Contact
+	for i := range bad.ModContacts {
+		if bad.ModContacts[i].NickName == "Bobby" {
+			bobby = &bad.ModContacts[i]
+		}
+	}
+	if bobby == nil || bobby.Sex != 1 || bobby.ContactFlag != 3 {
+		t.Fatalf("coerced contact %+v", bobby)
+	}
+	type want struct{ kind, id string }
+	var got []want
+	for _, m := range bad.Malformed {
+		id := m.MsgID
+		if m.Kind != protoclient.MalformedMessage {
+			id = m.UserName
+		}
+		got = append(got, want{m.Kind, id})
+		if !errors.Is(m.Err, protoclient.ErrMalformed) || len(m.Raw) == 0 || len(m.Raw) > protoclient.MaxMalformedRaw || m.Size < len(m.Raw) {
+			t.Fatalf("malformed entry %+v", m)
+		}
+		if m.Kind == protoclient.MalformedMessage && m.FromUserName == "" {
+			t.Fatalf("malformed message without its sender: %+v", m)
+		}
+	}
+	wantList := []want{{"message", "9003"}, {"message", "9004"}, {"message", ""}, {"contact", "@broken"}, {"del_contact", ""}}
+	if fmt.Sprint(got) != fmt.Sprint(wantList) {
+		t.Fatalf("malformed %v, want %v", got, wantList)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Under every fault wxsim can inject on synccheck and webwxsync, RunSync recovers by
+// itself, its request rate stays bounded while the fault lasts, and every message sent
+// meanwhile arrives exactly once.
+func TestRunSyncRecoversFromFaults(t *testing.T) {
+	const (
+		minBackoff = 10 * time.Millisecond
+		maxBackoff = 100 * time.Millisecond
+		window     = time.Second
+		during     = 5
+	)
+	// A loop that backs off fails at most about once per maxBackoff, two requests
+	// each (synccheck and webwxsync), plus the doubling steps up to the cap and the
+	// successful rounds. A tight loop against a local server makes thousands.
+	bound := int64(2*(window/maxBackoff) + 30)
+	cases := []struct {
+		name   string
+		faults []wxsim.Fault
+		fails  bool // RunSync reports SyncRetrying
+	}{
+		{"synccheck_502", []wxsim.Fault{{Endpoint: "synccheck", Kind: "http_status", Value: 502}}, true},
+		{"webwxsync_503", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "http_status", Value: 503}}, true},
+		{"synccheck_reset", []wxsim.Fault{{Endpoint: "synccheck", Kind: "reset"}}, true},
+		{"webwxsync_reset", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "reset"}}, true},
+		{"synccheck_hang", []wxsim.Fault{{Endpoint: "synccheck", Kind: "hang"}}, false},
+		{"webwxsync_hang", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "hang"}}, true},
+		{"delay", []wxsim.Fault{{Endpoint: "*", Kind: "delay", Value: 150}}, false},
+		{"synccheck_bad_status", []wxsim.Fault{{Endpoint: "synccheck", Kind: "bad_status"}}, true},
+		{"webwxsync_bad_status", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "bad_status"}}, true},
+		{"synccheck_1205", []wxsim.Fault{{Endpoint: "synccheck", Kind: "retcode", Value: 1205}}, true},
+		{"webwxsync_1205", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "retcode", Value: 1205}}, true},
+		{"empty_synckey", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "empty_synckey"}}, false},
+		{"duplicate", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "duplicate"}}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, func(s *wxsim.Settings) { s.SynccheckHoldMS = 200 })
+			c := e.client(func(o *protoclient.Options) {
+				o.LongPollTimeout = 600 * time.Millisecond
+				o.APITimeout = 600 * time.Millisecond
+			})
+			e.qrLogin(c, "wxid_alice")
+			send := func(text string) {
+				t.Helper()
+				if _, err := e.ctl.Incoming(e.ctx, "wxid_alice", wxsim.WorldMessage{From: "wxid_bob", Type: 1, Content: text}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := []string{"before"}
+			for i := range during {
+				want = append(want, fmt.Sprintf("during %d", i))
+			}
+			want = append(want, "after")
+			col := newCollector(want...)
+			var mu sync.Mutex
+			var states []protoclient.SyncState
+			stop := runSync(e, c, protoclient.SyncOptions{
+				MinBackoff: minBackoff, MaxBackoff: maxBackoff,
+				OnState: func(s protoclient.SyncState, _ error) { mu.Lock(); states = append(states, s); mu.Unlock() },
+			}, col.handle)
+			send("before")
+			col.wait(t, e.ctx, "before")
+
+			if err := e.ctl.ResetStats(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			for _, f := range tc.faults {
+				f.Account = "wxid_alice"
+				if _, err := e.ctl.AddFault(e.ctx, f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range during {
+				send(fmt.Sprintf("during %d", i))
+			}
+			// The fault stands for a fixed window in which the requests are counted.
+			select {
+			case <-time.After(window - time.Since(start)):
+			case <-e.ctx.Done():
+				t.Fatal("test timed out")
+			}
+			st, err := e.ctl.Stats(e.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			elapsed := time.Since(start)
+			if err := e.ctl.ClearFaults(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			n := st.Requests["synccheck"] + st.Requests["webwxsync"]
+			t.Logf("%d requests (synccheck %d, webwxsync %d) in %v of fault", n, st.Requests["synccheck"], st.Requests["webwxsync"], elapsed.Round(time.Millisecond))
+			if n > bound {
+				t.Errorf("%d requests in %v under the fault, bound %d: no back-off", n, elapsed, bound)
+			}
+
+			send("after")
+			for _, w := range want {
+				col.wait(t, e.ctx, w)
+			}
+			if err := stop(); !errors.Is(err, context.Canceled) {
+				t.Fatalf("RunSync ended with %v", err)
+			}
+			col.mu.Lock()
+			defer col.mu.Unlock()
+			count := map[string]int{}
+			for _, s := range col.texts {
+				count[s]++
+			}
+			for _, w := range want {
+				if count[w] != 1 {
+					t.Errorf("%q delivered %d times", w, count[w])
+				}
+			}
+			for id, k := range col.ids {
+				if k != 1 {
+					t.Errorf("MsgId %s delivered %d times", id, k)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			retried := false
+			for _, s := range states {
+				retried = retried || s == protoclient.SyncRetrying
+			}
+			if retried != tc.fails || len(states) == 0 || states[len(states)-1] != protoclient.SyncConnected {
+				t.Errorf("states %v: want retrying=%v, ending connected", states, tc.fails)
+			}
+		})
+	}
+}
