@@ -5,6 +5,7 @@ package chaos
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -34,6 +35,8 @@ const (
 	waitLogin  = 60 * time.Second
 	waitSetup  = 120 * time.Second
 	waitSettle = 240 * time.Second // per trial, after the restart: everything accounted for
+
+	outageSends = 10 // Matrix → WeChat messages written while the homeserver is down
 )
 
 // params are the knobs test/chaos/run passes (quick or full mode).
@@ -175,7 +178,8 @@ func TestChaos(t *testing.T) {
 	}
 	start := time.Now()
 	perMsg := w.setup()
-	est := perMsg * time.Duration(p.w2m)
+	// Until a trial measured them: wxsim's pace from the setup, and 30 ms per Matrix send.
+	est := estimate{in: perMsg * time.Duration(p.w2m), out: 30 * time.Millisecond * time.Duration(p.m2w)}
 	for trial := 1; trial <= p.trials; trial++ {
 		est = w.trial(trial, est)
 	}
@@ -314,10 +318,12 @@ func (w *world) postIncoming(m *inMsg) {
 
 // --- a trial ---------------------------------------------------------------------------
 
-// trial runs one burst with a SIGKILL of the bridge at a random moment of it, and waits
-// until everything is accounted for. est is how long the burst is expected to take; it
-// returns how long this one took.
-func (w *world) trial(n int, est time.Duration) time.Duration {
+// trial runs one burst with a SIGKILL of the bridge at a random moment, and waits until
+// everything is accounted for. wxsim takes a burst in well under a second while the bridge
+// needs seconds to bridge it, and the Matrix user's sends take seconds too: odd trials
+// kill within the WeChat burst (est.in, the last one's duration), even trials within the
+// Matrix user's sends (est.out). It returns this trial's durations.
+func (w *world) trial(n int, est estimate) estimate {
 	t, ctx := w.t, w.t.Context()
 	name := fmt.Sprintf("trial-%02d", n)
 	ph := &phaseInfo{name: name}
@@ -334,7 +340,11 @@ func (w *world) trial(n int, est time.Duration) time.Duration {
 		ph.out = append(ph.out, &outMsg{phase: name, chat: c, seq: j, body: outBody(name, c, j),
 			txn: fmt.Sprintf("chaos-%d-%s-%03d", w.p.seed, name, j)})
 	}
-	killDelay := time.Duration(w.rng.Int64N(int64(max(est, time.Millisecond))))
+	window, windowName := est.in, "WeChat burst"
+	if n%2 == 0 {
+		window, windowName = est.out, "Matrix sends"
+	}
+	killDelay := time.Duration(w.rng.Int64N(int64(max(window, time.Millisecond))))
 
 	var wg sync.WaitGroup
 	var burstStart, burstEnd time.Time
@@ -349,15 +359,17 @@ func (w *world) trial(n int, est time.Duration) time.Duration {
 	})
 	var sendErr error
 	var sendEnd time.Time
+	sentAt := make([]time.Time, len(ph.out))
 	wg.Go(func() {
 		defer func() { sendEnd = time.Now() }()
-		for _, m := range ph.out {
+		for i, m := range ph.out {
 			evt, tries, err := w.u.sendText(ctx, w.chats[m.chat].room, m.body, m.txn)
 			if err != nil {
 				sendErr = err
 				return
 			}
 			m.evt, m.tries = evt, tries
+			sentAt[i] = time.Now()
 		}
 	})
 
@@ -374,7 +386,9 @@ func (w *world) trial(n int, est time.Duration) time.Duration {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ph.logTail = tailLines(w.e.bridgeLog, 40)
+	for _, l := range tailLines(w.e.bridgeLog, 8) {
+		ph.logTail = append(ph.logTail, compactLog("", l))
+	}
 	pid, err := w.e.startBridge(name)
 	if err != nil {
 		t.Fatal(err)
@@ -401,15 +415,25 @@ func (w *world) trial(n int, est time.Duration) time.Duration {
 		tries += m.tries - 1
 	}
 	burst := burstEnd.Sub(burstStart)
-	ph.note = fmt.Sprintf("kill after %s at W→M %d/%d (burst %s, M→W sends %s, %d client retries), ready %s later",
-		killDelay.Round(time.Millisecond), accepted, len(ph.in), burst.Round(time.Millisecond),
-		sendEnd.Sub(burstStart).Round(time.Millisecond), tries, ready.Round(time.Millisecond))
+	sentBefore := 0
+	for _, at := range sentAt {
+		if !at.IsZero() && at.Before(ph.killAt) {
+			sentBefore++
+		}
+	}
+	sends := sendEnd.Sub(burstStart)
+	ph.note = fmt.Sprintf("kill in the %s after %s: W→M %d/%d posted (burst %s), M→W %d/%d sent (%s, %d client retries); ready %s later",
+		windowName, killDelay.Round(time.Millisecond), accepted, len(ph.in), burst.Round(time.Millisecond),
+		sentBefore, len(ph.out), sends.Round(time.Millisecond), tries, ready.Round(time.Millisecond))
 
 	w.settle(ph, waitSettle)
 	r := w.count(ph, w.u.events(), w.sent())
 	t.Logf("%s: %s; settled %s after the kill; %s", name, ph.note, ph.settled.Round(time.Millisecond), r.short())
-	return burst
+	return estimate{in: burst, out: sends}
 }
+
+// estimate is how long a trial's WeChat burst and Matrix sends take.
+type estimate struct{ in, out time.Duration }
 
 // settle long-polls /sync until every message of the phase is accounted for: each
 // WeChat→Matrix body in Matrix, each Matrix→WeChat body in wxsim /sent or shown as failed.
@@ -486,7 +510,9 @@ func (w *world) sent() []wxsim.SentMessage { return w.fetchSent() }
 // --- homeserver outage ------------------------------------------------------------------
 
 // outagePhase stops Dendrite, lets WeChat messages arrive while it is down, starts it again
-// after the outage and waits until they are all in Matrix.
+// after the outage and waits until they are all in Matrix. Meanwhile the Matrix user also
+// writes outageSends messages: the client retries each with its transaction id until the
+// homeserver is back (as Element queues them), and they must reach WeChat once.
 func (w *world) outagePhase() {
 	t, ctx := w.t, w.t.Context()
 	ph := &phaseInfo{name: "outage"}
@@ -497,10 +523,27 @@ func (w *world) outagePhase() {
 		ph.in = append(ph.in, &inMsg{phase: "outage", chat: c, seq: seqs[c], body: inBody("outage", c, seqs[c])})
 		seqs[c]++
 	}
+	for j := range outageSends {
+		c := w.rng.IntN(numChats)
+		ph.out = append(ph.out, &outMsg{phase: "outage", chat: c, seq: j, body: outBody("outage", c, j),
+			txn: fmt.Sprintf("chaos-%d-outage-%03d", w.p.seed, j)})
+	}
 	if err := w.e.stopHomeserver(ctx); err != nil {
 		t.Fatal(err)
 	}
 	down := time.Now()
+	var wg sync.WaitGroup
+	var sendErr error
+	wg.Go(func() {
+		for _, m := range ph.out {
+			evt, tries, err := w.u.sendText(ctx, w.chats[m.chat].room, m.body, m.txn)
+			if err != nil {
+				sendErr = err
+				return
+			}
+			m.evt, m.tries = evt, tries
+		}
+	})
 	for _, m := range ph.in {
 		w.postIncoming(m)
 	}
@@ -514,7 +557,16 @@ func (w *world) outagePhase() {
 		t.Fatal(err)
 	}
 	up := time.Now()
-	ph.note = fmt.Sprintf("homeserver down %s while %d WeChat messages arrived", up.Sub(down).Round(time.Millisecond), len(ph.in))
+	wg.Wait()
+	if sendErr != nil {
+		t.Fatal(sendErr)
+	}
+	tries := 0
+	for _, m := range ph.out {
+		tries += m.tries - 1
+	}
+	ph.note = fmt.Sprintf("homeserver down %s while %d WeChat messages arrived and the user wrote %d (%d client retries with the same txn id)",
+		up.Sub(down).Round(time.Millisecond), len(ph.in), len(ph.out), tries)
 	w.settle(ph, waitSettle)
 	ph.settled = time.Since(up)
 	r := w.count(ph, w.u.events(), w.sent())
@@ -553,7 +605,14 @@ type result struct {
 	inSent, inLost, inDup, inOOO, inMisrouted              int
 	outSent, outLost, outFailed, outDup, outOOO, outEchoes int
 	outMisrouted                                           int
-	problems                                               []string
+	problems                                               []problem
+}
+
+// problem is one finding, with the ids (WeChat MsgIds, Matrix event ids, ClientMsgIds) to
+// look up in the bridge's logs.
+type problem struct {
+	text string
+	keys []string
 }
 
 func (r *result) bad() bool {
@@ -583,7 +642,9 @@ func (r *result) short() string {
 // count compares the phase's plan with the Matrix log and wxsim /sent.
 func (w *world) count(ph *phaseInfo, evs []*seen, sent []wxsim.SentMessage) result {
 	var r result
-	problem := func(f string, a ...any) { r.problems = append(r.problems, fmt.Sprintf(f, a...)) }
+	problem := func(keys []string, f string, a ...any) {
+		r.problems = append(r.problems, problem{fmt.Sprintf(f, a...), keys})
+	}
 
 	// WeChat → Matrix: per chat, the bodies in room order.
 	occ := map[string][]*seen{}
@@ -602,7 +663,7 @@ func (w *world) count(ph *phaseInfo, evs []*seen, sent []wxsim.SentMessage) resu
 		}
 		if c := w.byRoom[s.Room]; c == nil || c.idx != p.chat {
 			r.inMisrouted++
-			problem("W→M %q arrived in room %s, not in the portal of chat-%02d (%s)", s.body(), s.Room, p.chat, w.chats[p.chat].room)
+			problem(nil, "W→M %q arrived in room %s, not in the portal of chat-%02d (%s)", s.body(), s.Room, p.chat, w.chats[p.chat].room)
 			continue
 		}
 		perChat[p.chat] = append(perChat[p.chat], p.n)
@@ -612,20 +673,22 @@ func (w *world) count(ph *phaseInfo, evs []*seen, sent []wxsim.SentMessage) resu
 		switch n := len(occ[m.body]); {
 		case n == 0:
 			r.inLost++
-			problem("W→M lost: %q (chat-%02d %s, MsgId %s)", m.body, m.chat, w.chats[m.chat].wxid, m.ref.MsgID)
+			problem([]string{m.ref.MsgID}, "W→M lost: %q (chat-%02d %s, MsgId %s)", m.body, m.chat, w.chats[m.chat].wxid, m.ref.MsgID)
 		case n > 1:
 			r.inDup += n - 1
 			var ids []string
+			keys := []string{m.ref.MsgID}
 			for _, s := range occ[m.body] {
 				ids = append(ids, fmt.Sprintf("%s from %s at %s", s.Evt.ID, s.Evt.Sender, s.At.Format("15:04:05.000")))
+				keys = append(keys, string(s.Evt.ID))
 			}
-			problem("W→M duplicated ×%d: %q (chat-%02d, MsgId %s): %s", n, m.body, m.chat, m.ref.MsgID, strings.Join(ids, "; "))
+			problem(keys, "W→M duplicated ×%d: %q (chat-%02d, MsgId %s): %s", n, m.body, m.chat, m.ref.MsgID, strings.Join(ids, "; "))
 		}
 	}
 	for c, seqs := range perChat {
 		r.inOOO += inversions(seqs)
 		if inversions(seqs) > 0 {
-			problem("W→M out of order in chat-%02d: seq in room order %v", c, seqs)
+			problem(nil, "W→M out of order in chat-%02d: seq in room order %v", c, seqs)
 		}
 	}
 
@@ -646,7 +709,7 @@ func (w *world) count(ph *phaseInfo, evs []*seen, sent []wxsim.SentMessage) resu
 		}
 		if prev, ok := toOf[p.chat]; ok && prev != s.To {
 			r.outMisrouted++
-			problem("M→W %q went to %s, earlier messages of chat-%02d to %s", s.Content, s.To, p.chat, prev)
+			problem(nil, "M→W %q went to %s, earlier messages of chat-%02d to %s", s.Content, s.To, p.chat, prev)
 		}
 		toOf[p.chat] = s.To
 		sentOrder[p.chat] = append(sentOrder[p.chat], p.n)
@@ -656,33 +719,37 @@ func (w *world) count(ph *phaseInfo, evs []*seen, sent []wxsim.SentMessage) resu
 		switch {
 		case len(got) == 0 && failed[m.evt]:
 			r.outFailed++
-			problem("M→W shown as failed (allowed): %q (chat-%02d, event %s)", m.body, m.chat, m.evt)
+			problem([]string{string(m.evt)}, "M→W shown as failed (allowed): %q (chat-%02d, event %s)", m.body, m.chat, m.evt)
 		case len(got) == 0:
 			r.outLost++
-			problem("M→W lost: %q (chat-%02d, event %s, txn %s): not in /sent and not shown as failed", m.body, m.chat, m.evt, m.txn)
+			problem([]string{string(m.evt)}, "M→W lost: %q (chat-%02d, event %s, txn %s): not in /sent and not shown as failed", m.body, m.chat, m.evt, m.txn)
 		case len(got) > 1:
 			r.outDup += len(got) - 1
 			var ids []string
+			keys := []string{string(m.evt)}
 			for _, s := range got {
 				ids = append(ids, fmt.Sprintf("MsgID %s ClientMsgId %s attempts %d", s.MsgID, s.ClientMsgID, s.Attempts))
+				keys = append(keys, s.MsgID, s.ClientMsgID)
 			}
-			problem("M→W duplicated ×%d in /sent: %q (chat-%02d, event %s): %s", len(got), m.body, m.chat, m.evt, strings.Join(ids, "; "))
+			problem(keys, "M→W duplicated ×%d in /sent: %q (chat-%02d, event %s): %s", len(got), m.body, m.chat, m.evt, strings.Join(ids, "; "))
 		}
 		// On Matrix the user's message is there once; a second copy is WeChat's echo
 		// bridged back.
 		if n := len(occ[m.body]); n > 1 {
 			r.outEchoes += n - 1
 			var ids []string
+			keys := []string{string(m.evt)}
 			for _, s := range occ[m.body] {
 				ids = append(ids, fmt.Sprintf("%s from %s", s.Evt.ID, s.Evt.Sender))
+				keys = append(keys, string(s.Evt.ID))
 			}
-			problem("M→W echoed back into Matrix ×%d: %q (chat-%02d): %s", n, m.body, m.chat, strings.Join(ids, "; "))
+			problem(keys, "M→W echoed back into Matrix ×%d: %q (chat-%02d): %s", n, m.body, m.chat, strings.Join(ids, "; "))
 		}
 	}
 	for c, order := range sentOrder {
 		if n := inversions(order); n > 0 {
 			r.outOOO += n
-			problem("M→W out of order in /sent for chat-%02d: send indexes in /sent order %v", c, order)
+			problem(nil, "M→W out of order in /sent for chat-%02d: send indexes in /sent order %v", c, order)
 		}
 	}
 	return r
@@ -736,7 +803,7 @@ func (w *world) report(total time.Duration) bool {
 		r := w.count(ph, evs, sent)
 		rh := w.count(ph, hist, sent)
 		if rh.inLost != r.inLost || rh.inDup != r.inDup || rh.inOOO != r.inOOO || rh.outEchoes != r.outEchoes {
-			r.problems = append(r.problems, fmt.Sprintf("the /sync log and /messages disagree: /messages says %s", rh.short()))
+			r.problems = append(r.problems, problem{text: "the /sync log and /messages disagree: /messages says " + rh.short()})
 			// Take the worse of both.
 			r.inLost, r.inDup, r.inOOO, r.outEchoes = max(r.inLost, rh.inLost), max(r.inDup, rh.inDup), max(r.inOOO, rh.inOOO), max(r.outEchoes, rh.outEchoes)
 		}
@@ -760,14 +827,17 @@ func (w *world) report(total time.Duration) bool {
 				fmt.Fprintf(&details, "  killed at %s\n", ph.killAt.Format(time.RFC3339Nano))
 			}
 			for _, p := range r.problems {
-				fmt.Fprintf(&details, "  %s\n", p)
-			}
-			if r.bad() {
-				if len(ph.logTail) > 0 {
-					fmt.Fprintf(&details, "  last lines of the bridge log before the kill:\n")
-					for _, l := range ph.logTail {
-						fmt.Fprintf(&details, "    %s\n", l)
+				fmt.Fprintf(&details, "  %s\n", p.text)
+				if len(p.keys) > 0 && r.bad() {
+					for _, l := range w.logExcerpt(p.keys, 30) {
+						fmt.Fprintf(&details, "      %s\n", l)
 					}
+				}
+			}
+			if r.bad() && len(ph.logTail) > 0 {
+				fmt.Fprintf(&details, "  the bridge log's last lines before the kill:\n")
+				for _, l := range ph.logTail {
+					fmt.Fprintf(&details, "      %s\n", l)
 				}
 			}
 		}
@@ -815,4 +885,62 @@ func tailLines(path string, n int) []string {
 		lines = lines[len(lines)-n:]
 	}
 	return lines
+}
+
+// logExcerpt returns the bridge log lines (all starts, oldest first) that mention any of
+// keys, compacted, at most n.
+func (w *world) logExcerpt(keys []string, n int) []string {
+	files, _ := filepath.Glob(filepath.Join(w.e.runDir, "bridge-*.log"))
+	slices.Sort(files)
+	files = append(files, w.e.bridgeLog)
+	var out []string
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for sc.Scan() {
+			line := sc.Text()
+			for _, k := range keys {
+				if k != "" && strings.Contains(line, k) {
+					out = append(out, compactLog(filepath.Base(f), line))
+					break
+				}
+			}
+		}
+		fh.Close()
+	}
+	if len(out) > n {
+		out = append(out[:n], fmt.Sprintf("… %d more", len(out)-n))
+	}
+	return out
+}
+
+// compactLog shortens a JSON log line of the bridge to its time, message and ids.
+func compactLog(file, line string) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(line), &m); err != nil {
+		return file + " " + line
+	}
+	var b strings.Builder
+	if file != "" {
+		b.WriteString(file + " ")
+	}
+	ts, _ := m["time"].(string)
+	if i := strings.IndexByte(ts, 'T'); i >= 0 {
+		ts = ts[i+1:]
+	}
+	fmt.Fprintf(&b, "%s %v %q", ts, m["level"], m["message"])
+	for _, k := range []string{"wechat_msg_id", "event_id", "existing_mxid", "method", "url", "status_code", "error", "client_msg_id", "messages"} {
+		if v, ok := m[k]; ok {
+			s := fmt.Sprint(v)
+			if len(s) > 140 {
+				s = s[:140] + "…"
+			}
+			fmt.Fprintf(&b, " %s=%s", k, s)
+		}
+	}
+	return b.String()
 }
