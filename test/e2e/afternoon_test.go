@@ -153,6 +153,7 @@ func (a *afternoon) loginWithQR(t *testing.T, u *mxUser, dm id.RoomID, wxid stri
 	fromBot := and(inRoom(dm), fromSender(a.bot), func(s *seen) bool { return s.isMessage() })
 
 	from := u.mark()
+	start := from // this login's events (a user may log in again later)
 	t0 := time.Now()
 	if _, err := u.cli.SendText(ctx, dm, "login"); err != nil {
 		t.Fatalf("send login: %v", err)
@@ -225,7 +226,7 @@ func (a *afternoon) loginWithQR(t *testing.T, u *mxUser, dm id.RoomID, wxid stri
 		and(fromBot, func(s *seen) bool { return strings.Contains(s.body(), loginMarker) }))
 	a.note(t, "W→M", "confirm → \"Successfully logged in\"", ok.At.Sub(t0))
 	t.Logf("bot: %q", ok.body())
-	if n := len(u.all(0, and(fromBot, func(s *seen) bool { return !s.isEdit() && s.msgtype() == string(event.MsgImage) }))); n != 1 {
+	if n := len(u.all(start, and(fromBot, func(s *seen) bool { return !s.isEdit() && s.msgtype() == string(event.MsgImage) }))); n != 1 {
 		t.Errorf("the bot sent %d QR images (not edits), want 1", n)
 	}
 	return uuid

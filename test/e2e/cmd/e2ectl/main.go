@@ -5,8 +5,9 @@
 //	    a non-exclusive namespace over every user of the server, fresh tokens.
 //	e2ectl bridge-config -config FILE -hs-url URL -server NAME -as-port N -wxsim URL -dir DIR [-dp-registration FILE] [-admin MXID]...
 //	    edits the config written by `wxbridge -e` in place (comments kept): homeserver,
-//	    appservice listener, SQLite database, permissions, network.server_url, logging,
-//	    double puppeting.
+//	    appservice listener, SQLite database, permissions, network.server_url, a 2 MiB
+//	    media download limit, message status events, bridged m.notice, a random
+//	    provisioning secret, logging, double puppeting.
 //	e2ectl demo-setup -hs-url URL -wxsim URL -user NAME -password PW -wxid WXID
 //	    registers a Matrix user and creates a WeChat account with contacts and a group in wxsim.
 //
@@ -15,6 +16,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -99,6 +102,10 @@ func bridgeConfig(args []string) error {
 		return err
 	}
 	port := strconv.Itoa(*asPort)
+	provSecret, err := randomSecret()
+	if err != nil {
+		return err
+	}
 	sets := []struct {
 		path  string
 		value any
@@ -112,6 +119,14 @@ func bridgeConfig(args []string) error {
 		{"database.type", "sqlite3-fk-wal"},
 		{"database.uri", "file:" + *dir + "/wxbridge.db?_txlock=immediate"},
 		{"network.server_url", *wxsimURL},
+		// Small enough that a test file can be over it (WeChat → Matrix: a notice instead).
+		{"network.media.max_download_size", 2 << 20},
+		// Issue 3: a sent message shows as delivered or failed (com.beeper.message_send_status).
+		{"matrix.message_status_events", true},
+		// m.notice from Matrix is text on WeChat like m.text (issue 4, Matrix → WeChat).
+		{"bridge.bridge_notices", true},
+		// A known secret: the tests use the provisioning API (create_group).
+		{"provisioning.shared_secret", provSecret},
 		{"logging", map[string]any{
 			"min_level": "debug",
 			"writers": []any{
@@ -144,6 +159,15 @@ func bridgeConfig(args []string) error {
 		}
 	}
 	return saveYAML(*path, doc)
+}
+
+// randomSecret is a fresh provisioning secret (bridgev2 wants at least 16 characters).
+func randomSecret() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "e2e-" + hex.EncodeToString(b), nil
 }
 
 type multiFlag []string

@@ -1,0 +1,306 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"wxbridge/protoclient/wxsim"
+)
+
+// TestContactsAndGroups (issue 4, "Contacts and groups"): Ivy's contacts and groups as
+// ghosts and rooms — names and avatars and their changes, group renames and membership,
+// recent chats at login, start-chat, group creation and invites from Matrix, messages
+// from the phone, two contacts with one nickname, and identity across a re-login.
+func TestContactsAndGroups(t *testing.T) {
+	a := newWorld(t)
+	defer a.printDelays(t)
+	ctx := t.Context()
+	const (
+		ivy                                  = "wxid_ivy"
+		june, rex, vic, wes, sam1, sam2, zoe = "wxid_june", "wxid_rex", "wxid_vic", "wxid_wes", "wxid_sam1", "wxid_sam2", "wxid_zoe"
+		hikers                               = "hikers2026@chatroom"
+	)
+	avatarA, avatarB := testPNG(t, 24, 24), testPNG(t, 30, 30)
+	acc := a.setupAccount(t, "ivy", ivy, "Ivy", 2004, []wxsim.ContactSpec{
+		{Wxid: june, Nickname: new("June"), AvatarBase64: new(b64(avatarA))},
+		{Wxid: rex, Nickname: new("Rex")},
+		{Wxid: vic, Nickname: new("Vic")},
+		{Wxid: wes, Nickname: new("Wes")},
+		{Wxid: sam1, Nickname: new("Sam")},
+		{Wxid: sam2, Nickname: new("Sam")},
+		{Wxid: zoe, Nickname: new("Zoe")},
+	}, []wxsim.GroupSpec{{ID: hikers, Name: "Hikers", Members: []string{june, rex, vic}}})
+	u := acc.u
+	loggedIn := u.mark()
+	var juneRoom, hikersRoom id.RoomID
+
+	isMember := func(user id.UserID, membership string) func(*seen) bool { return memberEvent(user, membership) }
+	w2m := func(t *testing.T, what string, m wxsim.WorldMessage) *seen {
+		t.Helper()
+		from := u.mark()
+		_, t0 := a.incomingRef(t, ivy, m)
+		ev := a.awaitMessage(t, u, from, waitPortal, what, messageWithBody(m.Content))
+		a.note(t, "W→M", what, ev.At.Sub(t0))
+		return ev
+	}
+
+	run(t, "recent_chats_become_rooms_at_login", func(t *testing.T) {
+		// No message yet: the group and the DM with June come from webwxinit's recent chats.
+		named := a.awaitMessage(t, u, loggedIn, waitPortal, "a room named Hikers (recent chat)", func(s *seen) bool {
+			return s.Evt.Type == event.StateRoomName && s.str("name") == "Hikers"
+		})
+		hikersRoom = named.Room
+		dmq := a.awaitMessage(t, u, loggedIn, waitPortal, "a room with June's ghost (recent chat)", and(isMember(a.ghost(june), "join"),
+			func(s *seen) bool { return s.Room != hikersRoom && s.Room != acc.dm }))
+		juneRoom = dmq.Room
+		if n := len(u.all(loggedIn, func(s *seen) bool { return s.isMessage() && s.Room != acc.dm })); n != 0 {
+			t.Logf("note: %d messages in portals before anyone wrote", n)
+		}
+	}, u)
+
+	run(t, "ghost_name_and_avatar", func(t *testing.T) {
+		ev := w2m(t, "June writes", wxsim.WorldMessage{From: june, Type: 1, Content: "Hi Ivy, June here"})
+		if juneRoom != "" && ev.Room != juneRoom {
+			t.Errorf("June's message landed in %s, not in the recent-chat room %s", ev.Room, juneRoom)
+		}
+		juneRoom = ev.Room
+		if ev.Evt.Sender != a.ghost(june) {
+			t.Fatalf("sender %s, want %s", ev.Evt.Sender, a.ghost(june))
+		}
+		// The ghost's member event with an avatar (it may follow the message).
+		m := u.must(ctx, waitEvent, 0, "June's ghost with an avatar", and(inRoom(juneRoom), isMember(a.ghost(june), "join"),
+			func(s *seen) bool { return s.str("avatar_url") != "" }))
+		if m.str("displayname") != "June" {
+			t.Errorf("ghost named %q, want June", m.str("displayname"))
+		}
+		p, err := u.cli.GetProfile(ctx, a.ghost(june))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.AvatarURL.IsEmpty() {
+			t.Fatalf("profile of %s has no avatar_url", a.ghost(june))
+		}
+		if got := download(t, u, p.AvatarURL.String()); sha(got) != sha(avatarA) {
+			t.Errorf("ghost avatar is %d bytes sha %s, want the contact's avatar %s", len(got), sha(got), sha(avatarA))
+		}
+	}, u)
+
+	run(t, "contact_changes_reach_the_ghost", func(t *testing.T) {
+		if juneRoom == "" {
+			t.Skip("no room with June")
+		}
+		old, _ := u.cli.GetAvatarURL(ctx, a.ghost(june))
+		from := u.mark()
+		t0 := time.Now()
+		if err := a.ctl.UpdateContact(ctx, ivy, june, wxsim.ContactSpec{Nickname: new("June R."), AvatarBase64: new(b64(avatarB))}); err != nil {
+			t.Fatal(err)
+		}
+		n := u.must(ctx, waitEvent, from, "June's ghost renamed", and(inRoom(juneRoom), isMember(a.ghost(june), "join"),
+			func(s *seen) bool { return s.str("displayname") == "June R." }))
+		a.note(t, "W→M", "ModContactList → ghost renamed", n.At.Sub(t0))
+		av := u.must(ctx, waitEvent, from, "June's ghost with a new avatar", and(inRoom(juneRoom), isMember(a.ghost(june), "join"),
+			func(s *seen) bool { return s.str("avatar_url") != "" && s.str("avatar_url") != old.String() }))
+		if got := download(t, u, av.str("avatar_url")); sha(got) != sha(avatarB) {
+			t.Errorf("new ghost avatar sha %s, want %s", sha(got), sha(avatarB))
+		}
+		if p, err := u.cli.GetProfile(ctx, a.ghost(june)); err != nil || p.DisplayName != "June R." {
+			t.Errorf("global profile %+v (%v), want displayname June R.", p, err)
+		}
+	}, u)
+
+	run(t, "group_rename", func(t *testing.T) {
+		ev := w2m(t, "Rex writes in Hikers", wxsim.WorldMessage{From: rex, Chat: hikers, Type: 1, Content: "Trail report: muddy but fine"})
+		if hikersRoom != "" && ev.Room != hikersRoom {
+			t.Errorf("the group message landed in %s, not in the recent-chat room %s", ev.Room, hikersRoom)
+		}
+		hikersRoom = ev.Room
+		from := u.mark()
+		t0 := time.Now()
+		if err := a.ctl.UpdateGroup(ctx, ivy, hikers, wxsim.GroupUpdate{Name: new("Hikers 2026"), By: rex}); err != nil {
+			t.Fatal(err)
+		}
+		n := u.must(ctx, waitEvent, from, "the room renamed", and(inRoom(hikersRoom), func(s *seen) bool {
+			return s.Evt.Type == event.StateRoomName && s.str("name") == "Hikers 2026"
+		}))
+		a.note(t, "W→M", "group renamed → m.room.name", n.At.Sub(t0))
+		u.must(ctx, waitEvent, from, "a notice about the rename", and(inRoom(hikersRoom), notice("Hikers 2026")))
+	}, u)
+
+	run(t, "group_members_follow", func(t *testing.T) {
+		if hikersRoom == "" {
+			t.Skip("no Hikers room")
+		}
+		from := u.mark()
+		t0 := time.Now()
+		if err := a.ctl.GroupMembers(ctx, ivy, hikers, wxsim.MembersChange{Add: []string{wes}, Remove: []string{vic}}); err != nil {
+			t.Fatal(err)
+		}
+		j := u.must(ctx, waitEvent, from, "Wes's ghost joining", and(inRoom(hikersRoom), isMember(a.ghost(wes), "join")))
+		a.note(t, "W→M", "member added → join", j.At.Sub(t0))
+		u.must(ctx, waitEvent, from, "Vic's ghost leaving", and(inRoom(hikersRoom), func(s *seen) bool {
+			return s.Evt.Type == event.StateMember && s.Evt.StateKey != nil && *s.Evt.StateKey == string(a.ghost(vic)) &&
+				(s.membership() == "leave" || s.membership() == "ban")
+		}))
+	}, u)
+
+	run(t, "invite_ghost_adds_member", func(t *testing.T) {
+		if hikersRoom == "" {
+			t.Skip("no Hikers room")
+		}
+		t0 := time.Now()
+		if _, err := u.cli.InviteUser(ctx, hikersRoom, &mautrix.ReqInviteUser{UserID: a.ghost(zoe)}); err != nil {
+			t.Fatal(err)
+		}
+		pollUntil(t, "Zoe to be a member of the WeChat group", func() (bool, string) {
+			g, err := a.ctl.Group(ctx, ivy, hikers)
+			if err != nil {
+				return false, err.Error()
+			}
+			return slices.Contains(g.Members, zoe), fmt.Sprintf("%+v", g.Members)
+		})
+		a.note(t, "M→W", "invite ghost → addmember", time.Since(t0))
+	}, u)
+
+	run(t, "start_chat", func(t *testing.T) {
+		from := u.mark()
+		if _, err := u.cli.SendText(ctx, acc.dm, "start-chat "+rex); err != nil {
+			t.Fatal(err)
+		}
+		r := u.must(ctx, waitPortal, from, "the bot's answer to start-chat", and(inRoom(acc.dm), fromSender(a.bot), func(s *seen) bool { return s.isMessage() }))
+		t.Logf("bot: %q", r.body())
+		m := regexp.MustCompile(`!([A-Za-z0-9]+):` + regexp.QuoteMeta(a.e.server)).FindString(r.str("formatted_body") + " " + r.body())
+		if m == "" {
+			t.Fatalf("start-chat answered %q, want a link to the DM room", r.body())
+		}
+		room := id.RoomID(m)
+		// Join the room if only invited, then check it is the DM with Rex.
+		_, _ = u.cli.JoinRoomByID(ctx, room)
+		if _, ok := roomMembers(t, u, room)[a.ghost(rex)]; !ok {
+			t.Errorf("the start-chat room %s has no %s: %v", room, a.ghost(rex), roomMembers(t, u, room))
+		}
+		skip := a.sentLen(t, ivy)
+		body := "Hi Rex, started from Matrix"
+		if _, err := u.cli.SendText(ctx, room, body); err != nil {
+			t.Fatal(err)
+		}
+		a.awaitSent(t, ivy, skip, body, func(m wxsim.SentMessage) bool { return m.Content == body && m.To == rex })
+	}, u)
+
+	run(t, "create_group_from_matrix", func(t *testing.T) {
+		var resp struct {
+			ID   string    `json:"id"`
+			MXID id.RoomID `json:"mxid"`
+		}
+		t0 := time.Now()
+		err := a.provision(t, u.id(), "POST", "/v3/create_group/group", map[string]any{
+			"participants": []string{string(a.ghost(rex)), string(a.ghost(wes))},
+			"name":         map[string]string{"name": "Trip planning"},
+		}, &resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.note(t, "M→W", "create_group → room", time.Since(t0))
+		if resp.MXID == "" {
+			t.Fatalf("create_group answered no room: %+v", resp)
+		}
+		_, _ = u.cli.JoinRoomByID(ctx, resp.MXID)
+		skip := a.sentLen(t, ivy)
+		body := "Welcome to the trip planning group"
+		if _, err := u.cli.SendText(ctx, resp.MXID, body); err != nil {
+			t.Fatal(err)
+		}
+		s := a.awaitSent(t, ivy, skip, body, func(m wxsim.SentMessage) bool { return m.Content == body })
+		if !strings.HasSuffix(s.To, "@chatroom") || s.To == hikers {
+			t.Fatalf("the message in the new group's room went to %q, want a new group", s.To)
+		}
+		g, err := a.ctl.Group(ctx, ivy, s.To)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Name != "Trip planning" || !slices.Contains(g.Members, rex) || !slices.Contains(g.Members, wes) {
+			t.Errorf("wxsim's new group is %+v, want Trip planning with Rex and Wes", g)
+		}
+	}, u)
+
+	run(t, "from_phone_is_the_user", func(t *testing.T) {
+		if juneRoom == "" {
+			t.Skip("no room with June")
+		}
+		text := "Sent from Ivy's phone 📱"
+		from := u.mark()
+		t0 := time.Now()
+		if _, err := a.ctl.FromPhone(ctx, ivy, wxsim.WorldMessage{To: june, Type: 1, Content: text}); err != nil {
+			t.Fatal(err)
+		}
+		ev := u.must(ctx, waitEvent, from, "the phone's message", and(inRoom(juneRoom), messageWithBody(text)))
+		a.note(t, "W→M", "from phone", ev.At.Sub(t0))
+		if ev.Evt.Sender != u.id() {
+			t.Errorf("the phone's message is from %s, want the user's own %s (double puppeting)", ev.Evt.Sender, u.id())
+		}
+	}, u)
+
+	run(t, "same_nickname_never_merged", func(t *testing.T) {
+		e1 := w2m(t, "Sam (1) writes", wxsim.WorldMessage{From: sam1, Type: 1, Content: "I'm Sam from work"})
+		e2 := w2m(t, "Sam (2) writes", wxsim.WorldMessage{From: sam2, Type: 1, Content: "I'm Sam from the gym"})
+		if e1.Room == e2.Room {
+			t.Errorf("two contacts named Sam share the room %s", e1.Room)
+		}
+		if e1.Evt.Sender == e2.Evt.Sender || e1.Evt.Sender != a.ghost(sam1) || e2.Evt.Sender != a.ghost(sam2) {
+			t.Errorf("senders %s and %s, want %s and %s", e1.Evt.Sender, e2.Evt.Sender, a.ghost(sam1), a.ghost(sam2))
+		}
+	}, u)
+
+	run(t, "relogin_keeps_rooms_and_ghosts", func(t *testing.T) {
+		if juneRoom == "" || hikersRoom == "" {
+			t.Skip("no rooms from before the re-login")
+		}
+		before, err := a.ctl.Account(ctx, ivy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		from := u.mark()
+		if err := a.ctl.Logout(ctx, ivy, 1101); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := u.waitFor(ctx, 20*time.Second, from, "the bot to say the session ended", and(inRoom(acc.dm), fromSender(a.bot),
+			func(s *seen) bool { return s.isMessage() })); err != nil {
+			t.Logf("note: no bot message about the logout: %v", err)
+		} else {
+			t.Logf("bot after the logout: %q", n.body())
+		}
+		a.loginWithQR(t, u, acc.dm, ivy, false)
+		after, err := a.ctl.Account(ctx, ivy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.UserName == "" || after.UserName == before.UserName || after.Sessions <= before.Sessions {
+			t.Fatalf("the re-login did not start a new session: before %+v, after %+v", before, after)
+		}
+		t.Logf("UserName %s → %s", before.UserName, after.UserName)
+		ev := w2m(t, "June after the re-login", wxsim.WorldMessage{From: june, Type: 1, Content: "Still me, June, after your re-login"})
+		if ev.Room != juneRoom || ev.Evt.Sender != a.ghost(june) {
+			t.Errorf("after the re-login June's message is in %s from %s, want %s from %s", ev.Room, ev.Evt.Sender, juneRoom, a.ghost(june))
+		}
+		ev = w2m(t, "Hikers after the re-login", wxsim.WorldMessage{From: rex, Chat: hikers, Type: 1, Content: "Hikers still here after the re-login"})
+		if ev.Room != hikersRoom || ev.Evt.Sender != a.ghost(rex) {
+			t.Errorf("after the re-login the group message is in %s from %s, want %s from %s", ev.Room, ev.Evt.Sender, hikersRoom, a.ghost(rex))
+		}
+		// And Matrix → WeChat still reaches the same person under their new UserName.
+		skip := a.sentLen(t, ivy)
+		body := "Welcome back, June"
+		if _, err := u.cli.SendText(ctx, juneRoom, body); err != nil {
+			t.Fatal(err)
+		}
+		a.awaitSent(t, ivy, skip, body, func(m wxsim.SentMessage) bool { return m.Content == body && m.To == june })
+	}, u)
+}

@@ -1,0 +1,457 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/color/palette"
+	"image/gif"
+	"image/png"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"wxbridge/protoclient/wxsim"
+)
+
+// Helpers shared by the tests beyond TestAfternoon: each of those tests has its own Matrix
+// user(s) and WeChat account(s), and reuses the afternoon's actions through a fresh
+// *afternoon value (the harness: env, wxsim control, bot, delays).
+
+// newWorld is the harness for one test.
+func newWorld(t *testing.T) *afternoon {
+	t.Helper()
+	e := loadEnv(t)
+	return &afternoon{e: e, ctl: &wxsim.Control{BaseURL: e.wxsimURL}, bot: id.NewUserID("wechatbot", e.server)}
+}
+
+// printDelays logs the delays a test saw, as TestAfternoon does at its end.
+func (a *afternoon) printDelays(t *testing.T) {
+	if len(a.delays) == 0 {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("delays observed (W→M: wxsim call to the event in /sync; M→W: Matrix send to the entry in wxsim /sent):\n")
+	for _, d := range a.delays {
+		fmt.Fprintf(&b, "  %s  %-46q %7.0f ms\n", d.dir, d.what, float64(d.d.Microseconds())/1000)
+	}
+	t.Log(b.String())
+}
+
+// run runs a subtest with the users bound to it (their must() fails the subtest).
+func run(t *testing.T, name string, fn func(t *testing.T), users ...*mxUser) bool {
+	return t.Run(name, func(t *testing.T) {
+		for _, u := range users {
+			u.t = t
+		}
+		fn(t)
+	})
+}
+
+// account is a WeChat account of a test with its Matrix user and management room.
+type account struct {
+	wxid string
+	nick string
+	u    *mxUser
+	dm   id.RoomID // the DM with the bridge bot (management room)
+}
+
+// setupAccount creates a WeChat account with contacts and groups in wxsim, registers a
+// Matrix user, opens the bot DM and logs in with the QR code.
+func (a *afternoon) setupAccount(t *testing.T, localpart, wxid, nick string, uin int64, contacts []wxsim.ContactSpec, groups []wxsim.GroupSpec) *account {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := a.ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: wxid, Nickname: nick, Uin: uin, Host: "wx2.qq.com"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range contacts {
+		if _, err := a.ctl.AddContact(ctx, wxid, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, g := range groups {
+		if _, err := a.ctl.CreateGroup(ctx, wxid, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := registerUser(ctx, t, a.e.hsURL, localpart, matrixPass)
+	acc := &account{wxid: wxid, nick: nick, u: u}
+	acc.dm = a.openBotDM(t, u)
+	a.loginWithQR(t, u, acc.dm, wxid, false)
+	return acc
+}
+
+// awaitMessage waits for an event matching match in any room, accepting every invite
+// that arrives meanwhile, like a person in Element (portals of recent chats are created
+// at login, so a chat's room may exist before its first message).
+func (a *afternoon) awaitMessage(t *testing.T, u *mxUser, from int, timeout time.Duration, what string, match func(*seen) bool) *seen {
+	t.Helper()
+	ctx := t.Context()
+	joined := map[id.RoomID]bool{}
+	for _, s := range u.log {
+		if s.Section == "join" {
+			joined[s.Room] = true
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		ev := u.must(ctx, time.Until(deadline), from, what, func(s *seen) bool {
+			if s.Section == "invite" && memberEvent(u.id(), "invite")(s) && !joined[s.Room] {
+				return true
+			}
+			return match(s)
+		})
+		if !(ev.Section == "invite" && memberEvent(u.id(), "invite")(ev)) || match(ev) {
+			return ev
+		}
+		joined[ev.Room] = true
+		if _, err := u.cli.JoinRoomByID(ctx, ev.Room); err != nil {
+			t.Logf("%s: join %s: %v (already joined by double puppeting?)", u.id(), ev.Room, err)
+		}
+	}
+}
+
+// incomingRef makes someone write (wxsim control) and returns the message's ids.
+func (a *afternoon) incomingRef(t *testing.T, account string, m wxsim.WorldMessage) (wxsim.MsgRef, time.Time) {
+	t.Helper()
+	t0 := time.Now()
+	ref, err := a.ctl.Incoming(t.Context(), account, m)
+	if err != nil {
+		t.Fatalf("wxsim incoming (type %d): %v", m.Type, err)
+	}
+	return ref, t0
+}
+
+// awaitSent polls wxsim /sent of account (an external process: a short ticker) until
+// an entry after the first skip entries matches.
+func (a *afternoon) awaitSent(t *testing.T, account string, skip int, what string, match func(wxsim.SentMessage) bool) wxsim.SentMessage {
+	t.Helper()
+	ctx := t.Context()
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(waitSent)
+	for {
+		sent, err := a.ctl.Sent(ctx, account)
+		if err != nil {
+			t.Fatalf("wxsim sent: %v", err)
+		}
+		if skip <= len(sent) {
+			if i := slices.IndexFunc(sent[skip:], match); i >= 0 {
+				return sent[skip+i]
+			}
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("%s did not reach wxsim /sent of %s within %s; /sent = %s", what, account, waitSent, sentDump(sent))
+		case <-tick.C:
+		}
+	}
+}
+
+func sentDump(sent []wxsim.SentMessage) string {
+	var b strings.Builder
+	for _, m := range sent {
+		fmt.Fprintf(&b, "\n  type=%d app=%d to=%s file=%q sha=%.12s content=%q", m.Type, m.AppMsgType, m.To, m.FileName, m.MediaSHA256, m.Content)
+	}
+	return b.String()
+}
+
+func (a *afternoon) sentLen(t *testing.T, account string) int {
+	t.Helper()
+	sent, err := a.ctl.Sent(t.Context(), account)
+	if err != nil {
+		t.Fatalf("wxsim sent: %v", err)
+	}
+	return len(sent)
+}
+
+// sendContent sends an event as the user and returns its id and when it was sent.
+func sendContent(t *testing.T, u *mxUser, room id.RoomID, typ event.Type, content any) (id.EventID, time.Time) {
+	t.Helper()
+	t0 := time.Now()
+	resp, err := u.cli.SendMessageEvent(t.Context(), room, typ, content)
+	if err != nil {
+		t.Fatalf("send %s: %v", typ.Type, err)
+	}
+	return resp.EventID, t0
+}
+
+// upload stores bytes in the Matrix media repository as the user.
+func upload(t *testing.T, u *mxUser, data []byte, mime string) id.ContentURIString {
+	t.Helper()
+	resp, err := u.cli.UploadBytes(t.Context(), data, mime)
+	if err != nil {
+		t.Fatalf("upload %d bytes: %v", len(data), err)
+	}
+	return resp.ContentURI.CUString()
+}
+
+// download fetches Matrix media through the client-server API: the authenticated
+// /_matrix/client/v1/media/download, else the older /_matrix/media/v3/download.
+func download(t *testing.T, u *mxUser, mxc string) []byte {
+	t.Helper()
+	uri, err := id.ParseContentURI(mxc)
+	if err != nil {
+		t.Fatalf("bad mxc %q: %v", mxc, err)
+	}
+	data, err := u.cli.DownloadBytes(t.Context(), uri)
+	if err == nil {
+		return data
+	}
+	legacy := u.cli.HomeserverURL.JoinPath("_matrix", "media", "v3", "download", uri.Homeserver, uri.FileID)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, legacy.String(), nil)
+	req.Header.Set("Authorization", "Bearer "+u.cli.AccessToken)
+	resp, err2 := http.DefaultClient.Do(req)
+	if err2 != nil {
+		t.Fatalf("download %s: %v; legacy: %v", mxc, err, err2)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("download %s: %v; legacy: HTTP %d %s", mxc, err, resp.StatusCode, body)
+	}
+	return body
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// testPNG is a small, real PNG of w×h with a pattern.
+func testPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), uint8((x + y) % 256), 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// testGIF is a small animated GIF of w×h (two frames).
+func testGIF(t *testing.T, w, h int) []byte {
+	t.Helper()
+	anim := &gif.GIF{}
+	for f := range 2 {
+		img := image.NewPaletted(image.Rect(0, 0, w, h), palette.Plan9)
+		for y := range h {
+			for x := range w {
+				img.SetColorIndex(x, y, uint8((x+y+f*40)%256))
+			}
+		}
+		anim.Image = append(anim.Image, img)
+		anim.Delay = append(anim.Delay, 20)
+	}
+	var b bytes.Buffer
+	if err := gif.EncodeAll(&b, anim); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// raw builds a wxsim "raw" object (Msg fields put on the wire verbatim).
+func raw(t *testing.T, fields map[string]any) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Content accessors on logged events.
+
+func (s *seen) info() map[string]any {
+	m, _ := s.Evt.Content.Raw["info"].(map[string]any)
+	return m
+}
+
+func num(m map[string]any, key string) int64 {
+	switch v := m[key].(type) {
+	case float64:
+		return int64(v)
+	case json.Number:
+		n, _ := v.Int64()
+		return n
+	}
+	return -1
+}
+
+func str(m map[string]any, key string) string {
+	v, _ := m[key].(string)
+	return v
+}
+
+// mentionedUsers is m.mentions.user_ids.
+func (s *seen) mentionedUsers() []id.UserID {
+	m, _ := s.Evt.Content.Raw["m.mentions"].(map[string]any)
+	l, _ := m["user_ids"].([]any)
+	var out []id.UserID
+	for _, v := range l {
+		if s, ok := v.(string); ok {
+			out = append(out, id.UserID(s))
+		}
+	}
+	return out
+}
+
+// replyTo is m.relates_to.m.in_reply_to.event_id.
+func (s *seen) replyTo() id.EventID {
+	rel, _ := s.Evt.Content.Raw["m.relates_to"].(map[string]any)
+	r, _ := rel["m.in_reply_to"].(map[string]any)
+	v, _ := r["event_id"].(string)
+	return id.EventID(v)
+}
+
+// redacts is the event a redaction removes (top level in room v1–v10, in content in v11).
+func (s *seen) redacts() id.EventID {
+	if s.Evt.Redacts != "" {
+		return s.Evt.Redacts
+	}
+	v, _ := s.Evt.Content.Raw["redacts"].(string)
+	return id.EventID(v)
+}
+
+// Matchers.
+
+func ofType(typ event.Type) func(*seen) bool {
+	return func(s *seen) bool { return s.Evt.Type.Type == typ.Type }
+}
+
+func bodyContains(parts ...string) func(*seen) bool {
+	return func(s *seen) bool {
+		if !s.isMessage() || s.isEdit() {
+			return false
+		}
+		for _, p := range parts {
+			if !strings.Contains(s.body(), p) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func notice(parts ...string) func(*seen) bool {
+	return and(bodyContains(parts...), func(s *seen) bool { return s.msgtype() == string(event.MsgNotice) })
+}
+
+// msgStatus matches the com.beeper.message_send_status event of an event.
+var eventMSS = event.BeeperMessageStatus
+
+func statusFor(evt id.EventID) func(*seen) bool {
+	return func(s *seen) bool {
+		if s.Evt.Type.Type != eventMSS.Type {
+			return false
+		}
+		rel, _ := s.Evt.Content.Raw["m.relates_to"].(map[string]any)
+		return rel["event_id"] == string(evt)
+	}
+}
+
+// failureNoticeFor matches the bridge's "⚠️ Your … was not bridged: reason" notice that
+// replies to evt.
+func failureNoticeFor(evt id.EventID) func(*seen) bool {
+	return func(s *seen) bool {
+		return s.isMessage() && s.msgtype() == string(event.MsgNotice) && s.replyTo() == evt
+	}
+}
+
+// The bridge's config, as test/e2e/run wrote it.
+
+type bridgeCfg struct {
+	Network struct {
+		Media struct {
+			MaxDownloadSize int64 `yaml:"max_download_size"`
+		} `yaml:"media"`
+	} `yaml:"network"`
+	Provisioning struct {
+		SharedSecret string `yaml:"shared_secret"`
+	} `yaml:"provisioning"`
+	Matrix struct {
+		MessageStatusEvents bool `yaml:"message_status_events"`
+	} `yaml:"matrix"`
+}
+
+func (a *afternoon) config(t *testing.T) bridgeCfg {
+	t.Helper()
+	b, err := os.ReadFile(a.e.bridgeConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c bridgeCfg
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatalf("%s: %v", a.e.bridgeConfig, err)
+	}
+	return c
+}
+
+// provision calls the bridge's provisioning API as user (shared secret + ?user_id=).
+func (a *afternoon) provision(t *testing.T, user id.UserID, method, path string, body, out any) error {
+	t.Helper()
+	base, err := url.Parse(a.e.readyURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base.Path = "/_matrix/provision" + path
+	base.RawQuery = url.Values{"user_id": {string(user)}}.Encode()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), waitPortal)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, method, base.String(), rd)
+	req.Header.Set("Authorization", "Bearer "+a.config(t).Provisioning.SharedSecret)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: HTTP %d %s", method, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+// roomMembers is the joined members of a room with their display names.
+func roomMembers(t *testing.T, u *mxUser, room id.RoomID) map[id.UserID]string {
+	t.Helper()
+	resp, err := u.cli.JoinedMembers(t.Context(), room)
+	if err != nil {
+		t.Fatalf("joined members of %s: %v", room, err)
+	}
+	out := map[id.UserID]string{}
+	for m, info := range resp.Joined {
+		out[m] = info.DisplayName
+	}
+	return out
+}
