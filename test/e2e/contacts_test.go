@@ -56,7 +56,9 @@ func TestContactsAndGroups(t *testing.T) {
 
 	run(t, "recent_chats_become_rooms_at_login", func(t *testing.T) {
 		// No message yet: the group and the DM with June come from webwxinit's recent chats.
-		named := a.awaitMessage(t, u, loggedIn, waitPortal, "a room named Hikers (recent chat)", func(s *seen) bool {
+		// Rooms are made one after the other, the groups after the contacts: a loaded
+		// machine takes seconds per room.
+		named := a.awaitMessage(t, u, loggedIn, 2*waitPortal, "a room named Hikers (recent chat)", func(s *seen) bool {
 			return s.Evt.Type == event.StateRoomName && s.str("name") == "Hikers"
 		})
 		hikersRoom = named.Room
