@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -344,17 +345,36 @@ func newRecentMessages(n int) *recentMessagesSet {
 }
 
 type filtered struct {
-	keys    []msgKey // of the messages left in the batch
-	dropped []string // MsgIds dropped
+	keys    []msgKey // of the entries left in the batch
+	dropped []string // MsgIds of the entries dropped
 }
 
-// filter drops from b the messages already handed over, and repeats within b.
+func malformedKey(m *MalformedEntry) msgKey {
+	h := fnv.New64a()
+	h.Write(m.Raw)
+	return msgKey{id: "malformed " + m.Kind + " " + m.MsgID + " " + strconv.Itoa(m.Size), fp: h.Sum64()}
+}
+
+// filter drops from b the messages (and malformed entries, so that the user is told
+// once) already handed over, and repeats within b.
 func (r *recentMessagesSet) filter(b *SyncBatch) filtered {
 	var f filtered
+	if len(b.Malformed) > 0 {
+		kept := b.Malformed[:0:0]
+		for i := range b.Malformed {
+			k := malformedKey(&b.Malformed[i])
+			if _, seen := r.set[k]; seen || slices.Contains(f.keys, k) {
+				f.dropped = append(f.dropped, b.Malformed[i].MsgID)
+				continue
+			}
+			f.keys = append(f.keys, k)
+			kept = append(kept, b.Malformed[i])
+		}
+		b.Malformed = kept
+	}
 	if len(b.Messages) == 0 {
 		return f
 	}
-	f.keys = make([]msgKey, 0, len(b.Messages))
 	kept := b.Messages[:0:0]
 	inBatch := make(map[msgKey]struct{}, len(b.Messages))
 	for i := range b.Messages {
@@ -369,7 +389,7 @@ func (r *recentMessagesSet) filter(b *SyncBatch) filtered {
 		f.keys = append(f.keys, k)
 		kept = append(kept, b.Messages[i])
 	}
-	if len(f.dropped) > 0 {
+	if len(kept) < len(b.Messages) {
 		b.Messages = kept
 	}
 	return f

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
-	"strings"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -226,7 +226,7 @@ func TestLenientUnmarshal(t *testing.T) {
 
 // The per-entry path gives what the one-pass path gives for a well-formed answer.
 func TestDecodeSyncPathsAgree(t *testing.T) {
-	body := realisticSyncBody(t, 100, nil)
+	body := realisticSyncBody(t, 30, nil)
 	fast, err := decodeSyncResponse(body)
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +238,7 @@ func TestDecodeSyncPathsAgree(t *testing.T) {
 	if !reflect.DeepEqual(fast, slow) {
 		t.Fatal("the one-pass and per-entry decodes differ")
 	}
-	broken, err := decodeSyncResponse(realisticSyncBody(t, 100, func(i int, m map[string]any) {
+	broken, err := decodeSyncResponse(realisticSyncBody(t, 30, func(i int, m map[string]any) {
 		if i == 3 {
 			m["CreateTime"] = "x"
 		}
@@ -374,4 +374,33 @@ func duplicateTopKeys(body []byte) bool {
 		}
 	}
 	return false
+}
+
+func TestRecentMessagesDropsRedeliveries(t *testing.T) {
+	r := newRecentMessages(3)
+	msg := func(id, content string) Message {
+		return Message{MsgId: id, MsgType: MsgText, FromUserName: "@a", Content: content}
+	}
+	bad := MalformedEntry{Kind: MalformedMessage, MsgID: "9", Raw: []byte(`{"MsgId":"9"}`), Size: 13}
+	b := &SyncBatch{Messages: []Message{msg("1", "a"), msg("2", "b"), msg("1", "a")}, Malformed: []MalformedEntry{bad}}
+	f := r.filter(b)
+	if len(b.Messages) != 2 || len(b.Malformed) != 1 || len(f.dropped) != 1 {
+		t.Fatalf("first batch: %d messages, %d malformed, dropped %v", len(b.Messages), len(b.Malformed), f.dropped)
+	}
+	// Not handed over (the handler failed): the batch comes again whole.
+	again := &SyncBatch{Messages: []Message{msg("1", "a")}, Malformed: []MalformedEntry{bad}}
+	if r.filter(again); len(again.Messages) != 1 || len(again.Malformed) != 1 {
+		t.Fatal("a batch the handler did not accept was filtered")
+	}
+	r.add(f.keys)
+	again = &SyncBatch{Messages: []Message{msg("1", "a"), msg("2", "other content"), msg("3", "c")}, Malformed: []MalformedEntry{bad}}
+	f = r.filter(again)
+	if len(again.Messages) != 2 || again.Messages[0].Content != "other content" || len(again.Malformed) != 0 {
+		t.Fatalf("redelivery: %+v, malformed %d", again.Messages, len(again.Malformed))
+	}
+	r.add(f.keys) // 2 "other content", 3: the oldest keys fall out
+	old := &SyncBatch{Messages: []Message{msg("1", "a")}}
+	if r.filter(old); len(old.Messages) != 1 || len(r.set) != 3 || len(r.ring) != 3 {
+		t.Fatalf("the set is not bounded: %d keys", len(r.set))
+	}
 }
