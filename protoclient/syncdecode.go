@@ -76,15 +76,35 @@ type syncFast struct {
 // syncEnvelope is the answer with every part that may be broken left raw.
 type syncEnvelope struct {
 	BaseResponse          *BaseResponse   `json:"BaseResponse"`
-	AddMsgList            json.RawMessage `json:"AddMsgList"`
-	ModContactList        json.RawMessage `json:"ModContactList"`
-	DelContactList        json.RawMessage `json:"DelContactList"`
-	ModChatRoomMemberList json.RawMessage `json:"ModChatRoomMemberList"`
+	AddMsgList            rawList         `json:"AddMsgList"`
+	ModContactList        rawList         `json:"ModContactList"`
+	DelContactList        rawList         `json:"DelContactList"`
+	ModChatRoomMemberList rawList         `json:"ModChatRoomMemberList"`
 	Profile               json.RawMessage `json:"Profile"`
 	ContinueFlag          json.RawMessage `json:"ContinueFlag"`
 	SyncKey               json.RawMessage `json:"SyncKey"`
 	SKey                  json.RawMessage `json:"SKey"`
 	SyncCheckKey          json.RawMessage `json:"SyncCheckKey"`
+}
+
+// rawList is a list whose entries are kept raw, or the start of a value that should
+// have been a list and is not. Each entry is copied once; the list as a whole is not.
+type rawList struct {
+	entries []json.RawMessage
+	notList *MalformedEntry
+}
+
+func (l *rawList) UnmarshalJSON(b []byte) error {
+	*l = rawList{}
+	if isNull(b) {
+		return nil
+	}
+	if err := json.Unmarshal(b, &l.entries); err != nil {
+		l.entries = nil
+		m := newMalformed("", b, nil)
+		l.notList = &m
+	}
+	return nil
 }
 
 func malformedf(format string, args ...any) error {
@@ -190,14 +210,13 @@ func decodeSyncLenient(body []byte) (*syncAnswer, error) {
 		a.batch.SyncCheckKey = &k
 	}
 	b := &a.batch
-	b.Messages = decodeList(env.AddMsgList, "AddMsgList", MalformedMessage, validMessage, &b.Malformed)
-	b.ModContacts = decodeList(env.ModContactList, "ModContactList", MalformedContact, validContact, &b.Malformed)
-	b.DelContacts = decodeList(env.DelContactList, "DelContactList", MalformedDelContact, validDelContact, &b.Malformed)
-	if !isNull(env.ModChatRoomMemberList) {
-		if err := json.Unmarshal(env.ModChatRoomMemberList, &b.ModChatRoomMembers); err != nil {
-			b.Malformed = append(b.Malformed, newMalformed(MalformedChatRoomMember, env.ModChatRoomMemberList,
-				malformedf("ModChatRoomMemberList is not a list")))
-		}
+	b.Messages = decodeList(&env.AddMsgList, "AddMsgList", MalformedMessage, validMessage, &b.Malformed)
+	b.ModContacts = decodeList(&env.ModContactList, "ModContactList", MalformedContact, validContact, &b.Malformed)
+	b.DelContacts = decodeList(&env.DelContactList, "DelContactList", MalformedDelContact, validDelContact, &b.Malformed)
+	b.ModChatRoomMembers = env.ModChatRoomMemberList.entries
+	if bad := env.ModChatRoomMemberList.notList; bad != nil {
+		bad.Kind, bad.Err = MalformedChatRoomMember, malformedf("ModChatRoomMemberList is not a list")
+		b.Malformed = append(b.Malformed, *bad)
 	}
 	if !isNull(env.Profile) {
 		var p Profile
@@ -216,17 +235,17 @@ func decodeSyncLenient(body []byte) (*syncAnswer, error) {
 
 // decodeList decodes each entry of a raw list on its own; entries that do not decode or
 // are not valid go to *bad.
-func decodeList[T any](raw json.RawMessage, name, kind string, valid func(*T) error, bad *[]MalformedEntry) []T {
-	if isNull(raw) {
+func decodeList[T any](list *rawList, name, kind string, valid func(*T) error, bad *[]MalformedEntry) []T {
+	if m := list.notList; m != nil {
+		m.Kind, m.Err = kind, malformedf("%s is not a list", name)
+		*bad = append(*bad, *m)
 		return nil
 	}
-	var entries []json.RawMessage
-	if err := json.Unmarshal(raw, &entries); err != nil {
-		*bad = append(*bad, newMalformed(kind, raw, malformedf("%s is not a list", name)))
+	if list.entries == nil {
 		return nil
 	}
-	out := make([]T, 0, len(entries))
-	for _, e := range entries {
+	out := make([]T, 0, len(list.entries))
+	for _, e := range list.entries {
 		var v T
 		err := json.Unmarshal(e, &v)
 		if err != nil {
