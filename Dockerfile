@@ -19,7 +19,7 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${GO_IMAGE} AS build
 # Optional: a Go module proxy list for `go mod download` (e.g. a local mirror).
-ARG GOPROXY
+ARG GOPROXY=""
 WORKDIR /src
 # Modules first, so that this layer is reused while only the source changes. The replace
 # target of github.com/mattn/go-sqlite3 must be there for `go mod download`.
@@ -29,7 +29,7 @@ RUN go mod download
 COPY . .
 ARG TAG=unknown
 ARG COMMIT=unknown
-ARG BUILD_TIME
+ARG BUILD_TIME=""
 RUN set -eu; \
 	build_time=${BUILD_TIME:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}; \
 	CGO_ENABLED=1 go build -tags goolm -trimpath -buildvcs=false \

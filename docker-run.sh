@@ -43,6 +43,8 @@ fi
 
 umask 077
 cd "$DATA"
+# The bridge's home is its volume (root's /root is not readable after the switch).
+export HOME="$DATA"
 
 # $RUN_AS CMD…: runs CMD as RUN_UID:RUN_GID (unquoted on purpose: a word list of numbers and flags).
 if [ "$(id -u)" = 0 ]; then
