@@ -134,6 +134,7 @@ type world struct {
 	chats  []*chat
 	byRoom map[id.RoomID]*chat
 	phases []*phaseInfo
+	heal   *healer
 }
 
 var bodyRE = regexp.MustCompile(`^(\S+) chat-(\d+) (seq|mx)-(\d+)$`)
@@ -176,7 +177,13 @@ func TestChaos(t *testing.T) {
 		bot:    id.NewUserID("wechatbot", e.server),
 		byRoom: map[id.RoomID]*chat{},
 	}
+	w.heal = newHealer(e, t.Logf)
+	hctx, stopHeal := context.WithCancel(t.Context())
+	var hwg sync.WaitGroup
+	hwg.Go(func() { w.heal.run(hctx) })
+	defer func() { stopHeal(); hwg.Wait() }()
 	start := time.Now()
+	w.heal.setPhase("setup")
 	perMsg := w.setup()
 	// Until a trial measured them: wxsim's pace from the setup, and 30 ms per Matrix send.
 	est := estimate{in: perMsg * time.Duration(p.w2m), out: 30 * time.Millisecond * time.Duration(p.m2w)}
@@ -327,6 +334,7 @@ func (w *world) trial(n int, est estimate) estimate {
 	t, ctx := w.t, w.t.Context()
 	name := fmt.Sprintf("trial-%02d", n)
 	ph := &phaseInfo{name: name}
+	w.heal.setPhase(name)
 	w.phases = append(w.phases, ph)
 
 	seqs := make([]int, numChats)
@@ -389,15 +397,23 @@ func (w *world) trial(n int, est estimate) estimate {
 	for _, l := range tailLines(w.e.bridgeLog, 8) {
 		ph.logTail = append(ph.logTail, compactLog("", l))
 	}
-	pid, err := w.e.startBridge(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	err = w.e.waitBridgeReady(rctx, pid)
-	cancel()
-	if err != nil {
-		t.Fatal(err)
+	// The bridge exits when it cannot reach the homeserver at startup (a Dendrite restart by
+	// the healer); start it again then, a few times.
+	for attempt := 1; ; attempt++ {
+		pid, err := w.e.startBridge(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		err = w.e.waitBridgeReady(rctx, pid)
+		cancel()
+		if err == nil {
+			break
+		}
+		if attempt == 5 {
+			t.Fatal(err)
+		}
+		t.Logf("%s: bridge start %d: %v; starting it again", name, attempt, err)
 	}
 	ready := time.Since(ph.killAt)
 	wg.Wait()
@@ -516,6 +532,8 @@ func (w *world) sent() []wxsim.SentMessage { return w.fetchSent() }
 func (w *world) outagePhase() {
 	t, ctx := w.t, w.t.Context()
 	ph := &phaseInfo{name: "outage"}
+	w.heal.setPhase(ph.name)
+	w.heal.pause(true)
 	w.phases = append(w.phases, ph)
 	seqs := make([]int, numChats)
 	for range w.p.outageMsgs {
@@ -556,6 +574,7 @@ func (w *world) outagePhase() {
 	if err := w.e.startHomeserver(ctx); err != nil {
 		t.Fatal(err)
 	}
+	w.heal.pause(false)
 	up := time.Now()
 	wg.Wait()
 	if sendErr != nil {
@@ -577,6 +596,7 @@ func (w *world) outagePhase() {
 // doubled late would show before them.
 func (w *world) finalPhase() {
 	ph := &phaseInfo{name: "final"}
+	w.heal.setPhase(ph.name)
 	w.phases = append(w.phases, ph)
 	for _, c := range w.chats {
 		m := &inMsg{phase: "final", chat: c.idx, body: inBody("final", c.idx, 0)}
@@ -812,6 +832,9 @@ func (w *world) report(total time.Duration) bool {
 		}
 		all.add(r)
 		note := ph.note
+		if n := w.heal.count(ph.name); n > 0 {
+			note += fmt.Sprintf(" — Dendrite wedged, restarted %d×", n)
+		}
 		if ph.settleFailed {
 			note += " — NOT SETTLED within the deadline"
 		}
