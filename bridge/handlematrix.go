@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/bridgev2/networkid"
+	"maunium.net/go/mautrix/event"
 
 	"wxbridge/portal"
 	"wxbridge/protoclient"
@@ -122,8 +123,18 @@ func (c *WeChatClient) sendOutgoing(ctx context.Context, msg *bridgev2.MatrixMes
 	return res, nil
 }
 
+// failure is a send WeChat refused or the bridge cannot do: certain, shown as failed
+// with the reason, and not worth retrying as it is.
 func failure(reason string) error {
-	return bridgev2.WrapErrorInStatus(errors.New(reason)).WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
+	return bridgev2.WrapErrorInStatus(errors.New(reason)).WithIsCertain(true).
+		WithStatus(event.MessageStatusFail).WithErrorAsMessage().WithSendNotice(true)
+}
+
+// retriableFailure is a send that may work if tried again later (rate limiting, WeChat
+// unreachable).
+func retriableFailure(reason string) error {
+	return bridgev2.WrapErrorInStatus(errors.New(reason)).WithIsCertain(true).
+		WithStatus(event.MessageStatusRetriable).WithErrorAsMessage().WithSendNotice(true)
 }
 
 // HandleMatrixReadReceipt marks the chat read on the phone.
@@ -138,13 +149,11 @@ func (c *WeChatClient) HandleMatrixReadReceipt(ctx context.Context, receipt *bri
 // sendTarget is the chat's UserName in the current session.
 func (c *WeChatClient) sendTarget(p *bridgev2.Portal) (string, error) {
 	if !c.IsLoggedIn() {
-		return "", bridgev2.WrapErrorInStatus(errors.New("not connected to WeChat; send `login` to log in again")).
-			WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
+		return "", failure("not connected to WeChat; send `login` to log in again")
 	}
 	to := c.dir.userName(string(p.ID))
 	if to == "" {
-		return "", bridgev2.WrapErrorInStatus(fmt.Errorf("this chat (%s) is not in the current WeChat session", p.ID)).
-			WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
+		return "", failure(fmt.Sprintf("this chat (%s) is not in the current WeChat session", p.ID))
 	}
 	return to, nil
 }
@@ -153,18 +162,20 @@ func (c *WeChatClient) sendTarget(p *bridgev2.Portal) (string, error) {
 func sendFailure(err error) error {
 	var ae *protoclient.APIError
 	var lo *protoclient.LoggedOutError
-	var reason string
+	var he *protoclient.HTTPError
+	var te *protoclient.TransportError
 	switch {
 	case errors.As(err, &lo):
-		reason = "the WeChat session has ended; send `login` to log in again"
+		return failure("the WeChat session has ended; send `login` to log in again")
 	case errors.As(err, &ae) && ae.RateLimited():
-		reason = "WeChat says you are sending too often; wait a moment and try again"
+		return retriableFailure("WeChat says you are sending too often; wait a moment and try again")
 	case errors.As(err, &ae) && ae.Ret == 1201:
-		reason = "you are no longer a member of this WeChat group"
+		return failure("you are no longer a member of this WeChat group")
+	case errors.As(err, &he), errors.As(err, &te):
+		return retriableFailure("WeChat could not be reached: " + err.Error())
 	default:
-		reason = "WeChat did not accept the message: " + err.Error()
+		return failure("WeChat did not accept the message: " + err.Error())
 	}
-	return bridgev2.WrapErrorInStatus(errors.New(reason)).WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
 }
 
 // HandleMatrixMessageRemove recalls a message on WeChat, which allows it for 2 minutes
@@ -176,14 +187,12 @@ func (c *WeChatClient) HandleMatrixMessageRemove(ctx context.Context, msg *bridg
 	}
 	meta, _ := msg.TargetMessage.Metadata.(*MessageMetadata)
 	if meta == nil || meta.ClientMsgID == "" || !c.IsThisUser(ctx, msg.TargetMessage.SenderID) {
-		return bridgev2.WrapErrorInStatus(errors.New("only messages you sent from Matrix can be recalled on WeChat")).
-			WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
+		return failure("only messages you sent from Matrix can be recalled on WeChat")
 	}
 	err = c.wx.Revoke(ctx, to, portal.ParseMessageID(msg.TargetMessage.ID), meta.ClientMsgID)
 	var ae *protoclient.APIError
 	if errors.As(err, &ae) && ae.Ret == -1 {
-		return bridgev2.WrapErrorInStatus(errors.New("WeChat only allows recalling a message within 2 minutes of sending it")).
-			WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
+		return failure("WeChat only allows recalling a message within 2 minutes of sending it")
 	} else if err != nil {
 		return sendFailure(err)
 	}

@@ -271,12 +271,6 @@ func (c *WeChatClient) friendResponses(ctx context.Context, fs []friend) ([]*bri
 // ---------------------------------------------------------------------------------------
 // Creating groups
 
-// userFacing wraps an error whose text is written for the user: shown as the command's
-// answer, the provisioning error, or a notice in the room.
-func userFacing(msg string) error {
-	return bridgev2.WrapErrorInStatus(errors.New(msg)).WithIsCertain(true).WithErrorAsMessage().WithSendNotice(true)
-}
-
 // groupMembers turns the participants of a group to create into session UserNames,
 // without the user and without duplicates. Who is not a WeChat contact is an error
 // naming them: a WeChat group cannot be created with them.
@@ -299,10 +293,10 @@ func (c *WeChatClient) groupMembers(ctx context.Context, participants []networki
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, userFacing("These are not in your WeChat contacts, so they cannot be put in a WeChat group: " + strings.Join(unknown, ", "))
+		return nil, failure("These are not in your WeChat contacts, so they cannot be put in a WeChat group: " + strings.Join(unknown, ", "))
 	}
 	if len(names) < minGroupOthers {
-		return nil, userFacing(fmt.Sprintf("WeChat needs at least %d other people to create a group (you chose %d).", minGroupOthers, len(names)))
+		return nil, failure(fmt.Sprintf("WeChat needs at least %d other people to create a group (you chose %d).", minGroupOthers, len(names)))
 	}
 	return names, nil
 }
@@ -333,10 +327,10 @@ func (c *WeChatClient) defaultGroupTopic(members []string) string {
 func (c *WeChatClient) CreateGroup(ctx context.Context, params *bridgev2.GroupCreateParams) (*bridgev2.CreateChatResponse, error) {
 	log := zerolog.Ctx(ctx).With().Str("action", "create wechat group").Logger()
 	if !c.IsLoggedIn() {
-		return nil, userFacing("Not connected to WeChat; send `login` to log in again.")
+		return nil, failure("Not connected to WeChat; send `login` to log in again.")
 	}
 	if params.Type != "" && params.Type != GroupTypeWeChat {
-		return nil, userFacing(fmt.Sprintf("WeChat has no %q groups; use %q.", params.Type, GroupTypeWeChat))
+		return nil, failure(fmt.Sprintf("WeChat has no %q groups; use %q.", params.Type, GroupTypeWeChat))
 	}
 	members, err := c.groupMembers(ctx, params.Participants)
 	if err != nil {
@@ -355,7 +349,7 @@ func (c *WeChatClient) CreateGroup(ctx context.Context, params *bridgev2.GroupCr
 		return nil, chatRoomFailure(err, "create the group")
 	}
 	if res.ChatRoomName == "" {
-		return nil, userFacing("WeChat said the group was created but did not name it; look on your phone.")
+		return nil, failure("WeChat said the group was created but did not name it; look on your phone.")
 	}
 	ct := c.fetchNewGroup(ctx, res, topic)
 	gid, proven := c.dir.stableID(ct.UserName)
@@ -457,27 +451,27 @@ func chatRoomFailure(err error, what string) error {
 	var lo *protoclient.LoggedOutError
 	switch {
 	case errors.As(err, &lo):
-		return userFacing("The WeChat session has ended; send `login` to log in again.")
+		return failure("The WeChat session has ended; send `login` to log in again.")
 	case errors.Is(err, protoclient.ErrNotLoggedIn):
-		return userFacing("Not connected to WeChat; send `login` to log in again.")
+		return failure("Not connected to WeChat; send `login` to log in again.")
 	case errors.As(err, &ae) && ae.RateLimited():
-		return userFacing("WeChat says you are doing this too often; wait a while and try again.")
+		return failure("WeChat says you are doing this too often; wait a while and try again.")
 	case errors.As(err, &ae) && ae.Ret == 1201:
-		return userFacing("You are no longer a member of this WeChat group.")
+		return failure("You are no longer a member of this WeChat group.")
 	case errors.As(err, &ae) && ae.Ret == 1 && what == "remove them":
-		return userFacing("Only the group owner can remove members from a WeChat group.")
+		return failure("Only the group owner can remove members from a WeChat group.")
 	case errors.As(err, &ae) && ae.Ret == 1:
-		return userFacing("WeChat refused to " + what + " (they must be your WeChat contacts, and the group must allow it).")
+		return failure("WeChat refused to " + what + " (they must be your WeChat contacts, and the group must allow it).")
 	default:
-		return userFacing("WeChat could not " + what + ": " + err.Error())
+		return failure("WeChat could not " + what + ": " + err.Error())
 	}
 }
 
 var (
-	errMembershipNotSupported = userFacing("WeChat does not support that change of membership from Matrix; make it on your phone.")
-	errDMMembership           = userFacing("A WeChat direct chat is always between two people; create a group to add more.")
-	errNotWeChatUser          = userFacing("Only your WeChat contacts can be added to a WeChat group.")
-	errLeaveNotSupported      = userFacing("Leaving a WeChat group is not possible from Matrix; leave it on your phone.")
+	errMembershipNotSupported = failure("WeChat does not support that change of membership from Matrix; make it on your phone.")
+	errDMMembership           = failure("A WeChat direct chat is always between two people; create a group to add more.")
+	errNotWeChatUser          = failure("Only your WeChat contacts can be added to a WeChat group.")
+	errLeaveNotSupported      = failure("Leaving a WeChat group is not possible from Matrix; leave it on your phone.")
 )
 
 // HandleMatrixMembership adds WeChat contacts invited to a group portal to the group
@@ -504,12 +498,12 @@ func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2
 		return nil, errNotWeChatUser
 	}
 	if !c.IsLoggedIn() {
-		return nil, userFacing("Not connected to WeChat; send `login` to log in again.")
+		return nil, failure("Not connected to WeChat; send `login` to log in again.")
 	}
 	room := c.dir.userName(groupID)
 	group := c.dir.contact(room)
 	if room == "" || group == nil {
-		return nil, userFacing("This group is not in the current WeChat session.")
+		return nil, failure("This group is not in the current WeChat session.")
 	}
 	log := zerolog.Ctx(ctx).With().Str("group_id", groupID).Str("target_id", string(ghost.ID)).Logger()
 	if msg.Type == bridgev2.Invite {
@@ -528,7 +522,7 @@ func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2
 	// Kick, or taking back an invitation (addmember made them a member at once).
 	u := c.groupMemberUserName(room, string(ghost.ID))
 	if u == "" {
-		return nil, userFacing("They are not a member of this WeChat group.")
+		return nil, failure("They are not a member of this WeChat group.")
 	}
 	if _, err := c.wx.UpdateChatRoom(ctx, room, protoclient.ChatRoomDelMember, []string{u}, ""); err != nil {
 		log.Err(err).Msg("Removing a WeChat group member failed")

@@ -19,7 +19,17 @@ import (
 // The bridge's own files must not be readable by other users.
 func TestZZNoSecretsInLogs(t *testing.T) {
 	e := loadEnv(t)
-	dbPath := filepath.Join(e.bridgeDir, "wxbridge.db")
+	cfgYAML, err := os.ReadFile(e.bridgeConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Database struct{ URI string } `yaml:"database"`
+	}
+	if err := yaml.Unmarshal(cfgYAML, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	dbPath, _, _ := strings.Cut(strings.TrimPrefix(cfg.Database.URI, "file:"), "?")
 	for _, p := range []string{dbPath, e.bridgeConfig, e.bridgeReg, e.bridgeLog} {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -33,9 +43,6 @@ func TestZZNoSecretsInLogs(t *testing.T) {
 
 	secrets := map[string]string{}
 	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer db.Close()
 	rows, err := db.Query("SELECT metadata FROM user_login")
 	if err != nil {
