@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/simplevent"
+	"maunium.net/go/mautrix/event"
 
 	"wxbridge/portal"
 	"wxbridge/protoclient"
@@ -47,6 +48,7 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 			return err
 		}
 	}
+	c.reportMalformed(ctx, b.Malformed)
 	meta, ok := c.Login.Metadata.(*UserLoginMetadata)
 	if !ok {
 		meta = &UserLoginMetadata{}
@@ -305,4 +307,30 @@ func transientMatrixError(err error) bool {
 		return true
 	}
 	return he.Response.StatusCode == 429 || he.Response.StatusCode >= 500
+}
+
+// reportMalformed tells the user about messages WeChat sent in a form the bridge could
+// not read, instead of losing them silently; the rest of the batch is bridged anyway.
+func (c *WeChatClient) reportMalformed(ctx context.Context, entries []protoclient.MalformedEntry) {
+	for _, e := range entries {
+		zerolog.Ctx(ctx).Warn().Err(e.Err).Str("kind", e.Kind).Str("msg_id", e.MsgID).Int("size", e.Size).
+			Msg("WeChat sent an entry the bridge cannot read")
+		if e.Kind != protoclient.MalformedMessage {
+			continue
+		}
+		who := ""
+		if e.FromUserName != "" {
+			if ct := c.dir.contact(e.FromUserName); ct != nil {
+				who = " from " + protoclient.DecodeName(ct.NickName)
+			}
+		}
+		text := "A WeChat message" + who + " arrived in a form the bridge cannot read"
+		if e.MsgID != "" {
+			text += " (id " + e.MsgID + ")"
+		}
+		text += "; open WeChat on your phone to see it."
+		if err := c.sendManagementNotice(ctx, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}); err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not tell the user about an unreadable message")
+		}
+	}
 }
