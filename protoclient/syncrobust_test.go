@@ -163,138 +163,205 @@ func keys[V any](m map[string]V) []string {
 
 // Under every fault wxsim can inject on synccheck and webwxsync, RunSync recovers by
 // itself, its request rate stays bounded while the fault lasts, and every message sent
-// meanwhile arrives exactly once.
+// meanwhile arrives exactly once. Each case has its own wxsim; all run at once (the
+// fault windows are fixed, so running them one after another would only cost time),
+// and each reports as its own subtest.
 func TestRunSyncRecoversFromFaults(t *testing.T) {
-	const (
-		minBackoff = 10 * time.Millisecond
-		maxBackoff = 100 * time.Millisecond
-		window     = time.Second
-		during     = 5
-	)
-	// A loop that backs off fails at most about once per maxBackoff, two requests
-	// each (synccheck and webwxsync), plus the doubling steps up to the cap and the
-	// successful rounds. A tight loop against a local server makes thousands.
-	bound := int64(2*(window/maxBackoff) + 30)
-	cases := []struct {
-		name   string
-		faults []wxsim.Fault
-		fails  bool // RunSync must report SyncRetrying
-	}{
-		{"synccheck_502", []wxsim.Fault{{Endpoint: "synccheck", Kind: "http_status", Value: 502}}, true},
-		{"webwxsync_503", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "http_status", Value: 503}}, true},
-		{"synccheck_reset", []wxsim.Fault{{Endpoint: "synccheck", Kind: "reset"}}, true},
-		{"webwxsync_reset", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "reset"}}, true},
-		{"synccheck_hang", []wxsim.Fault{{Endpoint: "synccheck", Kind: "hang"}}, false},
-		{"webwxsync_hang", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "hang"}}, true},
-		{"delay", []wxsim.Fault{{Endpoint: "*", Kind: "delay", Value: 150}}, false},
-		{"synccheck_bad_status", []wxsim.Fault{{Endpoint: "synccheck", Kind: "bad_status"}}, true},
-		{"webwxsync_bad_status", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "bad_status"}}, true},
-		{"synccheck_1205", []wxsim.Fault{{Endpoint: "synccheck", Kind: "retcode", Value: 1205}}, true},
-		{"webwxsync_1205", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "retcode", Value: 1205}}, true},
-		{"empty_synckey", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "empty_synckey"}}, false},
-		{"duplicate", []wxsim.Fault{{Endpoint: "webwxsync", Kind: "duplicate"}}, false},
+	cases := []faultCase{
+		{name: "synccheck_502", fault: wxsim.Fault{Endpoint: "synccheck", Kind: "http_status", Value: 502}, fails: true},
+		{name: "webwxsync_503", fault: wxsim.Fault{Endpoint: "webwxsync", Kind: "http_status", Value: 503}, fails: true},
+		{name: "synccheck_reset", fault: wxsim.Fault{Endpoint: "synccheck", Kind: "reset"}, fails: true},
+		{name: "webwxsync_reset", fault: wxsim.Fault{Endpoint: "webwxsync", Kind: "reset"}, fails: true},
+		{name: "synccheck_hang", fault: wxsim.Fault{Endpoint: "synccheck", Kind: "hang"}}, // a long poll timing out is "nothing new"
+		{name: "webwxsync_hang", fault: wxsim.Fault{Endpoint: "webwxsync", Kind: "hang"}, fails: true},
+		{name: "delay", fault: wxsim.Fault{Endpoint: "*", Kind: "delay", Value: 150}},
+		{name: "synccheck_bad_status", fault: wxsim.Fault{Endpoint: "synccheck", Kind: "bad_status"}, fails: true},
+		{name: "webwxsync_bad_status", fault: wxsim.Fault{Endpoint: "webwxsync", Kind: "bad_status"}, fails: true},
+		{name: "synccheck_1205", fault: wxsim.Fault{Endpoint: "synccheck", Kind: "retcode", Value: 1205}, fails: true},
+		{name: "webwxsync_1205", fault: wxsim.Fault{Endpoint: "webwxsync", Kind: "retcode", Value: 1205}, fails: true},
+		{name: "empty_synckey", fault: wxsim.Fault{Endpoint: "webwxsync", Kind: "empty_synckey"}},
+		{name: "duplicate", fault: wxsim.Fault{Endpoint: "webwxsync", Kind: "duplicate"}},
 	}
+	// Setup needs t (Fatal, Cleanup), so it runs here, one case after the other.
+	for i := range cases {
+		tc := &cases[i]
+		tc.e = newEnv(t, func(s *wxsim.Settings) { s.SynccheckHoldMS, s.LoginPollHoldMS = 200, 20 })
+		// Log in with the default timeouts, sync with short ones so that a hang costs
+		// little.
+		login := tc.e.client()
+		tc.e.qrLogin(login, "wxid_alice")
+		tc.c = tc.e.client(func(o *protoclient.Options) {
+			o.LongPollTimeout = time.Second
+			o.APITimeout = time.Second
+		})
+		if err := tc.c.Restore(login.Session()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range cases {
+		wg.Go(func() { cases[i].run() })
+	}
+	wg.Wait()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t, func(s *wxsim.Settings) { s.SynccheckHoldMS = 200 })
-			// Log in with the default timeouts, sync with short ones so that a hang
-			// costs little.
-			login := e.client()
-			e.qrLogin(login, "wxid_alice")
-			c := e.client(func(o *protoclient.Options) {
-				o.LongPollTimeout = time.Second
-				o.APITimeout = time.Second
-			})
-			if err := c.Restore(login.Session()); err != nil {
-				t.Fatal(err)
-			}
-			send := func(text string) {
-				t.Helper()
-				if _, err := e.ctl.Incoming(e.ctx, "wxid_alice", wxsim.WorldMessage{From: "wxid_bob", Type: 1, Content: text}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want := []string{"before"}
-			for i := range during {
-				want = append(want, fmt.Sprintf("during %d", i))
-			}
-			want = append(want, "after")
-			col := newCollector(want...)
-			var mu sync.Mutex
-			var states []protoclient.SyncState
-			stop := runSync(e, c, protoclient.SyncOptions{
-				MinBackoff: minBackoff, MaxBackoff: maxBackoff,
-				OnState: func(s protoclient.SyncState, _ error) { mu.Lock(); states = append(states, s); mu.Unlock() },
-			}, col.handle)
-			send("before")
-			col.wait(t, e.ctx, "before")
-
-			if err := e.ctl.ResetStats(e.ctx); err != nil {
-				t.Fatal(err)
-			}
-			start := time.Now()
-			for _, f := range tc.faults {
-				f.Account = "wxid_alice"
-				if _, err := e.ctl.AddFault(e.ctx, f); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for i := range during {
-				send(fmt.Sprintf("during %d", i))
-			}
-			// The fault stands for a fixed window in which the requests are counted.
-			select {
-			case <-time.After(window - time.Since(start)):
-			case <-e.ctx.Done():
-				t.Fatal("test timed out")
-			}
-			st, err := e.ctl.Stats(e.ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			elapsed := time.Since(start)
-			if err := e.ctl.ClearFaults(e.ctx); err != nil {
-				t.Fatal(err)
-			}
-			n := st.Requests["synccheck"] + st.Requests["webwxsync"]
-			t.Logf("%d requests (synccheck %d, webwxsync %d) in %v of fault", n, st.Requests["synccheck"], st.Requests["webwxsync"], elapsed.Round(time.Millisecond))
-			if n > bound {
-				t.Errorf("%d requests in %v under the fault, bound %d: no back-off", n, elapsed, bound)
-			}
-
-			send("after")
-			for _, w := range want {
-				col.wait(t, e.ctx, w)
-			}
-			if err := stop(); !errors.Is(err, context.Canceled) {
-				t.Fatalf("RunSync ended with %v", err)
-			}
-			col.mu.Lock()
-			defer col.mu.Unlock()
-			count := map[string]int{}
-			for _, s := range col.texts {
-				count[s]++
-			}
-			for _, w := range want {
-				if count[w] != 1 {
-					t.Errorf("%q delivered %d times", w, count[w])
-				}
-			}
-			for id, k := range col.ids {
-				if k != 1 {
-					t.Errorf("MsgId %s delivered %d times", id, k)
-				}
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			retried := false
-			for _, s := range states {
-				retried = retried || s == protoclient.SyncRetrying
-			}
-			if (tc.fails && !retried) || len(states) == 0 || states[len(states)-1] != protoclient.SyncConnected {
-				t.Errorf("states %v: want retrying=%v, ending connected", states, tc.fails)
+			t.Log(tc.report)
+			for _, err := range tc.errs {
+				t.Error(err)
 			}
 		})
+	}
+}
+
+const (
+	faultMinBackoff = 10 * time.Millisecond
+	faultMaxBackoff = 100 * time.Millisecond
+	faultWindow     = time.Second
+	faultMessages   = 5
+	// A loop that backs off fails at most about once per faultMaxBackoff, two
+	// requests each (synccheck and webwxsync), plus the doubling steps up to the cap
+	// and the rounds that succeed. A tight loop against a local server makes hundreds
+	// to thousands; the old back-off, reset by every synccheck, made 168.
+	faultRequestBound = int64(2*(faultWindow/faultMaxBackoff) + 30)
+)
+
+type faultCase struct {
+	name  string
+	fault wxsim.Fault
+	fails bool // RunSync must report SyncRetrying
+
+	e      *env
+	c      *protoclient.Client
+	report string
+	errs   []error
+}
+
+func (tc *faultCase) errorf(format string, args ...any) {
+	tc.errs = append(tc.errs, fmt.Errorf(format, args...))
+}
+
+// run is one case, off the test goroutine: it records errors instead of failing.
+func (tc *faultCase) run() {
+	e := tc.e
+	want := []string{"before"}
+	for i := range faultMessages {
+		want = append(want, fmt.Sprintf("during %d", i))
+	}
+	want = append(want, "after")
+	col := newCollector(want...)
+	var mu sync.Mutex
+	var states []protoclient.SyncState
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- tc.c.RunSync(ctx, col.handle, protoclient.SyncOptions{
+			MinBackoff: faultMinBackoff, MaxBackoff: faultMaxBackoff,
+			OnState: func(s protoclient.SyncState, _ error) { mu.Lock(); states = append(states, s); mu.Unlock() },
+		})
+	}()
+	stop := sync.OnceFunc(func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			tc.errorf("RunSync ended with %v", err)
+		}
+	})
+	defer stop()
+	send := func(text string) bool {
+		if _, err := e.ctl.Incoming(e.ctx, "wxid_alice", wxsim.WorldMessage{From: "wxid_bob", Type: 1, Content: text}); err != nil {
+			tc.errorf("send %q: %v", text, err)
+			return false
+		}
+		return true
+	}
+	wait := func(text string) bool {
+		col.mu.Lock()
+		ch, ok := col.want[text]
+		col.mu.Unlock()
+		if ok {
+			select {
+			case <-ch:
+			case <-e.ctx.Done():
+				tc.errorf("%q never arrived", text)
+				return false
+			}
+		}
+		return true
+	}
+	if !send("before") || !wait("before") {
+		return
+	}
+
+	if err := e.ctl.ResetStats(e.ctx); err != nil {
+		tc.errorf("reset stats: %v", err)
+		return
+	}
+	start := time.Now()
+	f := tc.fault
+	f.Account = "wxid_alice"
+	if _, err := e.ctl.AddFault(e.ctx, f); err != nil {
+		tc.errorf("add fault: %v", err)
+		return
+	}
+	for i := range faultMessages {
+		if !send(fmt.Sprintf("during %d", i)) {
+			return
+		}
+	}
+	// The fault stands for a fixed window in which the requests are counted.
+	select {
+	case <-time.After(faultWindow - time.Since(start)):
+	case <-e.ctx.Done():
+		tc.errorf("timed out")
+		return
+	}
+	st, err := e.ctl.Stats(e.ctx)
+	elapsed := time.Since(start)
+	if err == nil {
+		err = e.ctl.ClearFaults(e.ctx)
+	}
+	if err != nil {
+		tc.errorf("stats: %v", err)
+		return
+	}
+	n := st.Requests["synccheck"] + st.Requests["webwxsync"]
+	tc.report = fmt.Sprintf("%d requests (synccheck %d, webwxsync %d) in %v of fault, bound %d",
+		n, st.Requests["synccheck"], st.Requests["webwxsync"], elapsed.Round(time.Millisecond), faultRequestBound)
+	if n > faultRequestBound {
+		tc.errorf("%s: no back-off", tc.report)
+	}
+
+	if !send("after") {
+		return
+	}
+	for _, w := range want {
+		if !wait(w) {
+			return
+		}
+	}
+	col.mu.Lock()
+	count := map[string]int{}
+	for _, s := range col.texts {
+		count[s]++
+	}
+	for _, w := range want {
+		if count[w] != 1 {
+			tc.errorf("%q delivered %d times", w, count[w])
+		}
+	}
+	for id, k := range col.ids {
+		if k != 1 {
+			tc.errorf("MsgId %s delivered %d times", id, k)
+		}
+	}
+	col.mu.Unlock()
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	retried := false
+	for _, s := range states {
+		retried = retried || s == protoclient.SyncRetrying
+	}
+	if (tc.fails && !retried) || len(states) == 0 || states[len(states)-1] != protoclient.SyncConnected {
+		tc.errorf("states %v: want retrying=%v, ending connected", states, tc.fails)
 	}
 }
