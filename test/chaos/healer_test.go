@@ -62,12 +62,14 @@ func (h *healer) wedgeLines() int {
 }
 
 // run watches Dendrite's log (an external process: a ticker) until ctx ends. Dendrite is
-// wedged when new wedge lines keep coming for 3 s.
+// wedged when wedge lines keep coming (each failed write logs some) for 3 s, without a quiet
+// gap of 10 s.
 func (h *healer) run(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	last := h.wedgeLines()
-	var since time.Time
+	var first, latest time.Time
+	base := last
 	for {
 		select {
 		case <-ctx.Done():
@@ -78,17 +80,26 @@ func (h *healer) run(ctx context.Context) {
 		paused := h.paused
 		h.mu.Unlock()
 		n := h.wedgeLines()
-		switch {
-		case paused || n <= last:
-			since = time.Time{}
-		case since.IsZero():
-			since = time.Now()
-		case time.Since(since) >= 3*time.Second:
-			h.restart(ctx, n)
-			since = time.Time{}
-			n = h.wedgeLines()
+		now := time.Now()
+		if n < last { // a new log after a restart
+			last = n
+		}
+		if n > last {
+			if first.IsZero() || now.Sub(latest) > 10*time.Second {
+				first, base = now, last
+			}
+			latest = now
 		}
 		last = n
+		if paused {
+			first = time.Time{}
+			continue
+		}
+		if !first.IsZero() && now.Sub(first) >= 3*time.Second && now.Sub(latest) <= 10*time.Second && n-base >= 3 {
+			h.restart(ctx, n-base)
+			first = time.Time{}
+			last = h.wedgeLines()
+		}
 	}
 }
 
