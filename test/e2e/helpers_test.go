@@ -455,3 +455,27 @@ func roomMembers(t *testing.T, u *mxUser, room id.RoomID) map[id.UserID]string {
 	}
 	return out
 }
+
+// pollHomeserver asks the homeserver on a short ticker until check reports true, for
+// state that /sync of a newly joined room may not show; it returns value() then.
+func pollHomeserver[T any](t *testing.T, timeout time.Duration, what string, check func() (bool, error), value func() T) T {
+	t.Helper()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(timeout)
+	var lastErr error
+	for {
+		ok, err := check()
+		if ok {
+			return value()
+		}
+		lastErr = err
+		select {
+		case <-deadline:
+			t.Fatalf("timed out after %s waiting for %s (last error: %v)", timeout, what, lastErr)
+		case <-t.Context().Done():
+			t.Fatalf("cancelled waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
