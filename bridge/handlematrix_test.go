@@ -1,0 +1,129 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/bridgev2/database"
+	"maunium.net/go/mautrix/bridgev2/networkid"
+	"maunium.net/go/mautrix/event"
+
+	"wxbridge/portal"
+	"wxbridge/protoclient"
+	"wxbridge/protoclient/wxsim"
+)
+
+// Recalls and read markers go to WeChat. The end-to-end suite cannot prove them on
+// Dendrite, which does not pass redactions and receipts to appservices, so they are
+// tested here against wxsim with the connector's own code paths.
+func TestRecallAndMarkRead(t *testing.T) {
+	st := wxsim.DefaultSettings()
+	st.LoginPollHoldMS, st.SynccheckHoldMS = 300, 300
+	sim := wxsim.New(wxsim.Options{Settings: &st})
+	ts := httptest.NewServer(sim)
+	t.Cleanup(ts.Close)
+	t.Cleanup(sim.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	ctl := &wxsim.Control{BaseURL: ts.URL, HTTP: ts.Client()}
+	if _, err := ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: "wxid_alice", Nickname: "Alice", Uin: 1001}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctl.AddContact(ctx, "wxid_alice", wxsim.ContactSpec{Wxid: "wxid_bob", Nickname: ptr("Bob")}); err != nil {
+		t.Fatal(err)
+	}
+	wx, err := protoclient.New(protoclient.Options{ServerURL: ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uuid, err := wx.NewQRLogin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Scan(ctx, uuid, "wxid_alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Confirm(ctx, uuid); err != nil {
+		t.Fatal(err)
+	}
+	res, err := wx.PollLogin(ctx, uuid, 0)
+	for err == nil && res.Code != protoclient.LoginConfirmed {
+		res, err = wx.PollLogin(ctx, uuid, 0)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wx.CompleteLogin(ctx, res.RedirectURI); err != nil {
+		t.Fatal(err)
+	}
+	contacts, err := wx.GetContacts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &WeChatClient{Main: &WeChatConnector{}, wx: wx, dir: newDirectory("1001")}
+	c.loggedIn.Store(true)
+	c.dir.addContacts(contacts)
+	for _, ct := range contacts {
+		if ct.NickName == "Bob" {
+			c.dir.learn(map[string]string{ct.UserName: "wxid_bob"})
+		}
+	}
+	p := &bridgev2.Portal{Portal: &database.Portal{PortalKey: portal.MakePortalKey("wxid_bob", "1001")}}
+
+	send := func(text string) *database.Message {
+		id := protoclient.NewClientMsgID()
+		r, err := wx.SendText(ctx, c.dir.userName("wxid_bob"), text, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &database.Message{ID: portal.MakeMessageID(r.MsgID), SenderID: c.selfID(), Metadata: &MessageMetadata{ClientMsgID: id}}
+	}
+	remove := func(target *database.Message) error {
+		return c.HandleMatrixMessageRemove(ctx, &bridgev2.MatrixMessageRemove{
+			MatrixEventBase: bridgev2.MatrixEventBase[*event.RedactionEventContent]{Portal: p},
+			TargetMessage:   target,
+		})
+	}
+
+	first := send("recall me")
+	if err := remove(first); err != nil {
+		t.Fatalf("recall inside the window: %v", err)
+	}
+	if _, err := ctl.Settings(ctx, map[string]any{"revoke_window_s": 0}); err != nil {
+		t.Fatal(err)
+	}
+	late := send("too late")
+	err = remove(late)
+	var ms bridgev2.MessageStatus
+	if !errors.As(err, &ms) || !strings.Contains(err.Error(), "2 minutes") {
+		t.Fatalf("recall outside the window: %v, want a status with the 2-minute reason", err)
+	}
+	// Someone else's message cannot be recalled.
+	err = remove(&database.Message{ID: "123", SenderID: networkid.UserID("wxid_bob"), Metadata: &MessageMetadata{}})
+	if err == nil || !strings.Contains(err.Error(), "only messages you sent") {
+		t.Fatalf("recalling Bob's message: %v", err)
+	}
+	revoked, err := ctl.Revoked(ctx, "wxid_alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(revoked) != 2 || revoked[0].Ret != 0 || revoked[1].Ret != -1 {
+		t.Fatalf("wxsim /revoked = %+v", revoked)
+	}
+
+	if err := c.HandleMatrixReadReceipt(ctx, &bridgev2.MatrixReadReceipt{Portal: p}); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ctl.MarkedRead(ctx, "wxid_alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(read) != 1 || read[0].Chat != "wxid_bob" {
+		t.Fatalf("wxsim /marked-read = %+v", read)
+	}
+}
