@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/networkid"
 	"maunium.net/go/mautrix/event"
@@ -226,6 +227,21 @@ func (c *WeChatClient) convertIncoming(ctx context.Context, p *bridgev2.Portal, 
 			part.ID = networkid.PartID(strconv.Itoa(i))
 		}
 		out.Parts = append(out.Parts, part)
+	}
+	if in.derivedID {
+		if meta, ok := p.Metadata.(*PortalMetadata); ok && !meta.DerivedIDNoticeSent {
+			meta.DerivedIDNoticeSent = true
+			out.Parts = append(out.Parts, &bridgev2.ConvertedMessagePart{
+				ID:   "derived-id-notice",
+				Type: event.EventMessage,
+				Content: &event.MessageEventContent{MsgType: event.MsgNotice, Body: "WeChat did not show a permanent id for this chat, " +
+					"so the bridge cannot be sure it is the same as an earlier one: if you already have a room with them, " +
+					"this room is new rather than a guess that could put messages in the wrong room."},
+			})
+			if err := p.Save(ctx); err != nil {
+				zerolog.Ctx(ctx).Warn().Err(err).Msg("Saving the portal's derived-id notice flag failed")
+			}
+		}
 	}
 	if in.msg.MsgType == protoclient.MsgText && len(conv.Parts) > 0 {
 		c.recent.add(string(p.ID), in.msg.MsgId, in.senderNames, protoclient.DecodeText(in.body))

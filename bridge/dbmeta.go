@@ -9,6 +9,7 @@ import (
 func (wc *WeChatConnector) GetDBMetaTypes() database.MetaTypes {
 	return database.MetaTypes{
 		Message:   func() any { return &MessageMetadata{} },
+		Portal:    func() any { return &PortalMetadata{} },
 		UserLogin: func() any { return &UserLoginMetadata{} },
 	}
 }
@@ -32,4 +33,11 @@ var _ database.MetaMerger = (*UserLoginMetadata)(nil)
 // MessageMetadata keeps the LocalID/ClientMsgId our sends used: revoking needs it.
 type MessageMetadata struct {
 	ClientMsgID string `json:"client_msg_id,omitempty"`
+}
+
+// PortalMetadata remembers what was said about a room's identity.
+type PortalMetadata struct {
+	// DerivedIDNoticeSent: the user was told that WeChat gave no permanent id for this
+	// chat, so this room may stand beside an older one of the same contact.
+	DerivedIDNoticeSent bool `json:"derived_id_notice_sent,omitempty"`
 }

@@ -93,6 +93,7 @@ type incoming struct {
 	body        string   // content without the group sender prefix
 	chat        string   // session UserName of the chat
 	senderNames []string // the names WeChat may show for the sender, for quotes
+	derivedID   bool     // WeChat proved no permanent id for the chat
 }
 
 func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message) error {
@@ -148,7 +149,7 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 			},
 		},
 		ID:                 portal.MakeMessageID(m.MsgId),
-		Data:               &incoming{msg: m, body: body, chat: chat, senderNames: c.senderNames(chat, sender, fromMe)},
+		Data:               &incoming{msg: m, body: body, chat: chat, senderNames: c.senderNames(chat, sender, fromMe), derivedID: !proven},
 		ConvertMessageFunc: c.convertIncoming,
 	}
 	return c.queue(ctx, m, evt)
