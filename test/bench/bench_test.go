@@ -1,0 +1,512 @@
+//go:build bench
+
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"wxbridge/protoclient/wxsim"
+)
+
+// params are the sizes of one run; full mode is the README's, quick mode CI's.
+type params struct {
+	quick                bool
+	latMsgs, latChats    int
+	latRate              float64 // messages per second
+	tpMsgs, tpChats      int
+	m2wMsgs              int
+	m2wRate              float64
+	logins, loginWorkers int
+	idle                 time.Duration
+}
+
+func loadParams() params {
+	quick := os.Getenv("BENCH_QUICK") == "1" || os.Getenv("CI") == "true"
+	p := params{quick: quick, latChats: 10, latRate: 20, m2wRate: 5, loginWorkers: 4}
+	if quick {
+		p.latMsgs, p.tpMsgs, p.tpChats, p.m2wMsgs, p.logins, p.idle = 100, 300, 10, 20, 20, 10*time.Second
+	} else {
+		p.latMsgs, p.tpMsgs, p.tpChats, p.m2wMsgs, p.logins, p.idle = 600, 5000, 100, 100, 1000, 60*time.Second
+	}
+	envInt := func(k string, dst *int) {
+		if v, err := strconv.Atoi(os.Getenv(k)); err == nil && v > 0 {
+			*dst = v
+		}
+	}
+	envInt("BENCH_LAT_MSGS", &p.latMsgs)
+	envInt("BENCH_TP_MSGS", &p.tpMsgs)
+	envInt("BENCH_TP_CHATS", &p.tpChats)
+	envInt("BENCH_M2W_MSGS", &p.m2wMsgs)
+	envInt("BENCH_LOGINS", &p.logins)
+	envInt("BENCH_LOGIN_WORKERS", &p.loginWorkers)
+	idle := int(p.idle / time.Second)
+	envInt("BENCH_IDLE_S", &idle)
+	p.idle = time.Duration(idle) * time.Second
+	p.tpChats = max(p.tpChats, p.latChats)
+	return p
+}
+
+const obsWxid = "wxid_observer"
+
+func chatWxid(i int) string { return fmt.Sprintf("wxid_chat%03d", i) }
+
+// row is one line of the result table.
+type row struct{ measure, bridge, baseline, ratio, target, verdict string }
+
+type report struct {
+	mu   sync.Mutex
+	rows []row
+}
+
+func (r *report) add(x row) {
+	r.mu.Lock()
+	r.rows = append(r.rows, x)
+	r.mu.Unlock()
+	fmt.Printf("bench: %s: bridge %s, baseline %s, ratio %s\n", x.measure, x.bridge, x.baseline, x.ratio)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "missed"
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// percentile is the nearest-rank percentile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	k := int(float64(len(sorted))*p+0.999999) - 1
+	return sorted[min(max(k, 0), len(sorted)-1)]
+}
+
+func TestBench(t *testing.T) {
+	e := loadEnv(t)
+	p := loadParams()
+	logLevel := os.Getenv("BENCH_LOG_LEVEL")
+	if logLevel == "" {
+		logLevel = "info"
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Minute)
+	defer cancel()
+	if err := e.prepareConfig(logLevel); err != nil {
+		t.Fatal(err)
+	}
+	ctl := &wxsim.Control{BaseURL: e.wxsimURL, HTTP: httpClient}
+	// The real WeChat holds an idle synccheck 25 s: that is what idle logins cost.
+	if _, err := ctl.Settings(ctx, map[string]any{"synccheck_hold_ms": 25000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.startBridge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer scancel()
+		_ = e.stopBridge(sctx, syscall.SIGTERM)
+	}()
+	rep := &report{}
+	mode := "full"
+	if p.quick {
+		mode = "quick"
+	}
+	fmt.Printf("bench: mode %s, %+v, bridge log level %s\n", mode, p, logLevel)
+
+	// --- the observer and its WeChat account ---------------------------------------------
+	obsUser, err := register(ctx, e.hsURL, "observer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := newObserver(obsUser)
+	octx, ocancel := context.WithCancel(ctx)
+	defer ocancel()
+	go obs.run(octx, t)
+	if _, err := ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: obsWxid, Nickname: "Observer", Uin: 5000, Host: "wx2.qq.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := parallel(ctx, 8, p.tpChats, func(i int) error {
+		nick := fmt.Sprintf("Chat %d", i)
+		_, err := ctl.AddContact(ctx, obsWxid, wxsim.ContactSpec{Wxid: chatWxid(i), Nickname: &nick})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.login(ctx, ctl, obs.id, obsWxid); err != nil {
+		t.Fatalf("observer login: %v", err)
+	}
+
+	// Portals for every chat, and the observer in each (one message per chat).
+	t0 := time.Now()
+	warm := make([]string, p.tpChats)
+	for i := range warm {
+		warm[i] = fmt.Sprintf("warm-up %d", i)
+	}
+	if err := parallel(ctx, 4, p.tpChats, func(i int) error {
+		_, err := ctl.Incoming(ctx, obsWxid, wxsim.WorldMessage{From: chatWxid(i), Type: 1, Content: warm[i]})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := obs.waitBodies(ctx, warm); err != nil {
+		t.Fatalf("warm-up: %v", err)
+	}
+	portals := make([]id.RoomID, p.tpChats)
+	for i, b := range warm {
+		s, _ := obs.sightingOf(b)
+		portals[i] = s.room
+	}
+	// Wait until the observer has joined every portal (the warm-up message may have been
+	// seen through a room joined for an earlier chat's invite only once joined).
+	if err := obs.waitFor(ctx, func(o *observer) bool {
+		for _, r := range portals {
+			if !o.joined[r] {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("bench: %d portals ready in %s\n", p.tpChats, time.Since(t0).Round(time.Millisecond))
+
+	// Baseline senders: one "second user" for latency (in latChats rooms), one sender per
+	// chat for throughput, each room with the observer in it.
+	t0 = time.Now()
+	direct, err := register(ctx, e.hsURL, "direct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	directRooms := make([]id.RoomID, p.latChats)
+	for i := range directRooms {
+		if directRooms[i], err = directRoom(ctx, direct, obs, fmt.Sprintf("direct %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	senders := make([]*mxUser, p.tpChats)
+	senderRooms := make([]id.RoomID, p.tpChats)
+	if err := parallel(ctx, 4, p.tpChats, func(i int) error {
+		u, err := register(ctx, e.hsURL, localpart("sender", i))
+		if err != nil {
+			return err
+		}
+		senders[i] = u
+		senderRooms[i], err = directRoom(ctx, u, obs, fmt.Sprintf("sender %d", i))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("bench: %d baseline rooms ready in %s\n", p.latChats+p.tpChats, time.Since(t0).Round(time.Millisecond))
+
+	// --- 1. WeChat → Matrix latency ------------------------------------------------------
+	bridged, err := paced(ctx, obs, p.latMsgs, p.latRate, "lat-wx", func(i int, body string) error {
+		_, err := ctl.Incoming(ctx, obsWxid, wxsim.WorldMessage{From: chatWxid(i % p.latChats), Type: 1, Content: body})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("W→M latency: %v", err)
+	}
+	straight, err := paced(ctx, obs, p.latMsgs, p.latRate, "lat-mx", func(i int, body string) error {
+		return sendText(ctx, direct, directRooms[i%p.latChats], body)
+	})
+	if err != nil {
+		t.Fatalf("direct latency: %v", err)
+	}
+	for _, q := range []struct {
+		name string
+		p    float64
+	}{{"p50", 0.50}, {"p99", 0.99}} {
+		b, d := percentile(bridged, q.p), percentile(straight, q.p)
+		r := float64(b) / float64(d)
+		x := row{measure: fmt.Sprintf("1. WeChat→Matrix latency %s (%d msgs, %.0f/s, %d chats)", q.name, p.latMsgs, p.latRate, p.latChats),
+			bridge: ms(b), baseline: ms(d) + " (Matrix user → homeserver → observer)", ratio: fmt.Sprintf("%.2f", r)}
+		if q.name == "p50" {
+			x.target, x.verdict = "ratio ≤ 1.25", verdict(r <= 1.25)
+		}
+		rep.add(x)
+	}
+
+	// --- 2. WeChat → Matrix throughput (and 5. CPU per message) -------------------------
+	per := p.tpMsgs / p.tpChats
+	n := per * p.tpChats
+	runtime.GC()
+	meter := startCPU(e.bridgePID(), e.hsPID)
+	tStart := time.Now()
+	bodies, err := burst(ctx, obs, p.tpChats, per, "tp-wx", func(c, _ int, body string) error {
+		_, err := ctl.Incoming(ctx, obsWxid, wxsim.WorldMessage{From: chatWxid(c), Type: 1, Content: body})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("W→M burst: %v", err)
+	}
+	cpuB, _ := meter.stop()
+	bridgedTP := float64(n) / lastSighting(obs, bodies).Sub(tStart).Seconds()
+
+	meter = startCPU(e.bridgePID(), e.hsPID)
+	tStart = time.Now()
+	bodies, err = burst(ctx, obs, p.tpChats, per, "tp-mx", func(c, _ int, body string) error {
+		return sendText(ctx, senders[c], senderRooms[c], body)
+	})
+	if err != nil {
+		t.Fatalf("direct burst: %v", err)
+	}
+	cpuD, _ := meter.stop()
+	directTP := float64(n) / lastSighting(obs, bodies).Sub(tStart).Seconds()
+	r := bridgedTP / directTP
+	rep.add(row{measure: fmt.Sprintf("2. WeChat→Matrix throughput (%d msgs over %d chats)", n, p.tpChats),
+		bridge: fmt.Sprintf("%.0f msg/s", bridgedTP), baseline: fmt.Sprintf("%.0f msg/s (%d Matrix senders, one per room)", directTP, p.tpChats),
+		ratio: fmt.Sprintf("%.2f", r), target: "ratio ≥ 0.8", verdict: verdict(r >= 0.8)})
+
+	// --- 3. Matrix → WeChat latency -------------------------------------------------------
+	m2w, err := matrixToWeChat(ctx, ctl, obs, portals[:p.latChats], p.m2wMsgs, p.m2wRate)
+	if err != nil {
+		t.Fatalf("M→W latency: %v", err)
+	}
+	for _, q := range []struct {
+		name string
+		p    float64
+	}{{"p50", 0.50}, {"p99", 0.99}} {
+		rep.add(row{measure: fmt.Sprintf("3. Matrix→WeChat latency %s (%d msgs, %.0f/s)", q.name, p.m2wMsgs, p.m2wRate),
+			bridge: ms(percentile(m2w, q.p)), baseline: "–", ratio: "–"})
+	}
+
+	// --- 5. bridge CPU per message ----------------------------------------------------------
+	perMsg := func(d time.Duration) time.Duration { return d / time.Duration(n) }
+	r = float64(cpuB[0]) / float64(cpuB[1])
+	rep.add(row{measure: fmt.Sprintf("5. CPU per bridged message (burst of %d)", n),
+		bridge:   fmt.Sprintf("%.0f µs", float64(perMsg(cpuB[0]))/1e3),
+		baseline: fmt.Sprintf("homeserver %.0f µs in the same burst (%.0f µs per message sent straight)", float64(perMsg(cpuB[1]))/1e3, float64(perMsg(cpuD[1]))/1e3),
+		ratio:    fmt.Sprintf("%.2f", r), target: "≤ 0.10", verdict: verdict(r <= 0.10)})
+
+	// --- 4. scale: K idle logins -----------------------------------------------------------
+	scale(ctx, t, e, ctl, obs, p, rep)
+
+	ocancel()
+	printReport(rep, p, mode, logLevel)
+}
+
+// parallel runs f(0..n-1) on workers goroutines and returns the first error.
+func parallel(ctx context.Context, workers, n int, f func(i int) error) error {
+	var next atomic.Int64
+	var first error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := f(i); err != nil {
+					once.Do(func() { first = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+// paced sends n messages at rate per second (one goroutine per message, so a slow send
+// does not delay the next) and returns the sorted latencies from the start of each send
+// to the observer's /sync returning it.
+func paced(ctx context.Context, obs *observer, n int, rate float64, tag string, send func(i int, body string) error) ([]time.Duration, error) {
+	run := randomHex(3)
+	bodies := make([]string, n)
+	starts := make([]time.Time, n)
+	errs := make(chan error, n)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	for i := range n {
+		bodies[i] = fmt.Sprintf("%s %s %d", tag, run, i)
+		starts[i] = time.Now()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := send(i, bodies[i]); err != nil {
+				errs <- err
+			}
+		}()
+		if i < n-1 {
+			select {
+			case <-tick.C: // pacing, not synchronisation
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	if err := obs.waitBodies(wctx, bodies); err != nil {
+		return nil, err
+	}
+	lat := make([]time.Duration, n)
+	for i, b := range bodies {
+		s, _ := obs.sightingOf(b)
+		lat[i] = s.at.Sub(starts[i])
+	}
+	slices.Sort(lat)
+	return lat, nil
+}
+
+// burst sends per messages in each of chats chats, one goroutine per chat sending its
+// messages one after the other, and waits until the observer has all of them.
+func burst(ctx context.Context, obs *observer, chats, per int, tag string, send func(c, i int, body string) error) ([]string, error) {
+	run := randomHex(3)
+	bodies := make([]string, 0, chats*per)
+	for c := range chats {
+		for i := range per {
+			bodies = append(bodies, fmt.Sprintf("%s %s %d/%d", tag, run, c, i))
+		}
+	}
+	if err := parallel(ctx, chats, chats, func(c int) error {
+		for i := range per {
+			if err := send(c, i, bodies[c*per+i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
+	defer cancel()
+	return bodies, obs.waitBodies(wctx, bodies)
+}
+
+func lastSighting(obs *observer, bodies []string) time.Time {
+	var last time.Time
+	for _, b := range bodies {
+		if s, ok := obs.sightingOf(b); ok && s.at.After(last) {
+			last = s.at
+		}
+	}
+	return last
+}
+
+// matrixToWeChat sends n messages from the observer into the portals at rate per second
+// and polls wxsim's /sent (an external process: a 10 ms ticker) for each.
+func matrixToWeChat(ctx context.Context, ctl *wxsim.Control, obs *observer, rooms []id.RoomID, n int, rate float64) ([]time.Duration, error) {
+	run := randomHex(3)
+	var mu sync.Mutex
+	starts := map[string]time.Time{}
+	arrived := map[string]time.Time{}
+	errs := make(chan error, n)
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	pollDone := make(chan struct{})
+	go func() {
+		defer close(pollDone)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			sent, err := ctl.Sent(pctx, obsWxid)
+			now := time.Now()
+			if err == nil {
+				mu.Lock()
+				for _, s := range sent {
+					if _, ok := arrived[s.Content]; !ok {
+						arrived[s.Content] = now
+					}
+				}
+				done := len(starts) == n
+				for b := range starts {
+					if _, ok := arrived[b]; !ok {
+						done = false
+						break
+					}
+				}
+				mu.Unlock()
+				if done {
+					return
+				}
+			}
+			select {
+			case <-pctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	for i := range n {
+		body := fmt.Sprintf("m2w %s %d", run, i)
+		mu.Lock()
+		starts[body] = time.Now()
+		mu.Unlock()
+		go func() {
+			if err := sendText(ctx, obs.mxUser, rooms[i%len(rooms)], body); err != nil {
+				errs <- err
+			}
+		}()
+		if i < n-1 {
+			select {
+			case <-tick.C:
+			case err := <-errs:
+				return nil, err
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	select {
+	case <-pollDone:
+	case <-time.After(2 * time.Minute):
+		pcancel()
+		<-pollDone
+		return nil, fmt.Errorf("not every Matrix message reached wxsim within 2 minutes")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	lat := make([]time.Duration, 0, n)
+	for b, s := range starts {
+		lat = append(lat, arrived[b].Sub(s))
+	}
+	slices.Sort(lat)
+	return lat, nil
+}
+
+func printReport(rep *report, p params, mode, logLevel string) {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n## wxbridge benchmark (%s mode)\n\n", mode)
+	fmt.Fprintf(&sb, "| measure | bridge | baseline (same run) | ratio | target | |\n|---|---|---|---|---|---|\n")
+	for _, r := range rep.rows {
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s |\n", r.measure, r.bridge, r.baseline, r.ratio, r.target, r.verdict)
+	}
+	fmt.Fprintf(&sb, "\nbridge log level: %s; wxsim synccheck hold: 25 s\n", logLevel)
+	fmt.Print(sb.String())
+	if out := os.Getenv("BENCH_RESULT"); out != "" {
+		_ = os.WriteFile(out, []byte(sb.String()), 0o644)
+	}
+}

@@ -1,0 +1,267 @@
+//go:build bench
+
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// env is what test/bench/run hands over through BENCH_* variables.
+type env struct {
+	hsURL, server, wxsimURL, runDir string
+	hsPID                           int
+
+	bridgeBin, bridgeDir, bridgeConfig, bridgeReg string
+	bridgeStdout, readyURL, provURL               string
+	provSecret                                    string
+
+	bridge *exec.Cmd
+	exited chan struct{}
+}
+
+func loadEnv(t *testing.T) *env {
+	t.Helper()
+	get := func(k string) string {
+		v := os.Getenv(k)
+		if v == "" {
+			t.Skipf("%s is not set: run the benchmark through test/bench/run", k)
+		}
+		return v
+	}
+	e := &env{
+		hsURL:        get("BENCH_HS_URL"),
+		server:       get("BENCH_SERVER_NAME"),
+		wxsimURL:     get("BENCH_WXSIM_URL"),
+		runDir:       get("BENCH_RUN_DIR"),
+		bridgeBin:    get("BENCH_BRIDGE_BIN"),
+		bridgeDir:    get("BENCH_BRIDGE_DIR"),
+		bridgeConfig: get("BENCH_BRIDGE_CONFIG"),
+		bridgeReg:    get("BENCH_BRIDGE_REGISTRATION"),
+		bridgeStdout: get("BENCH_BRIDGE_STDOUT"),
+	}
+	var err error
+	if e.hsPID, err = strconv.Atoi(get("BENCH_HS_PID")); err != nil {
+		t.Fatalf("BENCH_HS_PID: %v", err)
+	}
+	return e
+}
+
+// prepareConfig sets what the benchmark needs on top of e2ectl's config: the log level
+// (BENCH_LOG_LEVEL, default info: the benchmark measures the bridge, not its debug log)
+// and reads the appservice port and provisioning secret back.
+func (e *env) prepareConfig(logLevel string) error {
+	b, err := os.ReadFile(e.bridgeConfig)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return err
+	}
+	root := doc.Content[0]
+	logging := mapGet(root, "logging")
+	if logging == nil {
+		return errors.New("config has no logging section")
+	}
+	setScalar(logging, "min_level", logLevel)
+	if w := mapGet(logging, "writers"); w != nil {
+		for _, wr := range w.Content {
+			setScalar(wr, "min_level", logLevel)
+		}
+	}
+	port := mapGet(mapGet(root, "appservice"), "port")
+	secret := mapGet(mapGet(root, "provisioning"), "shared_secret")
+	if port == nil || secret == nil {
+		return errors.New("config has no appservice.port or provisioning.shared_secret")
+	}
+	e.readyURL = "http://127.0.0.1:" + port.Value + "/_matrix/mau/ready"
+	e.provURL = "http://127.0.0.1:" + port.Value + "/_matrix/provision"
+	e.provSecret = secret.Value
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(e.bridgeConfig, out, 0o600)
+}
+
+func mapGet(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func setScalar(m *yaml.Node, key, value string) {
+	if v := mapGet(m, key); v != nil {
+		v.Kind, v.Tag, v.Value = yaml.ScalarNode, "!!str", value
+		return
+	}
+	m.Content = append(m.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
+}
+
+// startBridge starts the bridge as test/e2e/run does (own session, PID file for the run
+// script's cleanup) and returns when its appservice answers /_matrix/mau/ready.
+func (e *env) startBridge(ctx context.Context) (started time.Time, err error) {
+	out, err := os.OpenFile(e.bridgeStdout, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer out.Close()
+	cmd := exec.Command(e.bridgeBin, "-c", e.bridgeConfig, "-r", e.bridgeReg, "--ignore-unsupported-server")
+	cmd.Dir = e.bridgeDir
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	started = time.Now()
+	if err := cmd.Start(); err != nil {
+		return started, err
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	e.bridge, e.exited = cmd, exited
+	if err := os.WriteFile(e.runDir+"/bridge.pid", []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+		return started, err
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	hc := &http.Client{Timeout: 2 * time.Second}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.readyURL, nil)
+		if resp, err := hc.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return started, nil
+			}
+		}
+		select {
+		case <-exited:
+			return started, fmt.Errorf("the bridge exited during startup (see %s)", e.bridgeStdout)
+		case <-ctx.Done():
+			return started, fmt.Errorf("the bridge did not become ready: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// stopBridge ends the bridge with sig (SIGTERM: a clean stop; SIGKILL: a crash) and
+// waits until the process is gone.
+func (e *env) stopBridge(ctx context.Context, sig syscall.Signal) error {
+	if e.bridge == nil {
+		return nil
+	}
+	_ = e.bridge.Process.Signal(sig)
+	select {
+	case <-e.exited:
+	case <-ctx.Done():
+		_ = e.bridge.Process.Kill()
+		<-e.exited
+	}
+	e.bridge = nil
+	return nil
+}
+
+func (e *env) bridgePID() int {
+	if e.bridge == nil {
+		return 0
+	}
+	return e.bridge.Process.Pid
+}
+
+// clkTck is the unit of utime/stime in /proc/PID/stat.
+var clkTck = func() float64 {
+	out, err := exec.Command("getconf", "CLK_TCK").Output()
+	if err == nil {
+		if v, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64); err == nil && v > 0 {
+			return v
+		}
+	}
+	return 100
+}()
+
+// cpuTime is the user+system CPU time a process has used so far (/proc/PID/stat fields
+// utime and stime).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("bad /proc stat line")
+	}
+	f := strings.Fields(s[i+1:])
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat line")
+	}
+	ut, err1 := strconv.ParseFloat(f[11], 64)
+	st, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("bad utime/stime")
+	}
+	return time.Duration((ut + st) / clkTck * float64(time.Second)), nil
+}
+
+// rssBytes is VmRSS from /proc/PID/status.
+func rssBytes(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 1 {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				return kb * 1024, err
+			}
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+// cpuMeter measures the CPU time processes use between start and stop.
+type cpuMeter struct {
+	pids  []int
+	start []time.Duration
+	t0    time.Time
+}
+
+func startCPU(pids ...int) *cpuMeter {
+	m := &cpuMeter{pids: pids, t0: time.Now()}
+	for _, p := range pids {
+		c, _ := cpuTime(p)
+		m.start = append(m.start, c)
+	}
+	return m
+}
+
+// stop returns the CPU time used by each process and the wall time.
+func (m *cpuMeter) stop() ([]time.Duration, time.Duration) {
+	wall := time.Since(m.t0)
+	out := make([]time.Duration, len(m.pids))
+	for i, p := range m.pids {
+		c, _ := cpuTime(p)
+		out[i] = c - m.start[i]
+	}
+	return out, wall
+}

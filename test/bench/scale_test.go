@@ -1,0 +1,241 @@
+//go:build bench
+
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"wxbridge/protoclient/wxsim"
+)
+
+type scaleUser struct {
+	mx   id.UserID
+	wxid string
+}
+
+// scale logs in p.logins Matrix users, each to its own WeChat account, lets them idle
+// long-polling, and restarts the bridge (SIGKILL + start) to time the reconnect.
+func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *observer, p params, rep *report) {
+	k := p.logins
+	// A fresh process, so that memory counts logins and not the earlier phases.
+	if err := e.stopBridge(ctx, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.startBridge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	obsOnly := []scaleUser{{mx: obs.id, wxid: obsWxid}}
+	if _, err := waitConnected(ctx, e, obsOnly, 1); err != nil {
+		t.Fatalf("observer after restart: %v", err)
+	}
+	rss0, _ := rssBytes(e.bridgePID())
+
+	users := make([]scaleUser, k)
+	t0 := time.Now()
+	if err := parallel(ctx, 8, k, func(i int) error {
+		users[i].wxid = fmt.Sprintf("wxid_scale%04d", i)
+		if _, err := ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: users[i].wxid, Nickname: fmt.Sprintf("Scale %d", i), Uin: int64(100000 + i), Host: "wx2.qq.com"}); err != nil {
+			return err
+		}
+		nick := "Friend"
+		if _, err := ctl.AddContact(ctx, users[i].wxid, wxsim.ContactSpec{Wxid: "wxid_friend", Nickname: &nick}); err != nil {
+			return err
+		}
+		u, err := register(ctx, e.hsURL, localpart("scale", i))
+		if err != nil {
+			return err
+		}
+		users[i].mx = u.id
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("bench: %d WeChat accounts and Matrix users in %s\n", k, time.Since(t0).Round(time.Millisecond))
+
+	t0 = time.Now()
+	var done int64
+	var mu sync.Mutex
+	if err := parallel(ctx, p.loginWorkers, k, func(i int) error {
+		if _, err := e.login(ctx, ctl, users[i].mx, users[i].wxid); err != nil {
+			return fmt.Errorf("login %d: %w", i, err)
+		}
+		mu.Lock()
+		done++
+		if done%100 == 0 {
+			fmt.Printf("bench: %d/%d logged in (%s)\n", done, k, time.Since(t0).Round(time.Second))
+		}
+		mu.Unlock()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	loginTime := time.Since(t0)
+	all := append(users, obsOnly...)
+	if _, err := waitConnected(ctx, e, all, 0); err != nil {
+		t.Fatalf("after the logins: %v", err)
+	}
+	fmt.Printf("bench: %d logins in %s (%.1f/s), all connected after %s\n", k, loginTime.Round(time.Millisecond),
+		float64(k)/loginTime.Seconds(), time.Since(t0).Round(time.Millisecond))
+
+	// Idle: nothing happens; every login holds a synccheck long poll (25 s).
+	runtime.GC()
+	if err := ctl.ResetStats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	meter := startCPU(e.bridgePID(), e.hsPID)
+	select {
+	case <-time.After(p.idle): // the measurement window
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	idle, wall := meter.stop()
+	if st, err := ctl.Stats(ctx); err == nil {
+		fmt.Printf("bench: wxsim requests during the idle window (%s): %v\n", wall.Round(time.Millisecond), st.Requests)
+	}
+	rssIdle, _ := rssBytes(e.bridgePID())
+	idlePct := 100 * float64(idle[0]) / float64(wall)
+	perLogin := (rssIdle - rss0) / int64(k)
+	// The target is 300 MB for 1,000 logins; for another K, scale the per-login share.
+	projected := rss0 + perLogin*1000
+	rep.add(row{measure: fmt.Sprintf("4. RSS with %d idle logins (+1 observer)", k), bridge: mib(rssIdle),
+		baseline: fmt.Sprintf("%s with the observer's login only", mib(rss0)), ratio: "–",
+		target: "≤ 300 MB at 1,000", verdict: verdict(projected <= 300e6) + projectedNote(k, projected)})
+	rep.add(row{measure: "4. RSS per login", bridge: fmt.Sprintf("%.0f KiB", float64(perLogin)/1024), baseline: "–", ratio: "–"})
+	rep.add(row{measure: fmt.Sprintf("4. idle CPU over %s, %d logins", p.idle, k), bridge: fmt.Sprintf("%.2f%% of a core", idlePct),
+		baseline: fmt.Sprintf("homeserver %.2f%%", 100*float64(idle[1])/float64(wall)), ratio: "–",
+		target: "≤ 3% at 1,000", verdict: verdict(idlePct*1000/float64(k) <= 3) + projectedCPUNote(k, idlePct)})
+
+	// Restart: a crash (SIGKILL) and a new start; time to every login long-polling
+	// (wxsim counts a synccheck per login) and to every login's bridge state CONNECTED.
+	if err := ctl.ResetStats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.stopBridge(ctx, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.ResetStats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	started, err := e.startBridge(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := time.Since(started)
+	var polling time.Duration
+	pollErr := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			st, err := ctl.Stats(ctx)
+			if err == nil && st.Requests["synccheck"] >= int64(len(all)) {
+				polling = time.Since(started)
+				pollErr <- nil
+				return
+			}
+			select {
+			case <-ctx.Done():
+				pollErr <- ctx.Err()
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	connectedAt, err := waitConnected(ctx, e, all, 0)
+	if err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	connected := connectedAt.Sub(started)
+	if err := <-pollErr; err != nil {
+		t.Fatal(err)
+	}
+	rssRestart, _ := rssBytes(e.bridgePID())
+	rep.add(row{measure: fmt.Sprintf("4. restart (SIGKILL + start) → all %d logins CONNECTED (bridge state, /v3/whoami)", len(all)),
+		bridge: fmt.Sprintf("%.1f s", connected.Seconds()), baseline: fmt.Sprintf("ready endpoint after %.1f s", ready.Seconds()), ratio: "–",
+		target: "≤ 30 s", verdict: verdict(connected <= 30*time.Second)})
+	rep.add(row{measure: fmt.Sprintf("4. restart → all %d logins long-polling (a synccheck each at wxsim)", len(all)),
+		bridge: fmt.Sprintf("%.1f s", polling.Seconds()), baseline: "–", ratio: "–"})
+	rep.add(row{measure: "4. RSS after the restart, all connected", bridge: mib(rssRestart), baseline: "–", ratio: "–"})
+}
+
+func projectedNote(k int, projected int64) string {
+	if k == 1000 {
+		return ""
+	}
+	return fmt.Sprintf(" (projected to 1,000: %s)", mib(projected))
+}
+
+func projectedCPUNote(k int, pct float64) string {
+	if k == 1000 {
+		return ""
+	}
+	return fmt.Sprintf(" (projected to 1,000: %.1f%%)", pct*1000/float64(k))
+}
+
+// waitConnected polls /v3/whoami of each user (an external API: a ticker) until every
+// login reports CONNECTED, and returns the time the last one did. want > 0 stops after
+// that many users.
+func waitConnected(ctx context.Context, e *env, users []scaleUser, want int) (time.Time, error) {
+	if want == 0 {
+		want = len(users)
+	}
+	pending := map[id.UserID]bool{}
+	for _, u := range users[:want] {
+		pending[u.mx] = true
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	var last time.Time
+	lastStates := map[string]int{}
+	for {
+		list := make([]id.UserID, 0, len(pending))
+		for u := range pending {
+			list = append(list, u)
+		}
+		var mu sync.Mutex
+		states := map[string]int{}
+		_ = parallel(wctx, 8, len(list), func(i int) error {
+			st, err := e.loginStates(wctx, list[i])
+			now := time.Now()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				states["error"]++
+				return nil
+			}
+			ok := len(st) > 0
+			for _, s := range st {
+				states[s]++
+				if s != "CONNECTED" {
+					ok = false
+				}
+			}
+			if ok {
+				delete(pending, list[i])
+				if now.After(last) {
+					last = now
+				}
+			}
+			return nil
+		})
+		if len(pending) == 0 {
+			return last, nil
+		}
+		lastStates = states
+		select {
+		case <-wctx.Done():
+			return last, fmt.Errorf("%d logins not connected (last states %v): %w", len(pending), lastStates, wctx.Err())
+		case <-tick.C:
+		}
+	}
+}
