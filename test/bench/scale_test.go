@@ -85,7 +85,23 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *o
 	fmt.Printf("bench: %d logins in %s (%.1f/s), all connected after %s\n", k, loginTime.Round(time.Millisecond),
 		float64(k)/loginTime.Seconds(), time.Since(t0).Round(time.Millisecond))
 
-	// Idle: nothing happens; every login holds a synccheck long poll (25 s).
+	// Idle: nothing happens; every login holds a synccheck long poll (25 s). First let
+	// the work the logins started (spaces, rooms on the homeserver) finish: 5 s windows
+	// until both processes use under 10% of a core, for at most 3 minutes.
+	settle := time.Now()
+	for time.Since(settle) < 3*time.Minute {
+		m := startCPU(e.bridgePID(), e.hsPID)
+		select {
+		case <-time.After(5 * time.Second): // a measurement window
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		}
+		used, wall := m.stop()
+		if float64(used[0]) < 0.1*float64(wall) && float64(used[1]) < 0.1*float64(wall) {
+			break
+		}
+	}
+	fmt.Printf("bench: settled after %s\n", time.Since(settle).Round(time.Second))
 	runtime.GC()
 	if err := ctl.ResetStats(ctx); err != nil {
 		t.Fatal(err)
