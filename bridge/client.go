@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2/networkid"
 	"maunium.net/go/mautrix/bridgev2/simplevent"
 	"maunium.net/go/mautrix/bridgev2/status"
+	"maunium.net/go/mautrix/id"
 
 	"wxbridge/portal"
 	"wxbridge/protoclient"
@@ -55,6 +56,10 @@ type WeChatClient struct {
 	captionEchoes sync.Map
 	// recentChats is webwxinit's ChatSet, given rooms once identities are known.
 	recentChats []string
+	// replayCheck is on for the first batch after a resume (replay.go).
+	replayCheck atomic.Bool
+	replayMu    sync.Mutex
+	replayRooms map[id.RoomID]map[string]id.EventID
 
 	loggedIn       atomic.Bool
 	reloginRunning atomic.Bool
@@ -76,6 +81,7 @@ func (c *WeChatClient) Connect(ctx context.Context) {
 	c.Login.BridgeState.Send(status.BridgeState{StateEvent: status.StateConnecting})
 	init := c.fresh
 	c.fresh = nil
+	c.replayCheck.Store(init == nil)
 	if init == nil {
 		var err error
 		init, err = c.wx.Resume(ctx)

@@ -214,12 +214,18 @@ func (c *WeChatClient) convertIncoming(ctx context.Context, p *bridgev2.Portal, 
 	if len(conv.Parts) == 0 {
 		return nil, bridgev2.ErrIgnoringRemoteEvent
 	}
+	if c.replayCheck.Load() {
+		if done := c.alreadyBridged(ctx, p, in); done {
+			return nil, bridgev2.ErrIgnoringRemoteEvent
+		}
+	}
 	out := &bridgev2.ConvertedMessage{}
 	if conv.ReplyTo != nil {
 		out.ReplyTo = &networkid.MessageOptionalPartID{MessageID: portal.MakeMessageID(conv.ReplyTo.MessageID)}
 	}
 	for i, content := range conv.Parts {
-		part := &bridgev2.ConvertedMessagePart{Type: event.EventMessage, Content: content}
+		part := &bridgev2.ConvertedMessagePart{Type: event.EventMessage, Content: content,
+			Extra: map[string]any{wechatMsgIDKey: in.msg.MsgId}}
 		if i == 0 && conv.Sticker {
 			part.Type = event.EventSticker
 		}

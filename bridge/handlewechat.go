@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/bridgev2/networkid"
 	"maunium.net/go/mautrix/bridgev2/simplevent"
 	"maunium.net/go/mautrix/event"
 
@@ -58,6 +59,11 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 	if err := c.Login.Save(ctx); err != nil {
 		return fmt.Errorf("save sync cursor: %w", err)
 	}
+	if c.replayCheck.Swap(false) {
+		c.replayMu.Lock()
+		c.replayRooms = nil
+		c.replayMu.Unlock()
+	}
 	log.Debug().Int("messages", len(b.Messages)).Int("contacts", len(b.ModContacts)).Msg("Bridged WeChat batch")
 	return nil
 }
@@ -94,6 +100,7 @@ type incoming struct {
 	chat        string   // session UserName of the chat
 	senderNames []string // the names WeChat may show for the sender, for quotes
 	derivedID   bool     // WeChat proved no permanent id for the chat
+	sender      networkid.UserID
 }
 
 func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message) error {
@@ -137,19 +144,21 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 	if m.MsgType == protoclient.MsgVerify {
 		return c.handleFriendRequest(ctx, m, body)
 	}
+	evtSender := c.eventSender(chat, sender, fromMe, chatID)
 	evt := &simplevent.Message[*incoming]{
 		EventMeta: simplevent.EventMeta{
 			Type:         bridgev2.RemoteEventMessage,
 			PortalKey:    portal.MakePortalKey(chatID, c.Login.ID),
-			Sender:       c.eventSender(chat, sender, fromMe, chatID),
+			Sender:       evtSender,
 			CreatePortal: true,
 			Timestamp:    time.Unix(m.CreateTime, 0),
 			LogContext: func(lc zerolog.Context) zerolog.Context {
 				return lc.Str("wechat_msg_id", m.MsgId).Int("wechat_msg_type", m.MsgType)
 			},
 		},
-		ID:                 portal.MakeMessageID(m.MsgId),
-		Data:               &incoming{msg: m, body: body, chat: chat, senderNames: c.senderNames(chat, sender, fromMe), derivedID: !proven},
+		ID: portal.MakeMessageID(m.MsgId),
+		Data: &incoming{msg: m, body: body, chat: chat, senderNames: c.senderNames(chat, sender, fromMe),
+			derivedID: !proven, sender: evtSender.Sender},
 		ConvertMessageFunc: c.convertIncoming,
 	}
 	return c.queue(ctx, m, evt)

@@ -1,0 +1,85 @@
+package bridge
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/bridgev2/database"
+	"maunium.net/go/mautrix/bridgev2/matrix"
+	"maunium.net/go/mautrix/id"
+
+	"wxbridge/portal"
+)
+
+// wechatMsgIDKey marks every bridged event with the WeChat MsgId it came from.
+const wechatMsgIDKey = "fi.wxbridge.wechat_msg_id"
+
+// replayLookback is how many recent events of a room are searched for the mark.
+const replayLookback = 50
+
+// The one window the SyncKey rule leaves open: the bridge dies after the homeserver took
+// an event but before bridgev2 stored its message row. The cursor was not saved, so the
+// batch comes again after the restart, and without a row the message would be sent a
+// second time. Handling is serial per login, so this hits at most the batch that was in
+// flight; for the first batch after a resume, each room's recent events are searched for
+// the message's mark, and a message found there gets its row instead of a second event.
+// (Encrypted rooms cannot be searched by the bot; there the window stays open.)
+
+// alreadyBridged reports whether the message is already in the room, and stores its
+// row if it is.
+func (c *WeChatClient) alreadyBridged(ctx context.Context, p *bridgev2.Portal, in *incoming) bool {
+	evtID := c.findMarked(ctx, p.MXID, in.msg.MsgId)
+	if evtID == "" {
+		return false
+	}
+	err := c.Main.Bridge.DB.Message.Insert(ctx, &database.Message{
+		ID:        portal.MakeMessageID(in.msg.MsgId),
+		MXID:      evtID,
+		Room:      p.PortalKey,
+		SenderID:  in.sender,
+		Timestamp: time.Unix(in.msg.CreateTime, 0),
+		Metadata:  &MessageMetadata{},
+	})
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("wechat_msg_id", in.msg.MsgId).Msg("Storing the row of a message found already bridged failed")
+	}
+	zerolog.Ctx(ctx).Info().Str("wechat_msg_id", in.msg.MsgId).Stringer("event_id", evtID).
+		Msg("Message was bridged before the restart; not sending it again")
+	return true
+}
+
+func (c *WeChatClient) findMarked(ctx context.Context, room id.RoomID, msgID string) id.EventID {
+	if room == "" {
+		return ""
+	}
+	mc, ok := c.Main.Bridge.Matrix.(*matrix.Connector)
+	if !ok || mc.Bot == nil {
+		return ""
+	}
+	c.replayMu.Lock()
+	defer c.replayMu.Unlock()
+	marks, ok := c.replayRooms[room]
+	if !ok {
+		marks = map[string]id.EventID{}
+		resp, err := mc.Bot.Messages(ctx, room, "", "", mautrix.DirectionBackward, nil, replayLookback)
+		if err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Stringer("room_id", room).Msg("Could not check the room for messages bridged before the restart")
+		} else {
+			for _, evt := range resp.Chunk {
+				if v, ok := evt.Content.Raw[wechatMsgIDKey].(string); ok {
+					if _, seen := marks[v]; !seen {
+						marks[v] = evt.ID
+					}
+				}
+			}
+		}
+		if c.replayRooms == nil {
+			c.replayRooms = map[id.RoomID]map[string]id.EventID{}
+		}
+		c.replayRooms[room] = marks
+	}
+	return marks[msgID]
+}
