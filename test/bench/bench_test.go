@@ -52,6 +52,9 @@ func loadParams() params {
 	envInt("BENCH_M2W_MSGS", &p.m2wMsgs)
 	envInt("BENCH_LOGINS", &p.logins)
 	envInt("BENCH_LOGIN_WORKERS", &p.loginWorkers)
+	if v, err := strconv.ParseFloat(os.Getenv("BENCH_LAT_RATE"), 64); err == nil && v > 0 {
+		p.latRate = v
+	}
 	idle := int(p.idle / time.Second)
 	envInt("BENCH_IDLE_S", &idle)
 	p.idle = time.Duration(idle) * time.Second
