@@ -135,7 +135,8 @@ func bridgeConfig(args []string) error {
 			},
 		}},
 	}
-	perms := map[string]any{"*": "relay", *server: "user"}
+	// @mallory is a local user the bridge must refuse to log in (issue 5, security).
+	perms := map[string]any{"*": "relay", *server: "user", "@mallory:" + *server: "relay"}
 	for _, a := range admins {
 		perms[a] = "admin"
 	}
