@@ -133,6 +133,13 @@ func (c *WeChatClient) syncRecentChats(ctx context.Context, chats []string) {
 		} else {
 			info = c.dmChatInfo(ct, id)
 		}
+		if existing, err := c.Main.Bridge.GetExistingPortalByKey(ctx, portal.MakePortalKey(id, c.Login.ID)); err == nil && existing != nil && existing.MXID != "" {
+			// The room exists (a restart): names and members follow from ModContactList.
+			continue
+		}
+		if err := c.Main.roomCreation.Acquire(ctx, 1); err != nil {
+			return
+		}
 		c.Login.QueueRemoteEvent(&simplevent.ChatResync{
 			EventMeta: simplevent.EventMeta{
 				Type:         bridgev2.RemoteEventChatResync,
@@ -141,6 +148,7 @@ func (c *WeChatClient) syncRecentChats(ctx context.Context, chats []string) {
 			},
 			ChatInfo: info,
 		})
+		c.Main.roomCreation.Release(1)
 		n++
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"go.mau.fi/util/configupgrade"
 	"go.mau.fi/util/dbutil"
+	"golang.org/x/sync/semaphore"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/networkid"
 
@@ -25,6 +26,10 @@ type WeChatConnector struct {
 	DB     *dbutil.Database
 
 	identities *identityStore
+	// roomCreation bounds how many recent-chat rooms are created at once across all
+	// logins: a thousand logins connecting must not send the homeserver a thousand
+	// createRoom calls together.
+	roomCreation *semaphore.Weighted
 }
 
 func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
@@ -40,6 +45,7 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 	}
 	wc.DB = br.DB.Child("wechat_version", upgradeTable, dbutil.ZeroLogger(br.Log.With().Str("db_section", "wechat").Logger()))
 	wc.identities = &identityStore{db: wc.DB}
+	wc.roomCreation = semaphore.NewWeighted(2)
 }
 
 func (wc *WeChatConnector) Start(ctx context.Context) error {

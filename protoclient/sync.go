@@ -336,12 +336,15 @@ func messageKey(m *Message) msgKey {
 // recentMessagesSet is a bounded set of the last messages handed over.
 type recentMessagesSet struct {
 	ring []msgKey
+	max  int
 	next int
 	set  map[msgKey]struct{}
 }
 
+// newRecentMessages starts empty and grows to n: a thousand idle logins must not each
+// hold a full ring (it was most of the bridge's memory at 1,000 logins).
 func newRecentMessages(n int) *recentMessagesSet {
-	return &recentMessagesSet{ring: make([]msgKey, 0, n), set: make(map[msgKey]struct{}, n)}
+	return &recentMessagesSet{max: n, set: map[msgKey]struct{}{}}
 }
 
 type filtered struct {
@@ -400,7 +403,7 @@ func (r *recentMessagesSet) add(keys []msgKey) {
 		if _, ok := r.set[k]; ok {
 			continue
 		}
-		if len(r.ring) < cap(r.ring) {
+		if len(r.ring) < r.max {
 			r.ring = append(r.ring, k)
 		} else {
 			delete(r.set, r.ring[r.next])
