@@ -48,9 +48,10 @@ type WeChatClient struct {
 	fresh *protoclient.InitResponse
 
 	dir *directory
-	// failures counts failed attempts per MsgId; only the sync goroutine touches it.
-	failures map[string]int
-	recent   recentTexts
+	// failures counts failed attempts per MsgId (chats of a batch run concurrently).
+	failuresMu sync.Mutex
+	failures   map[string]int
+	recent     recentTexts
 	// captionEchoes holds MsgIDs of captions sent after media: they are not the Matrix
 	// message's ID, so the duplicate check cannot drop their echo.
 	captionEchoes sync.Map
