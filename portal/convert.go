@@ -5,8 +5,6 @@ import (
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
-
-	"wxbridge/protoclient"
 )
 
 // The conversion entry points take their few effects (fetching WeChat media, uploading
@@ -118,4 +116,3 @@ type QuotedMessage struct {
 //		up MatrixMedia, dir Directory, opts Options) (*Converted, error)
 //	func FromMatrix(ctx context.Context, content *event.MessageEventContent, reply *QuotedMessage,
 //		dir Directory) (*Outgoing, error)
-var _ = protoclient.MsgText
