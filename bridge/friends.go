@@ -63,7 +63,7 @@ func (s *friendRequestStore) loaded(ctx context.Context, login networkid.UserLog
 	}
 	m := map[string]pendingFriend{}
 	if s.db != nil {
-		rows, err := s.db.Query(ctx, `SELECT request_id, session_user, user_name, ticket, wxid, nickname, alias, received_at
+		rows, err := s.db.Query(ctx, `SELECT request_id, session_self, user_name, ticket, wxid, nickname, alias, received_at
 			FROM wechat_friend_request WHERE login_id=$1`, login)
 		if err != nil {
 			return nil, err
@@ -103,9 +103,9 @@ func (s *friendRequestStore) put(ctx context.Context, login networkid.UserLoginI
 		return true, nil
 	}
 	_, err = s.db.Exec(ctx, `INSERT INTO wechat_friend_request
-			(login_id, request_id, session_user, user_name, ticket, wxid, nickname, alias, received_at)
+			(login_id, request_id, session_self, user_name, ticket, wxid, nickname, alias, received_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (login_id, request_id) DO UPDATE SET session_user=excluded.session_user,
+		ON CONFLICT (login_id, request_id) DO UPDATE SET session_self=excluded.session_self,
 			user_name=excluded.user_name, ticket=excluded.ticket, wxid=excluded.wxid,
 			nickname=excluded.nickname, alias=excluded.alias, received_at=excluded.received_at`,
 		login, p.ID, p.SessionUser, p.UserName, p.Ticket, p.WxID, p.NickName, p.Alias, p.ReceivedAt.UnixMilli())

@@ -13,11 +13,11 @@ CREATE TABLE wechat_identity (
 
 -- Friend requests (MsgType 37) waiting for the accept-friend command. user_name and
 -- ticket are what webwxverifyuser takes; user_name is valid only in the session whose
--- own UserName is session_user.
+-- own UserName is session_self.
 CREATE TABLE wechat_friend_request (
 	login_id     TEXT   NOT NULL,
 	request_id   TEXT   NOT NULL,
-	session_user TEXT   NOT NULL,
+	session_self TEXT   NOT NULL,
 	user_name    TEXT   NOT NULL,
 	ticket       TEXT   NOT NULL,
 	wxid         TEXT   NOT NULL DEFAULT '',

@@ -3,7 +3,7 @@
 CREATE TABLE wechat_friend_request (
 	login_id     TEXT   NOT NULL,
 	request_id   TEXT   NOT NULL,
-	session_user TEXT   NOT NULL,
+	session_self TEXT   NOT NULL,
 	user_name    TEXT   NOT NULL,
 	ticket       TEXT   NOT NULL,
 	wxid         TEXT   NOT NULL DEFAULT '',

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/lib/pq"
 	"gopkg.in/yaml.v3"
 	_ "modernc.org/sqlite"
 )
@@ -25,13 +26,21 @@ func TestZZNoSecretsInLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cfg struct {
-		Database struct{ URI string } `yaml:"database"`
+		Database struct{ Type, URI string } `yaml:"database"`
 	}
 	if err := yaml.Unmarshal(cfgYAML, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	dbPath, _, _ := strings.Cut(strings.TrimPrefix(cfg.Database.URI, "file:"), "?")
-	for _, p := range []string{dbPath, e.bridgeConfig, e.bridgeReg, e.bridgeLog} {
+	driver, dsn := "sqlite", ""
+	files := []string{e.bridgeConfig, e.bridgeReg, e.bridgeLog}
+	if cfg.Database.Type == "postgres" {
+		driver, dsn = "postgres", cfg.Database.URI
+	} else {
+		dbPath, _, _ := strings.Cut(strings.TrimPrefix(cfg.Database.URI, "file:"), "?")
+		dsn = "file:" + dbPath + "?mode=ro"
+		files = append(files, dbPath)
+	}
+	for _, p := range files {
 		st, err := os.Stat(p)
 		if err != nil {
 			t.Errorf("stat %s: %v", p, err)
@@ -43,7 +52,7 @@ func TestZZNoSecretsInLogs(t *testing.T) {
 	}
 
 	secrets := map[string]string{}
-	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro")
+	db, err := sql.Open(driver, dsn)
 	defer db.Close()
 	rows, err := db.Query("SELECT metadata FROM user_login")
 	if err != nil {

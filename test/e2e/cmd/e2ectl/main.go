@@ -91,6 +91,7 @@ func bridgeConfig(args []string) error {
 	dir := fs.String("dir", "", "run directory (database, logs)")
 	dpReg := fs.String("dp-registration", "", "double-puppet registration (optional)")
 	stdoutLevel := fs.String("stdout-level", "warn", "minimum level of the stdout log writer")
+	postgresURI := fs.String("postgres", "", "PostgreSQL URI; empty: SQLite in -dir")
 	var admins multiFlag
 	fs.Var(&admins, "admin", "MXID with admin permission (repeatable)")
 	_ = fs.Parse(args)
@@ -116,8 +117,8 @@ func bridgeConfig(args []string) error {
 		{"appservice.address", "http://127.0.0.1:" + port},
 		{"appservice.hostname", "127.0.0.1"},
 		{"appservice.port", *asPort},
-		{"database.type", "sqlite3-fk-wal"},
-		{"database.uri", "file:" + *dir + "/wxbridge.db?_txlock=immediate"},
+		{"database.type", dbType(*postgresURI)},
+		{"database.uri", dbURI(*postgresURI, *dir)},
 		{"network.server_url", *wxsimURL},
 		// Small enough that a test file can be over it (WeChat → Matrix: a notice instead).
 		{"network.media.max_download_size", 2 << 20},
@@ -274,4 +275,18 @@ func demoSetup(args []string) error {
 	}
 	fmt.Println(resp.UserID)
 	return nil
+}
+
+func dbType(postgresURI string) string {
+	if postgresURI != "" {
+		return "postgres"
+	}
+	return "sqlite3-fk-wal"
+}
+
+func dbURI(postgresURI, dir string) string {
+	if postgresURI != "" {
+		return postgresURI
+	}
+	return "file:" + dir + "/wxbridge.db?_txlock=immediate"
 }
