@@ -1,12 +1,9 @@
 package bridge
 
 import (
-	"context"
 	"errors"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/database"
@@ -15,59 +12,18 @@ import (
 
 	"wxbridge/portal"
 	"wxbridge/protoclient"
-	"wxbridge/protoclient/wxsim"
 )
 
 // Recalls and read markers go to WeChat. The end-to-end suite cannot prove them on
 // Dendrite, which does not pass redactions and receipts to appservices, so they are
 // tested here against wxsim with the connector's own code paths.
 func TestRecallAndMarkRead(t *testing.T) {
-	st := wxsim.DefaultSettings()
-	st.LoginPollHoldMS, st.SynccheckHoldMS = 300, 300
-	sim := wxsim.New(wxsim.Options{Settings: &st})
-	ts := httptest.NewServer(sim)
-	t.Cleanup(ts.Close)
-	t.Cleanup(sim.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	ctl := &wxsim.Control{BaseURL: ts.URL, HTTP: ts.Client()}
-	if _, err := ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: "wxid_alice", Nickname: "Alice", Uin: 1001}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ctl.AddContact(ctx, "wxid_alice", wxsim.ContactSpec{Wxid: "wxid_bob", Nickname: ptr("Bob")}); err != nil {
-		t.Fatal(err)
-	}
-	wx, err := protoclient.New(protoclient.Options{ServerURL: ts.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	uuid, err := wx.NewQRLogin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ctl.Scan(ctx, uuid, "wxid_alice"); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctl.Confirm(ctx, uuid); err != nil {
-		t.Fatal(err)
-	}
-	res, err := wx.PollLogin(ctx, uuid, 0)
-	for err == nil && res.Code != protoclient.LoginConfirmed {
-		res, err = wx.PollLogin(ctx, uuid, 0)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := wx.CompleteLogin(ctx, res.RedirectURI); err != nil {
-		t.Fatal(err)
-	}
+	e := newSimEnv(t, nil)
+	ctx, ctl, wx, c := e.ctx, e.ctl, e.wx, e.c
 	contacts, err := wx.GetContacts(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &WeChatClient{Main: &WeChatConnector{}, wx: wx, dir: newDirectory("1001")}
-	c.loggedIn.Store(true)
-	c.dir.addContacts(contacts)
 	for _, ct := range contacts {
 		if ct.NickName == "Bob" {
 			c.dir.learn(map[string]string{ct.UserName: "wxid_bob"})
