@@ -236,6 +236,9 @@ func (d *directory) memberByID(memberID string) (protoclient.Member, bool) {
 	d.mu.RUnlock()
 	for _, g := range groups {
 		c := d.contact(g)
+		if c == nil { // removed meanwhile (DelContactList)
+			continue
+		}
 		for _, m := range c.MemberList {
 			if d.memberID(g, m.UserName) == memberID {
 				return m, true
