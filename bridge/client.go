@@ -52,9 +52,8 @@ type WeChatClient struct {
 	failuresMu sync.Mutex
 	failures   map[string]int
 	recent     recentTexts
-	// captionEchoes holds MsgIDs of captions sent after media: they are not the Matrix
-	// message's ID, so the duplicate check cannot drop their echo.
-	captionEchoes sync.Map
+	// echoes holds the MsgIDs the bridge sent, to drop their echoes (echoes.go).
+	echoes sentEchoes
 	// recentChats is webwxinit's ChatSet, given rooms once identities are known.
 	recentChats []string
 	// replayCheck is on for the first batch after a resume (replay.go).

@@ -39,6 +39,7 @@ func (c *WeChatClient) HandleMatrixMessage(ctx context.Context, msg *bridgev2.Ma
 		msg.RemovePending(txn)
 		return nil, err
 	}
+	c.echoes.add(res.MsgID)
 	text := out.Text
 	if out.Kind == portal.OutText {
 		c.recent.add(string(msg.Portal.ID), res.MsgID, []string{c.Login.RemoteName}, text)
@@ -117,7 +118,7 @@ func (c *WeChatClient) sendOutgoing(ctx context.Context, msg *bridgev2.MatrixMes
 		if capRes, err := c.wx.SendText(ctx, to, out.Text, protoclient.NewClientMsgID()); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("Sending the caption after the media failed")
 		} else {
-			c.captionEchoes.Store(capRes.MsgID, struct{}{})
+			c.echoes.add(capRes.MsgID)
 		}
 	}
 	return res, nil

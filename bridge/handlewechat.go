@@ -2,12 +2,14 @@ package bridge
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/bridgev2"
@@ -46,6 +48,10 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 		c.contactChanged(ctx, &b.ModContacts[i])
 	}
 	if err := c.bridgeMessages(ctx, b.Messages); err != nil {
+		// Part of the batch may have reached Matrix without its message row (the row is
+		// written after the send, and that write is what failed when the database is
+		// busy): the batch comes again, so look for what is already in the rooms first.
+		c.armReplayCheck()
 		return err
 	}
 	c.reportMalformed(ctx, b.Malformed)
@@ -167,7 +173,7 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 		return nil
 	}
 	chat, sender, fromMe, body := c.route(m)
-	if _, isCaption := c.captionEchoes.LoadAndDelete(m.MsgId); fromMe && isCaption {
+	if fromMe && c.echoes.take(m.MsgId) {
 		return nil
 	}
 	if chat == "" {
@@ -230,9 +236,10 @@ func (c *WeChatClient) queue(ctx context.Context, m *protoclient.Message, evt br
 		delete(c.failures, m.MsgId)
 		return nil
 	}
-	if transientMatrixError(res.Error) {
-		// The homeserver is unreachable or overloaded: keep the cursor and retry, however
-		// long it takes; nothing may be lost to an outage.
+	if transientMatrixError(res.Error) || databaseError(res.Error) {
+		// The homeserver is unreachable or overloaded, or the bridge's own database is
+		// busy or gone: keep the cursor and retry, however long it takes; nothing may be
+		// lost to an outage.
 		return fmt.Errorf("bridging WeChat message %s: %w", m.MsgId, orUnknown(res.Error))
 	}
 	c.failures[m.MsgId]++
@@ -375,6 +382,26 @@ func transientMatrixError(err error) bool {
 		return true
 	}
 	return he.Response.StatusCode == 429 || he.Response.StatusCode >= 500
+}
+
+// databaseError tells a failure of the bridge's own database (locked past the busy
+// timeout, a lost PostgreSQL connection, a full disk) from a refusal of the message
+// itself. It is never the message's fault, so it is retried rather than counted.
+func databaseError(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, bridgev2.ErrDatabaseError) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrIoErr, sqlite3.ErrFull, sqlite3.ErrCantOpen:
+			return true
+		}
+	}
+	return false
 }
 
 // reportMalformed tells the user about messages WeChat sent in a form the bridge could

@@ -28,6 +28,15 @@ const replayLookback = 50
 // the message's mark, and a message found there gets its row instead of a second event.
 // (Encrypted rooms cannot be searched by the bot; there the window stays open.)
 
+// armReplayCheck makes the next batch search the rooms for the marks again, with the
+// rooms read afresh: a failed batch may have put events there that no row records.
+func (c *WeChatClient) armReplayCheck() {
+	c.replayMu.Lock()
+	c.replayRooms = nil
+	c.replayMu.Unlock()
+	c.replayCheck.Store(true)
+}
+
 // alreadyBridged reports whether the message is already in the room, and stores its
 // row if it is.
 func (c *WeChatClient) alreadyBridged(ctx context.Context, p *bridgev2.Portal, in *incoming) bool {
