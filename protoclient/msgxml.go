@@ -471,7 +471,8 @@ func splitList(s string) []string {
 	for i := range parts {
 		parts[i] = trim(parts[i])
 	}
-	if parts[len(parts)-1] == "" {
+	// The server ends the list with a comma; more trailing commas name nobody either.
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
 		parts = parts[:len(parts)-1]
 	}
 	return parts
