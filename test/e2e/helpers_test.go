@@ -415,17 +415,27 @@ func (a *afternoon) provision(t *testing.T, user id.UserID, method, path string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	base.Path = "/_matrix/provision" + path
-	base.RawQuery = url.Values{"user_id": {string(user)}}.Encode()
+	base.Path = ""
+	ctx, cancel := context.WithTimeout(t.Context(), waitPortal)
+	defer cancel()
+	return provisionAt(ctx, base.String(), a.config(t).Provisioning.SharedSecret, user, method, path, body, out)
+}
+
+// provisionAt calls the provisioning API of the bridge whose appservice listener (or a
+// reverse proxy in front of it) is at baseURL, e.g. http://host/wechat for
+// http://host/wechat/_matrix/provision/v3/… .
+func provisionAt(ctx context.Context, baseURL, secret string, user id.UserID, method, path string, body, out any) error {
+	u := baseURL + "/_matrix/provision" + path + "?" + url.Values{"user_id": {string(user)}}.Encode()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), waitPortal)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, method, base.String(), rd)
-	req.Header.Set("Authorization", "Bearer "+a.config(t).Provisioning.SharedSecret)
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+secret)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

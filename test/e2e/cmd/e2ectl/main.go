@@ -4,10 +4,14 @@
 //	    writes a second appservice registration used only for double puppeting: no URL,
 //	    a non-exclusive namespace over every user of the server, fresh tokens.
 //	e2ectl bridge-config -config FILE -hs-url URL -server NAME -as-port N -wxsim URL -dir DIR [-dp-registration FILE] [-admin MXID]...
+//	        [-as-address URL] [-status-endpoint URL] [-appservice-id ID -bot-username NAME -username-template TMPL]
 //	    edits the config written by `wxbridge -e` in place (comments kept): homeserver,
 //	    appservice listener, SQLite database, permissions, network.server_url, a 2 MiB
 //	    media download limit, message status events, bridged m.notice, a random
-//	    provisioning secret, logging, double puppeting.
+//	    provisioning secret, logging, double puppeting; optionally
+//	    the address the homeserver reaches the bridge at (e.g. through a reverse proxy),
+//	    homeserver.status_endpoint, and the appservice's id and namespaces (a second bridge
+//	    on the same homeserver).
 //	e2ectl demo-setup -hs-url URL -wxsim URL -user NAME -password PW -wxid WXID
 //	    registers a Matrix user and creates a WeChat account with contacts and a group in wxsim.
 //
@@ -92,6 +96,11 @@ func bridgeConfig(args []string) error {
 	dpReg := fs.String("dp-registration", "", "double-puppet registration (optional)")
 	stdoutLevel := fs.String("stdout-level", "warn", "minimum level of the stdout log writer")
 	postgresURI := fs.String("postgres", "", "PostgreSQL URI; empty: SQLite in -dir")
+	asAddress := fs.String("as-address", "", "appservice.address, where the homeserver reaches the bridge (default http://127.0.0.1:<as-port>)")
+	statusEndpoint := fs.String("status-endpoint", "", "homeserver.status_endpoint: URL the bridge POSTs its bridge states to (optional)")
+	asID := fs.String("appservice-id", "", "appservice.id (optional; a second bridge needs its own)")
+	botUsername := fs.String("bot-username", "", "appservice.bot.username (optional)")
+	usernameTemplate := fs.String("username-template", "", "appservice.username_template, e.g. wechat2_{{.}} (optional)")
 	var admins multiFlag
 	fs.Var(&admins, "admin", "MXID with admin permission (repeatable)")
 	_ = fs.Parse(args)
@@ -103,6 +112,9 @@ func bridgeConfig(args []string) error {
 		return err
 	}
 	port := strconv.Itoa(*asPort)
+	if *asAddress == "" {
+		*asAddress = "http://127.0.0.1:" + port
+	}
 	provSecret, err := randomSecret()
 	if err != nil {
 		return err
@@ -114,7 +126,7 @@ func bridgeConfig(args []string) error {
 		{"homeserver.address", *hsURL},
 		{"homeserver.domain", *server},
 		{"homeserver.software", "standard"},
-		{"appservice.address", "http://127.0.0.1:" + port},
+		{"appservice.address", *asAddress},
 		{"appservice.hostname", "127.0.0.1"},
 		{"appservice.port", *asPort},
 		{"database.type", dbType(*postgresURI)},
@@ -154,6 +166,19 @@ func bridgeConfig(args []string) error {
 			path  string
 			value any
 		}{"double_puppet.secrets", map[string]any{*server: "as_token:" + reg.AppToken}})
+	}
+	for _, opt := range []struct{ path, value string }{
+		{"homeserver.status_endpoint", *statusEndpoint},
+		{"appservice.id", *asID},
+		{"appservice.bot.username", *botUsername},
+		{"appservice.username_template", *usernameTemplate},
+	} {
+		if opt.value != "" {
+			sets = append(sets, struct {
+				path  string
+				value any
+			}{opt.path, opt.value})
+		}
 	}
 	for _, s := range sets {
 		if err := setPath(doc, strings.Split(s.path, "."), s.value); err != nil {

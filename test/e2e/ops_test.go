@@ -1,0 +1,523 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+	"maunium.net/go/mautrix/bridgev2/status"
+	"maunium.net/go/mautrix/id"
+
+	"wxbridge/protoclient/wxsim"
+)
+
+// The paths of the deployment this test plays: the bridge under a prefix of a reverse
+// proxy, and a bridge-state receiver under a path of its own.
+const (
+	proxyPrefix = "/wechat"
+	statePath   = "/bridgestate/wechat"
+)
+
+// TestBehindReverseProxy runs a second bridge (its own appservice, prepared by
+// test/e2e/run; the bridge of the other tests is not touched) the way it is deployed
+// behind nginx or Caddy: a reverse proxy serves it under /wechat/ and strips the prefix
+// (nginx `location /wechat/ { proxy_pass http://bridge:29350/; }`), the homeserver
+// reaches it through that proxy (appservice.address http://proxy/wechat), provisioning
+// clients use the same prefix, and homeserver.status_endpoint is a URL with a path.
+func TestBehindReverseProxy(t *testing.T) {
+	e := loadEnv(t)
+	ops := loadOpsEnv(t)
+	ctx := t.Context()
+	const (
+		me   = "wxid_otto"
+		nick = "Otto"
+		uin  = 5005
+	)
+	loginID := strconv.Itoa(uin)
+	a := &afternoon{e: e, ctl: &wxsim.Control{BaseURL: e.wxsimURL}, bot: id.NewUserID("wechatopsbot", e.server)}
+
+	states := serveBridgeStates(t, ops.statusAddr)
+	proxy := serveBehindPrefix(t, ops.proxyAddr, "http://127.0.0.1:"+ops.port)
+	base := "http://" + ops.proxyAddr + proxyPrefix
+	startOpsBridge(t, e, ops, base+"/_matrix/mau/ready")
+
+	if _, err := a.ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: me, Nickname: nick, Uin: uin, Host: "wx2.qq.com"}); err != nil {
+		t.Fatal(err)
+	}
+	u := registerUser(ctx, t, e.hsURL, "otto", matrixPass)
+	provision := func(method, path string, body, out any) error {
+		pctx, cancel := context.WithTimeout(ctx, waitLogin)
+		defer cancel()
+		return provisionAt(pctx, base, ops.secret, u.id(), method, path, body, out)
+	}
+	var dm id.RoomID
+
+	// The homeserver pushes transactions to appservice.address, the proxy's /wechat: the
+	// bot can only see the invitation and join if the prefix is stripped on the way.
+	if !run(t, "homeserver_reaches_the_bridge_through_the_proxy", func(t *testing.T) {
+		dm = a.openBotDM(t, u)
+		if !slices.ContainsFunc(proxy.requests(), func(r string) bool {
+			return strings.HasPrefix(r, "PUT "+proxyPrefix+"/_matrix/app/v1/transactions/")
+		}) {
+			t.Errorf("the bot joined, but no transaction came through the proxy; requests: %q", proxy.requests())
+		}
+	}, u) {
+		return
+	}
+
+	if !run(t, "whoami_through_the_proxy_before_login", func(t *testing.T) {
+		w := whoami(t, provision)
+		if w.BridgeBot != a.bot || w.ManagementRoom != dm || len(w.Logins) != 0 {
+			t.Errorf("whoami: bridge_bot %s, management_room %s, %d logins; want %s, the bot DM %s, none",
+				w.BridgeBot, w.ManagementRoom, len(w.Logins), a.bot, dm)
+		}
+	}, u) {
+		return
+	}
+
+	// A provisioning client (an app that shows the QR code) logs in through the proxy.
+	var connected pushedState
+	if !run(t, "qr_login_through_the_proxy", func(t *testing.T) {
+		from := states.mark()
+		got, err := provisionQRLogin(ctx, a.ctl, provision, me)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != loginID {
+			t.Fatalf("login completed as %q, want the account's Uin %s", got, loginID)
+		}
+		connected = states.await(t, from, "CONNECTED for the new login", func(s pushedState) bool {
+			return s.StateEvent == status.StateConnected && string(s.RemoteID) == loginID
+		})
+		if connected.UserID != u.id() || connected.RemoteName != nick {
+			t.Errorf("CONNECTED state names user %s and account %q, want %s and %q", connected.UserID, connected.RemoteName, u.id(), nick)
+		}
+		w := whoami(t, provision)
+		if len(w.Logins) != 1 || string(w.Logins[0].ID) != loginID || w.Logins[0].Name != nick ||
+			w.Logins[0].State.StateEvent != status.StateConnected {
+			t.Errorf("whoami after the login: %+v; want login %s (%s) CONNECTED", w.Logins, loginID, nick)
+		}
+	}, u) {
+		return
+	}
+
+	run(t, "states_carry_the_bridge_version", func(t *testing.T) {
+		out, err := exec.CommandContext(ctx, e.bridgeBin, "--version-json").Output()
+		if err != nil {
+			t.Fatalf("wxbridge --version-json: %v", err)
+		}
+		var v struct{ Commit string }
+		if err := json.Unmarshal(out, &v); err != nil {
+			t.Fatalf("wxbridge --version-json: %v: %s", err, out)
+		}
+		ver, _ := connected.Version.(map[string]any)
+		if ver["name"] != "wxbridge" || ver["commit"] != v.Commit {
+			t.Errorf("state version %v, want name wxbridge and the binary's commit %q", connected.Version, v.Commit)
+		}
+		t.Logf("states name the build: %v", connected.Version)
+	})
+
+	// WeChat ends the session: the receiver learns that the account needs the user
+	// (BAD_CREDENTIALS), the bot asks to confirm on the phone, and once confirmed the login
+	// is CONNECTED again.
+	if !run(t, "session_ended_by_wechat", func(t *testing.T) {
+		from, mxFrom := states.mark(), u.mark()
+		if err := a.ctl.Logout(ctx, me, 1101); err != nil {
+			t.Fatal(err)
+		}
+		bad := states.await(t, from, "BAD_CREDENTIALS after WeChat ended the session", func(s pushedState) bool {
+			return s.StateEvent == status.StateBadCredentials && string(s.RemoteID) == loginID
+		})
+		if bad.Error != "wechat-logged-out" || bad.Message == "" {
+			t.Errorf("BAD_CREDENTIALS has error %q and message %q, want wechat-logged-out and a text for the user", bad.Error, bad.Message)
+		}
+		if w := whoami(t, provision); len(w.Logins) != 1 || w.Logins[0].State.StateEvent != status.StateBadCredentials {
+			t.Errorf("whoami after the session ended: %+v; want the login in BAD_CREDENTIALS", w.Logins)
+		}
+		u.must(ctx, waitLogin, mxFrom, "the bot asking to confirm the login on the phone",
+			and(inRoom(dm), fromSender(a.bot), func(s *seen) bool { return strings.Contains(s.body(), "confirm a new login") }))
+		from = states.mark()
+		if _, err := a.ctl.PushLoginConfirm(ctx, me); err != nil {
+			t.Fatalf("confirm the login on the phone: %v", err)
+		}
+		states.await(t, from, "CONNECTED after the login was confirmed on the phone", func(s pushedState) bool {
+			return s.StateEvent == status.StateConnected && string(s.RemoteID) == loginID
+		})
+	}, u) {
+		return
+	}
+
+	run(t, "logout_through_the_proxy", func(t *testing.T) {
+		from := states.mark()
+		if err := provision(http.MethodPost, "/v3/logout/"+url.PathEscape(loginID), map[string]any{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		states.await(t, from, "LOGGED_OUT after the logout", func(s pushedState) bool {
+			return s.StateEvent == status.StateLoggedOut && string(s.RemoteID) == loginID
+		})
+		if w := whoami(t, provision); len(w.Logins) != 0 {
+			t.Errorf("whoami after the logout still lists %+v", w.Logins)
+		}
+		if acct, err := a.ctl.Account(ctx, me); err != nil || acct.LoggedIn {
+			t.Errorf("wxsim account after the logout: %+v, %v; want logged out on WeChat too", acct, err)
+		}
+	}, u)
+
+	run(t, "every_state_went_to_the_endpoint_with_the_as_token", func(t *testing.T) {
+		all, stray := states.snapshot()
+		var seq []string
+		for _, s := range all {
+			seq = append(seq, fmt.Sprintf("%s %s (login %s)", s.StateEvent, s.Error, s.RemoteID))
+		}
+		t.Logf("states pushed to %s: %s", statePath, strings.Join(seq, ", "))
+		if len(stray) > 0 {
+			t.Errorf("requests to the status receiver outside POST %s: %q", statePath, stray)
+		}
+		for i, s := range all {
+			if s.auth != "Bearer "+ops.asToken {
+				// Never the header itself: it is a secret.
+				t.Errorf("state %d (%s) was not authorised with the appservice's as_token", i, s.StateEvent)
+			}
+		}
+	})
+}
+
+// opsEnv is the second bridge test/e2e/run prepared (E2E_OPS_*): its directory with
+// config.yaml, registration.yaml and logs, the port it listens on, and the addresses where
+// this test serves the reverse proxy and the bridge-state receiver.
+type opsEnv struct {
+	dir, port, proxyAddr, statusAddr string
+	secret, asToken                  string
+}
+
+func loadOpsEnv(t *testing.T) *opsEnv {
+	t.Helper()
+	get := func(k string) string {
+		v := os.Getenv(k)
+		if v == "" {
+			t.Skipf("%s is not set: run the end-to-end tests through test/e2e/run", k)
+		}
+		return v
+	}
+	o := &opsEnv{dir: get("E2E_OPS_DIR"), port: get("E2E_OPS_PORT"), proxyAddr: get("E2E_OPS_PROXY_ADDR"), statusAddr: get("E2E_OPS_STATUS_ADDR")}
+	var cfg struct {
+		Provisioning struct {
+			SharedSecret string `yaml:"shared_secret"`
+		} `yaml:"provisioning"`
+	}
+	var reg struct {
+		ASToken string `yaml:"as_token"`
+	}
+	for file, into := range map[string]any{"config.yaml": &cfg, "registration.yaml": &reg} {
+		b, err := os.ReadFile(filepath.Join(o.dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal(b, into); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+	}
+	o.secret, o.asToken = cfg.Provisioning.SharedSecret, reg.ASToken
+	if o.secret == "" || o.asToken == "" {
+		t.Fatalf("%s: no provisioning secret or as_token", o.dir)
+	}
+	return o
+}
+
+// startOpsBridge starts the second bridge as a child of the test, waits until readyURL
+// (through the proxy) answers 200, and stops it (SIGTERM) when the test ends.
+func startOpsBridge(t *testing.T, e *env, ops *opsEnv, readyURL string) {
+	t.Helper()
+	out, err := os.OpenFile(filepath.Join(ops.dir, "bridge.stdout"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(e.bridgeBin, "-c", filepath.Join(ops.dir, "config.yaml"), "-r", filepath.Join(ops.dir, "registration.yaml"), "--ignore-unsupported-server")
+	cmd.Dir = ops.dir
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		t.Fatal(err)
+	}
+	pidFile := filepath.Join(ops.dir, "bridge.pid") // test/e2e/run stops it if the test cannot
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600); err != nil {
+		t.Error(err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			t.Errorf("the second bridge ignored SIGTERM for 15s; killing it")
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		out.Close()
+		os.Remove(pidFile)
+	})
+
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(waitLogin)
+	hc := &http.Client{Timeout: 2 * time.Second}
+	var last error
+	for {
+		resp, err := hc.Get(readyURL)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			err = fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		last = err
+		select {
+		case <-exited:
+			t.Fatalf("the second bridge exited before it was ready; see %s", out.Name())
+		case <-deadline:
+			t.Fatalf("the second bridge was not ready at %s within %s: %v", readyURL, waitLogin, last)
+		case <-tick.C:
+		}
+	}
+}
+
+// prefixProxy is the reverse proxy of the test: everything under /wechat/ goes to the
+// bridge without the prefix; it records the requests it saw (method and path).
+type prefixProxy struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func serveBehindPrefix(t *testing.T, addr, target string) *prefixProxy {
+	t.Helper()
+	to, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &prefixProxy{}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(to)
+			r.SetXForwarded()
+		},
+		// Like nginx: 502 while the bridge is not up yet (the ready wait retries).
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+		},
+	}
+	mux := http.NewServeMux()
+	mux.Handle(proxyPrefix+"/", http.StripPrefix(proxyPrefix, rp))
+	serve(t, addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.seen = append(p.seen, r.Method+" "+r.URL.Path)
+		p.mu.Unlock()
+		mux.ServeHTTP(w, r)
+	}))
+	return p
+}
+
+func (p *prefixProxy) requests() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.seen)
+}
+
+// serve runs handler on addr until the test ends.
+func serve(t *testing.T, addr string, handler http.Handler) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serve %s: %v", addr, err)
+		}
+	}()
+	t.Cleanup(func() {
+		srv.Close()
+		<-done
+	})
+}
+
+// stateReceiver plays the service behind homeserver.status_endpoint: it keeps every
+// bridge state POSTed to statePath, and any other request as stray.
+type stateReceiver struct {
+	mu      sync.Mutex
+	states  []pushedState
+	stray   []string
+	changed chan struct{} // closed and replaced at every state
+}
+
+type pushedState struct {
+	status.BridgeState
+	auth string
+}
+
+func serveBridgeStates(t *testing.T, addr string) *stateReceiver {
+	t.Helper()
+	s := &stateReceiver{changed: make(chan struct{})}
+	serve(t, addr, s)
+	return s
+}
+
+func (s *stateReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var st status.BridgeState
+	if r.Method != http.MethodPost || r.URL.Path != statePath {
+		s.mu.Lock()
+		s.stray = append(s.stray, r.Method+" "+r.URL.Path)
+		s.mu.Unlock()
+		http.NotFound(w, r)
+		return
+	}
+	if err := json.NewDecoder(r.Body).Decode(&st); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.states = append(s.states, pushedState{BridgeState: st, auth: r.Header.Get("Authorization")})
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// mark is the number of states received so far: await(from=mark) sees only later ones.
+func (s *stateReceiver) mark() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.states)
+}
+
+func (s *stateReceiver) snapshot() ([]pushedState, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.states), slices.Clone(s.stray)
+}
+
+// await waits for a state after the first from that matches.
+func (s *stateReceiver) await(t *testing.T, from int, what string, match func(pushedState) bool) pushedState {
+	t.Helper()
+	deadline := time.After(waitLogin)
+	for {
+		s.mu.Lock()
+		for _, st := range s.states[from:] {
+			if match(st) {
+				s.mu.Unlock()
+				return st
+			}
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-deadline:
+			all, _ := s.snapshot()
+			var got []string
+			for _, st := range all[from:] {
+				got = append(got, fmt.Sprintf("%s/%s(%s)", st.StateEvent, st.Error, st.RemoteID))
+			}
+			t.Fatalf("no %s pushed to the status endpoint within %s; pushed: %v", what, waitLogin, got)
+		case <-t.Context().Done():
+			t.Fatalf("cancelled waiting for %s", what)
+		}
+	}
+}
+
+type whoamiResp struct {
+	BridgeBot      id.UserID `json:"bridge_bot"`
+	ManagementRoom id.RoomID `json:"management_room"`
+	Logins         []struct {
+		ID    string             `json:"id"`
+		Name  string             `json:"name"`
+		State status.BridgeState `json:"state"`
+	} `json:"logins"`
+}
+
+func whoami(t *testing.T, provision func(method, path string, body, out any) error) whoamiResp {
+	t.Helper()
+	var w whoamiResp
+	if err := provision(http.MethodGet, "/v3/whoami", nil, &w); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+type loginStep struct {
+	LoginID        string `json:"login_id"`
+	Type           string `json:"type"`
+	StepID         string `json:"step_id"`
+	DisplayAndWait *struct {
+		Type string `json:"type"`
+		Data string `json:"data"`
+	} `json:"display_and_wait"`
+	Complete *struct {
+		UserLoginID string `json:"user_login_id"`
+	} `json:"complete"`
+}
+
+// provisionQRLogin logs in the way a provisioning client does, playing the phone of wxid
+// through wxsim: start the QR flow, scan, wait for the "scanned" step, confirm, wait for
+// completion. It returns the login's id.
+func provisionQRLogin(ctx context.Context, ctl *wxsim.Control, provision func(method, path string, body, out any) error, wxid string) (string, error) {
+	var st loginStep
+	if err := provision(http.MethodPost, "/v3/login/start/qr", map[string]any{}, &st); err != nil {
+		return "", err
+	}
+	if st.DisplayAndWait == nil || !strings.HasPrefix(st.DisplayAndWait.Data, qrPrefix) {
+		return "", fmt.Errorf("login start: %+v, want a QR code with %s<uuid>", st, qrPrefix)
+	}
+	uuid := strings.TrimPrefix(st.DisplayAndWait.Data, qrPrefix)
+	if err := ctl.Scan(ctx, uuid, wxid); err != nil {
+		return "", err
+	}
+	loginID := st.LoginID
+	wait := func() error {
+		path := "/v3/login/step/" + url.PathEscape(loginID) + "/" + url.PathEscape(st.StepID) + "/display_and_wait"
+		st = loginStep{}
+		return provision(http.MethodPost, path, map[string]any{}, &st)
+	}
+	if err := wait(); err != nil {
+		return "", err
+	}
+	if st.Type != "display_and_wait" {
+		return "", fmt.Errorf("after the scan: step %s (%s), want the scanned step", st.StepID, st.Type)
+	}
+	if err := ctl.Confirm(ctx, uuid); err != nil {
+		return "", err
+	}
+	if err := wait(); err != nil {
+		return "", err
+	}
+	if st.Type != "complete" || st.Complete == nil {
+		return "", fmt.Errorf("after the confirmation: step %s (%s), want complete", st.StepID, st.Type)
+	}
+	return st.Complete.UserLoginID, nil
+}
