@@ -413,7 +413,16 @@ func (w *world) trial(n int, est estimate) estimate {
 		if attempt == 5 {
 			t.Fatal(err)
 		}
-		t.Logf("%s: bridge start %d: %v; starting it again", name, attempt, err)
+		// A bridge that is alive but not ready (its requests hang on a wedged homeserver
+		// until the client's 180 s timeout) must go before the next start: two bridges on
+		// one database and one WeChat session would double everything.
+		kctx, kcancel := context.WithTimeout(ctx, 10*time.Second)
+		kerr := w.e.killBridge(kctx)
+		kcancel()
+		if kerr != nil && !processGone(pid) {
+			t.Fatalf("%s: the bridge that did not become ready cannot be stopped: %v", name, kerr)
+		}
+		t.Logf("%s: bridge start %d: %v; killed it, starting it again", name, attempt, err)
 	}
 	ready := time.Since(ph.killAt)
 	wg.Wait()
