@@ -79,6 +79,11 @@ type mxUser struct {
 	since  string
 	log    []*seen
 	dedup  map[string]bool
+
+	// onSync, when set, sees every /sync answer before its events are logged: an
+	// encrypting client takes its keys from it and puts decrypted events in place of
+	// m.room.encrypted ones (encryption_test.go).
+	onSync func(ctx context.Context, resp *mautrix.RespSync, since string)
 }
 
 func registerUser(ctx context.Context, t *testing.T, hsURL, localpart, password string) *mxUser {
@@ -140,6 +145,9 @@ func (u *mxUser) sync(ctx context.Context, timeout time.Duration) error {
 		return err
 	}
 	at := time.Now()
+	if u.onSync != nil {
+		u.onSync(ctx, resp, u.since)
+	}
 	for room, r := range resp.Rooms.Invite {
 		u.add(room, "invite", r.State.Events, at)
 	}
