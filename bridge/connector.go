@@ -8,6 +8,7 @@ import (
 	"go.mau.fi/util/dbutil"
 	"golang.org/x/sync/semaphore"
 	"maunium.net/go/mautrix/bridgev2"
+	"maunium.net/go/mautrix/bridgev2/matrix"
 	"maunium.net/go/mautrix/bridgev2/networkid"
 
 	"wxbridge/protoclient"
@@ -51,6 +52,11 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 func (wc *WeChatConnector) Start(ctx context.Context) error {
 	if err := wc.Config.parse(); err != nil {
 		return err
+	}
+	if mc, ok := wc.Bridge.Matrix.(*matrix.Connector); ok && mc.Config != nil {
+		if err := checkEncryption(&mc.Config.Encryption, buildHasEncryption); err != nil {
+			return err
+		}
 	}
 	if err := wc.DB.Upgrade(ctx); err != nil {
 		return bridgev2.DBUpgradeError{Err: err, Section: "wechat"}
