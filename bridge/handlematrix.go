@@ -34,12 +34,14 @@ func (c *WeChatClient) HandleMatrixMessage(ctx context.Context, msg *bridgev2.Ma
 	clientMsgID := protoclient.NewClientMsgID()
 	txn := networkid.TransactionID(clientMsgID)
 	msg.AddPendingToIgnore(txn)
+	c.echoes.begin()
 	res, err := c.sendOutgoing(ctx, msg, to, out, clientMsgID)
 	if err != nil {
+		c.echoes.end("")
 		msg.RemovePending(txn)
 		return nil, err
 	}
-	c.echoes.add(res.MsgID)
+	c.echoes.end(res.MsgID)
 	text := out.Text
 	if out.Kind == portal.OutText {
 		c.recent.add(string(msg.Portal.ID), res.MsgID, []string{c.Login.RemoteName}, text)

@@ -173,7 +173,7 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 		return nil
 	}
 	chat, sender, fromMe, body := c.route(m)
-	if fromMe && c.echoes.take(m.MsgId) {
+	if fromMe && c.echoes.take(ctx, m.MsgId) {
 		return nil
 	}
 	if chat == "" {

@@ -86,10 +86,11 @@ func TestSentEchoes(t *testing.T) {
 	for i := range 1000 {
 		s.add(fmt.Sprint("sent-", i))
 	}
-	if !s.take("sent-7") || s.take("sent-7") {
+	ctx := t.Context()
+	if !s.take(ctx, "sent-7") || s.take(ctx, "sent-7") {
 		t.Error("an echo of a sent message must be recognised exactly once")
 	}
-	if s.take("from-the-phone") {
+	if s.take(ctx, "from-the-phone") {
 		t.Error("a message the bridge did not send taken for an echo")
 	}
 	old := time.Now().Add(-2 * echoTTL)
@@ -106,5 +107,28 @@ func TestSentEchoes(t *testing.T) {
 	s.mu.Unlock()
 	if n > 256*4 {
 		t.Errorf("%d remembered sends after the old ones expired; echoes that never come must not pile up", n)
+	}
+}
+
+// An echo that arrives before WeChat's answer to the send has been read is still the
+// bridge's own: take waits for the send in flight.
+func TestSentEchoArrivesBeforeTheAnswer(t *testing.T) {
+	var s sentEchoes
+	s.begin()
+	got := make(chan bool)
+	go func() { got <- s.take(t.Context(), "early") }()
+	select {
+	case <-got:
+		t.Fatal("take decided while the send that produced the echo was still in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	s.end("early")
+	if !<-got {
+		t.Error("the early echo of the bridge's own send was not recognised")
+	}
+	s.begin()
+	s.end("")
+	if s.take(t.Context(), "from-the-phone") {
+		t.Error("a message from the phone taken for an echo after a failed send")
 	}
 }
