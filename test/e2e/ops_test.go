@@ -62,6 +62,10 @@ func TestBehindReverseProxy(t *testing.T) {
 	if _, err := a.ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: me, Nickname: nick, Uin: uin, Host: "wx2.qq.com"}); err != nil {
 		t.Fatal(err)
 	}
+	const friend = "wxid_opal"
+	if _, err := a.ctl.AddContact(ctx, me, wxsim.ContactSpec{Wxid: friend, Nickname: new("Opal")}); err != nil {
+		t.Fatal(err)
+	}
 	u := registerUser(ctx, t, e.hsURL, "otto", matrixPass)
 	provision := func(method, path string, body, out any) error {
 		pctx, cancel := context.WithTimeout(ctx, waitLogin)
@@ -134,6 +138,40 @@ func TestBehindReverseProxy(t *testing.T) {
 		}
 		t.Logf("states name the build: %v", connected.Version)
 	})
+
+	// WeChat's servers fail for a while (502 to every synccheck): the receiver learns the
+	// connection is in trouble (TRANSIENT_DISCONNECT) and that it recovered by itself
+	// (CONNECTED), with no user action.
+	run(t, "wechat_unreachable_then_back", func(t *testing.T) {
+		from := states.mark()
+		fid, err := a.ctl.AddFault(ctx, wxsim.Fault{Account: me, Endpoint: "synccheck", Kind: "http_status", Value: 502})
+		if err != nil {
+			t.Fatal(err)
+		}
+		removed := false
+		defer func() {
+			if !removed {
+				_ = a.ctl.DeleteFault(context.Background(), fid)
+			}
+		}()
+		// The loop is in a 25 s long poll that the fault does not touch: a message ends it,
+		// and the next synccheck meets the fault.
+		a.incomingRef(t, me, wxsim.WorldMessage{From: friend, Type: 1, Content: "are you there?"})
+		trouble := states.await(t, from, "TRANSIENT_DISCONNECT while WeChat answers 502", func(s pushedState) bool {
+			return s.StateEvent == status.StateTransientDisconnect && string(s.RemoteID) == loginID
+		})
+		if trouble.Error == "" {
+			t.Errorf("TRANSIENT_DISCONNECT without an error code: %+v", trouble)
+		}
+		from = states.mark()
+		if err := a.ctl.DeleteFault(ctx, fid); err != nil {
+			t.Fatal(err)
+		}
+		removed = true
+		states.await(t, from, "CONNECTED once WeChat answers again", func(s pushedState) bool {
+			return s.StateEvent == status.StateConnected && string(s.RemoteID) == loginID
+		})
+	}, u)
 
 	// WeChat ends the session: the receiver learns that the account needs the user
 	// (BAD_CREDENTIALS), the bot asks to confirm on the phone, and once confirmed the login
