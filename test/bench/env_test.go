@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +27,7 @@ type env struct {
 
 	bridgeBin, bridgeDir, bridgeConfig, bridgeReg string
 	bridgeStdout, readyURL, provURL               string
+	pprofURL                                      string // set with BENCH_PPROF=1
 	provSecret                                    string
 
 	bridge *exec.Cmd
@@ -85,6 +88,13 @@ func (e *env) prepareConfig(logLevel string) error {
 	secret := mapGet(mapGet(root, "provisioning"), "shared_secret")
 	if port == nil || secret == nil {
 		return errors.New("config has no appservice.port or provisioning.shared_secret")
+	}
+	if os.Getenv("BENCH_PPROF") == "1" {
+		// bridgev2's /debug/pprof on the appservice port, behind the provisioning secret.
+		prov := mapGet(root, "provisioning")
+		setScalar(prov, "debug_endpoints", "true")
+		mapGet(prov, "debug_endpoints").Tag = "!!bool"
+		e.pprofURL = "http://127.0.0.1:" + port.Value + "/debug/pprof"
 	}
 	e.readyURL = "http://127.0.0.1:" + port.Value + "/_matrix/mau/ready"
 	e.provURL = "http://127.0.0.1:" + port.Value + "/_matrix/provision"
@@ -264,4 +274,31 @@ func (m *cpuMeter) stop() ([]time.Duration, time.Duration) {
 		out[i] = c - m.start[i]
 	}
 	return out, wall
+}
+
+// saveProfile fetches a pprof profile of the bridge (BENCH_PPROF=1) into the run
+// directory, for `go tool pprof RUN/bin/wxbridge RUN/<name>.pprof`.
+func (e *env) saveProfile(ctx context.Context, name string) {
+	if e.pprofURL == "" {
+		return
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.pprofURL+"/"+name, nil)
+	req.Header.Set("Authorization", "Bearer "+e.provSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Printf("bench: pprof %s: %v\n", name, err)
+		return
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		fmt.Printf("bench: pprof %s: HTTP %d %v\n", name, resp.StatusCode, err)
+		return
+	}
+	path := filepath.Join(e.runDir, name+".pprof")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		fmt.Printf("bench: pprof %s: %v\n", name, err)
+		return
+	}
+	fmt.Printf("bench: %s profile of the bridge in %s\n", name, path)
 }
