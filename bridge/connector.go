@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.mau.fi/util/configupgrade"
 	"go.mau.fi/util/dbutil"
@@ -31,10 +32,14 @@ type WeChatConnector struct {
 	// logins: a thousand logins connecting must not send the homeserver a thousand
 	// createRoom calls together.
 	roomCreation *semaphore.Weighted
+	// started is when Init ran: the replay check gives the homeserver time to finish what
+	// the previous process sent (replay.go).
+	started time.Time
 }
 
 func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 	wc.Bridge = br
+	wc.started = time.Now()
 	// The SyncKey of a batch may only be saved once every event of the batch is stored
 	// (ARCHITECTURE.md "Data flow"). With an event buffer, QueueRemoteEvent returns
 	// before the portal has handled the event, so the bridge could not know; without

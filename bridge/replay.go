@@ -20,6 +20,13 @@ const wechatMsgIDKey = "fi.wxbridge.wechat_msg_id"
 // replayLookback is how many recent events of a room are searched for the mark.
 const replayLookback = 50
 
+// replayGrace: a send the previous process made just before it died is not lost with its
+// connection; the homeserver finishes it and the event appears a moment later (the chaos
+// test saw Dendrite store one 1.2 s after the kill, after the new process had searched
+// the room and sent the message again). Rooms are searched no earlier than this after the
+// bridge started, so such events are there to be found.
+const replayGrace = 5 * time.Second
+
 // The one window the SyncKey rule leaves open: the bridge dies after the homeserver took
 // an event but before bridgev2 stored its message row. The cursor was not saved, so the
 // batch comes again after the restart, and without a row the message would be sent a
@@ -72,6 +79,14 @@ func (c *WeChatClient) findMarked(ctx context.Context, room id.RoomID, msgID str
 	defer c.replayMu.Unlock()
 	marks, ok := c.replayRooms[room]
 	if !ok {
+		if wait := time.Until(c.Main.started.Add(replayGrace)); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
 		marks = map[string]id.EventID{}
 		resp, err := mc.Bot.Messages(ctx, room, "", "", mautrix.DirectionBackward, nil, replayLookback)
 		if err != nil {
