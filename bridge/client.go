@@ -101,6 +101,9 @@ func (c *WeChatClient) Connect(ctx context.Context) {
 	}
 	c.loggedIn.Store(true)
 	c.recentChats = init.ChatSetNames()
+	// Before the sync loop: what the last run sent just before it died may come back as
+	// an echo, which is only recognised once the send it belongs to is known.
+	c.recoverMatrixMessages(c.Login.Log.WithContext(c.Main.Bridge.BackgroundCtx))
 	c.startSync(ctx)
 }
 

@@ -32,6 +32,8 @@ type WeChatConnector struct {
 	// logins: a thousand logins connecting must not send the homeserver a thousand
 	// createRoom calls together.
 	roomCreation *semaphore.Weighted
+	// pending holds Matrix messages taken from the homeserver and not yet handled.
+	pending *pendingMatrixStore
 	// started is when Init ran: the replay check gives the homeserver time to finish what
 	// the previous process sent (replay.go).
 	started time.Time
@@ -51,7 +53,12 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 	}
 	wc.DB = br.DB.Child("wechat_version", upgradeTable, dbutil.ZeroLogger(br.Log.With().Str("db_section", "wechat").Logger()))
 	wc.identities = &identityStore{db: wc.DB}
+	wc.pending = &pendingMatrixStore{db: wc.DB}
 	wc.roomCreation = semaphore.NewWeighted(2)
+	// Matrix.Init ran first, and its HTTP server starts later: the middleware is in time.
+	if mc, ok := br.Matrix.(*matrix.Connector); ok && mc.AS != nil {
+		mc.AS.Middleware = append(mc.AS.Middleware, wc.pendingMiddleware(mc))
+	}
 }
 
 func (wc *WeChatConnector) Start(ctx context.Context) error {
@@ -65,6 +72,9 @@ func (wc *WeChatConnector) Start(ctx context.Context) error {
 	}
 	if err := wc.DB.Upgrade(ctx); err != nil {
 		return bridgev2.DBUpgradeError{Err: err, Section: "wechat"}
+	}
+	if err := wc.pending.prune(ctx); err != nil {
+		return err
 	}
 	wc.registerCommands()
 	return nil

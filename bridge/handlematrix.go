@@ -22,6 +22,13 @@ import (
 // message ID. Conversion is portal.FromMatrix; media is fetched from Matrix and uploaded
 // to WeChat first.
 func (c *WeChatClient) HandleMatrixMessage(ctx context.Context, msg *bridgev2.MatrixMessage) (*bridgev2.MatrixMessageResponse, error) {
+	defer c.pendingDone(ctx, msg.Event)
+	if row, err := c.Main.Bridge.DB.Message.GetPartByMXID(ctx, msg.Event.ID); err == nil && row != nil {
+		// Handled before: the homeserver sent the transaction again, or the start-up
+		// recovery and the homeserver both brought it. Its status was sent then.
+		zerolog.Ctx(ctx).Debug().Stringer("event_id", msg.Event.ID).Msg("Matrix message already sent to WeChat")
+		return &bridgev2.MatrixMessageResponse{Pending: true}, nil
+	}
 	to, err := c.sendTarget(msg.Portal)
 	if err != nil {
 		return nil, err
@@ -31,7 +38,7 @@ func (c *WeChatClient) HandleMatrixMessage(ctx context.Context, msg *bridgev2.Ma
 	if err != nil {
 		return nil, failure(err.Error())
 	}
-	clientMsgID := protoclient.NewClientMsgID()
+	clientMsgID := protoclient.ClientMsgIDFor(time.UnixMilli(msg.Event.Timestamp), string(msg.Event.ID))
 	txn := networkid.TransactionID(clientMsgID)
 	msg.AddPendingToIgnore(txn)
 	c.echoes.begin()
@@ -117,7 +124,8 @@ func (c *WeChatClient) sendOutgoing(ctx context.Context, msg *bridgev2.MatrixMes
 	}
 	if out.Text != "" {
 		// The caption is a message of its own on WeChat; losing it must not fail the media.
-		if capRes, err := c.wx.SendText(ctx, to, out.Text, protoclient.NewClientMsgID()); err != nil {
+		capID := protoclient.ClientMsgIDFor(time.UnixMilli(msg.Event.Timestamp), string(msg.Event.ID)+"/caption")
+		if capRes, err := c.wx.SendText(ctx, to, out.Text, capID); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("Sending the caption after the media failed")
 		} else {
 			c.echoes.add(capRes.MsgID)
@@ -184,6 +192,7 @@ func sendFailure(err error) error {
 // HandleMatrixMessageRemove recalls a message on WeChat, which allows it for 2 minutes
 // after sending.
 func (c *WeChatClient) HandleMatrixMessageRemove(ctx context.Context, msg *bridgev2.MatrixMessageRemove) error {
+	defer c.pendingDone(ctx, msg.Event)
 	to, err := c.sendTarget(msg.Portal)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math/big"
 	"net/url"
 	"path"
@@ -36,6 +37,15 @@ func NewClientMsgID() string {
 		n = big.NewInt(time.Now().UnixNano() % 10000)
 	}
 	return fmt.Sprintf("%d%04d", time.Now().UnixMilli(), n.Int64())
+}
+
+// ClientMsgIDFor is a ClientMsgId in the official format made from the time a message was
+// written and a key that names it (a Matrix event id): the same message always gets the
+// same id, so sending it again, even from another process, is the same message to WeChat.
+func ClientMsgIDFor(at time.Time, key string) string {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return fmt.Sprintf("%d%04d", at.UnixMilli(), h.Sum32()%10000)
 }
 
 func (c *Client) send(ctx context.Context, endpoint string, q url.Values, msg SendMsg) (*SendResult, error) {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"wxbridge/protoclient"
 	"wxbridge/protoclient/wxsim"
@@ -359,5 +360,21 @@ func TestBigFileUsesCheckUpload(t *testing.T) {
 	sent, _ := e.ctl.Sent(e.ctx, "wxid_alice")
 	if len(sent) != 1 || sent[0].MediaSHA256 != sha(data) {
 		t.Fatalf("sent = %+v", sent)
+	}
+}
+
+// A message's ClientMsgId is the same however often it is made, in the official format,
+// and different for another message written in the same millisecond.
+func TestClientMsgIDFor(t *testing.T) {
+	at := time.UnixMilli(1795729642565)
+	a := protoclient.ClientMsgIDFor(at, "$event-a")
+	if again := protoclient.ClientMsgIDFor(at, "$event-a"); again != a {
+		t.Errorf("two ClientMsgIds for one message: %s, %s", a, again)
+	}
+	if len(a) != 17 || !strings.HasPrefix(a, "1795729642565") {
+		t.Errorf("ClientMsgId %q is not 13-digit milliseconds + 4 digits", a)
+	}
+	if b := protoclient.ClientMsgIDFor(at, "$event-b"); b == a {
+		t.Errorf("two messages of the same millisecond share ClientMsgId %s", a)
 	}
 }

@@ -1,4 +1,4 @@
--- v0 -> v2: Latest revision
+-- v0 -> v3: Latest revision
 
 -- Session UserNames of a login and the stable ids they stand for. UserNames change at
 -- every login, so rows are per login and replaced when a new session starts; they let a
@@ -26,4 +26,12 @@ CREATE TABLE wechat_friend_request (
 	received_at  BIGINT NOT NULL,
 
 	PRIMARY KEY (login_id, request_id)
+);
+
+-- Matrix messages the appservice acknowledged to the homeserver but the bridge has not
+-- handled yet (pendingmatrix.go): a crash in between must not lose them.
+CREATE TABLE wechat_pending_matrix (
+	event_id    TEXT   NOT NULL PRIMARY KEY,
+	room_id     TEXT   NOT NULL,
+	received_at BIGINT NOT NULL
 );

@@ -1,0 +1,228 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
+	"go.mau.fi/util/exhttp"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/bridgev2/matrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// The appservice answers a homeserver transaction as soon as its events are queued, before
+// any of them is handled: a bridge killed in between loses the user's messages, and the
+// homeserver, which got its 200, never sends them again. So the messages a user writes in
+// a portal are written down before the answer (the middleware below) and crossed off once
+// handled; whatever is left at the next start is handled then (recoverMatrixMessages).
+// A message handled twice this way (a transaction the homeserver repeats) is sent with the
+// same ClientMsgId, which WeChat takes as one message, and its second handling is dropped
+// when the first stored its row.
+
+// pendingMaxAge bounds which leftovers are still sent after a restart: a message the
+// user wrote long ago must not suddenly appear in WeChat.
+const pendingMaxAge = 15 * time.Minute
+
+type pendingMatrixStore struct {
+	db *dbutil.Database
+}
+
+func (s *pendingMatrixStore) add(ctx context.Context, evts []pendingEvent) error {
+	if len(evts) == 0 {
+		return nil
+	}
+	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		for _, e := range evts {
+			if _, err := s.db.Exec(ctx, `INSERT INTO wechat_pending_matrix (event_id, room_id, received_at) VALUES ($1, $2, $3)
+				ON CONFLICT (event_id) DO NOTHING`, e.ID, e.Room, time.Now().UnixMilli()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *pendingMatrixStore) done(ctx context.Context, evt id.EventID) {
+	if _, err := s.db.Exec(ctx, "DELETE FROM wechat_pending_matrix WHERE event_id=$1", evt); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Stringer("event_id", evt).Msg("Could not cross off a handled Matrix message")
+	}
+}
+
+// prune forgets leftovers nobody will handle any more (a login that never came back).
+func (s *pendingMatrixStore) prune(ctx context.Context) error {
+	_, err := s.db.Exec(ctx, "DELETE FROM wechat_pending_matrix WHERE received_at < $1", time.Now().Add(-24*time.Hour).UnixMilli())
+	return err
+}
+
+func (s *pendingMatrixStore) all(ctx context.Context) ([]pendingEvent, error) {
+	rows, err := s.db.Query(ctx, "SELECT event_id, room_id, received_at FROM wechat_pending_matrix ORDER BY received_at")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pendingEvent
+	for rows.Next() {
+		var e pendingEvent
+		var at int64
+		if err := rows.Scan(&e.ID, &e.Room, &at); err != nil {
+			return nil, err
+		}
+		e.Received = time.UnixMilli(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+type pendingEvent struct {
+	ID       id.EventID
+	Room     id.RoomID
+	Received time.Time
+}
+
+// txnEvent is what the middleware reads of each event of a transaction.
+type txnEvent struct {
+	ID      id.EventID `json:"event_id"`
+	Room    id.RoomID  `json:"room_id"`
+	Sender  id.UserID  `json:"sender"`
+	Type    string     `json:"type"`
+	Content struct {
+		Body      string `json:"body"`
+		RelatesTo *struct {
+			Type string `json:"rel_type"`
+		} `json:"m.relates_to"`
+		// Set on what the bridge itself sent as the user (double puppeting).
+		DoublePuppetSource string `json:"fi.mau.double_puppet_source"`
+	} `json:"content"`
+}
+
+// pendingMiddleware writes down the user messages of each authenticated transaction
+// before the appservice answers it. When that fails, the homeserver gets an error and
+// sends the transaction again later; nothing is acknowledged that was not written.
+func (wc *WeChatConnector) pendingMiddleware(mc *matrix.Connector) exhttp.Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPut || !strings.HasPrefix(r.URL.Path, "/_matrix/app/v1/transactions/") ||
+				!hasServerToken(r, mc.AS.Registration.ServerToken) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body, err := io.ReadAll(r.Body)
+			r.Body.Close()
+			if err != nil {
+				mautrix.MNotJSON.WithMessage("Failed to read request body").Write(w)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var txn struct {
+				Events []txnEvent `json:"events"`
+			}
+			if json.Unmarshal(body, &txn) == nil {
+				ctx := wc.Bridge.BackgroundCtx
+				if err := wc.pending.add(ctx, wc.userMessages(ctx, txn.Events)); err != nil {
+					wc.Bridge.Log.Err(err).Msg("Could not write down the Matrix messages of a transaction; the homeserver will send it again")
+					mautrix.MUnknown.WithMessage("bridge database unavailable").WithStatus(http.StatusServiceUnavailable).Write(w)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func hasServerToken(r *http.Request, token string) bool {
+	h := r.Header.Get("Authorization")
+	return strings.HasPrefix(h, "Bearer ") && subtle.ConstantTimeCompare([]byte(h[len("Bearer "):]), []byte(token)) == 1
+}
+
+// userMessages picks the events the bridge sends to WeChat: messages and stickers (not
+// edits, not commands) by a real user in a portal, and redactions (recalls).
+func (wc *WeChatConnector) userMessages(ctx context.Context, evts []txnEvent) []pendingEvent {
+	var out []pendingEvent
+	for _, e := range evts {
+		switch e.Type {
+		case event.EventMessage.Type, event.EventSticker.Type, event.EventRedaction.Type:
+		default:
+			continue
+		}
+		if e.ID == "" || e.Room == "" || e.Content.DoublePuppetSource != "" ||
+			(e.Content.RelatesTo != nil && e.Content.RelatesTo.Type == string(event.RelReplace)) ||
+			(wc.Bridge.Config.CommandPrefix != "" && strings.HasPrefix(e.Content.Body, wc.Bridge.Config.CommandPrefix)) {
+			// Edits are refused, commands are not messages (and must never run twice).
+			continue
+		}
+		if e.Sender == wc.Bridge.Bot.GetMXID() || wc.Bridge.IsGhostMXID(e.Sender) {
+			continue
+		}
+		if p, err := wc.Bridge.GetPortalByMXID(ctx, e.Room); err != nil || p == nil {
+			continue
+		}
+		out = append(out, pendingEvent{ID: e.ID, Room: e.Room})
+	}
+	return out
+}
+
+// recoverMatrixMessages handles, once the login is connected, the messages of its
+// portals that the previous process took from the homeserver and never handled.
+func (c *WeChatClient) recoverMatrixMessages(ctx context.Context) {
+	log := zerolog.Ctx(ctx)
+	left, err := c.Main.pending.all(ctx)
+	if err != nil {
+		log.Err(err).Msg("Could not read the Matrix messages left unhandled by the last run")
+		return
+	}
+	mc, ok := c.Main.Bridge.Matrix.(*matrix.Connector)
+	if !ok || len(left) == 0 {
+		return
+	}
+	for _, p := range left {
+		portal, err := c.Main.Bridge.GetPortalByMXID(ctx, p.Room)
+		if err != nil || portal == nil {
+			if err == nil {
+				c.Main.pending.done(ctx, p.ID)
+			}
+			continue
+		}
+		if portal.Receiver != c.Login.ID {
+			continue
+		}
+		if time.Since(p.Received) > pendingMaxAge {
+			log.Warn().Stringer("event_id", p.ID).Time("received", p.Received).Msg("Not sending a Matrix message the last run left unhandled: too old")
+			c.Main.pending.done(ctx, p.ID)
+			continue
+		}
+		if row, err := c.Main.Bridge.DB.Message.GetPartByMXID(ctx, p.ID); err == nil && row != nil {
+			c.Main.pending.done(ctx, p.ID)
+			continue
+		}
+		evt, err := mc.Bot.GetEvent(ctx, p.Room, p.ID)
+		if err != nil {
+			log.Warn().Err(err).Stringer("event_id", p.ID).Msg("Could not fetch a Matrix message the last run left unhandled")
+			continue
+		}
+		if evt.Sender != c.Login.UserMXID {
+			c.Main.pending.done(ctx, p.ID)
+			continue
+		}
+		_ = evt.Content.ParseRaw(evt.Type)
+		log.Info().Stringer("event_id", p.ID).Stringer("room_id", p.Room).Msg("Handling a Matrix message the last run took but did not handle")
+		c.Main.Bridge.QueueMatrixEvent(ctx, evt)
+		c.Main.pending.done(ctx, p.ID)
+	}
+}
+
+// pendingDone crosses a Matrix event off once the bridge has handled it, whatever the
+// outcome (a failure is shown to the user and is not retried at the next start).
+func (c *WeChatClient) pendingDone(ctx context.Context, evt *event.Event) {
+	if evt != nil {
+		c.Main.pending.done(ctx, evt.ID)
+	}
+}
