@@ -48,21 +48,21 @@ func dbVersion(t *testing.T, db *dbutil.Database) int {
 }
 
 func TestUpgrades(t *testing.T) {
-	if len(upgradeTable) != 2 {
-		t.Fatalf("upgrade table has %d steps, want 2", len(upgradeTable))
+	if len(upgradeTable) != 3 {
+		t.Fatalf("upgrade table has %d steps, want 3", len(upgradeTable))
 	}
 	// A fresh database gets the latest schema at once.
 	db := openTestDB(t)
-	if v := dbVersion(t, db); v != 2 {
+	if v := dbVersion(t, db); v != 3 {
 		t.Fatalf("fresh database at v%d", v)
 	}
 	ctx := context.Background()
-	for _, table := range []string{"wechat_identity", "wechat_friend_request"} {
+	for _, table := range []string{"wechat_identity", "wechat_friend_request", "wechat_pending_matrix"} {
 		if _, err := db.Exec(ctx, "SELECT 1 FROM "+table+" LIMIT 1"); err != nil {
 			t.Fatalf("%s missing: %v", table, err)
 		}
 	}
-	// A v1 database (identities only) gains the friend request table and keeps its rows.
+	// A v1 database (identities only) gains the later tables and keeps its rows.
 	old := openTestDB(t,
 		"CREATE TABLE wechat_version (version INTEGER, compat INTEGER)",
 		"INSERT INTO wechat_version (version, compat) VALUES (1, 1)",
@@ -70,7 +70,7 @@ func TestUpgrades(t *testing.T) {
 			PRIMARY KEY (login_id, user_name))`,
 		"INSERT INTO wechat_identity VALUES ('1001', '@bob', 'wxid_bob')",
 	)
-	if v := dbVersion(t, old); v != 2 {
+	if v := dbVersion(t, old); v != 3 {
 		t.Fatalf("upgraded database at v%d", v)
 	}
 	got, err := (&identityStore{db: old}).load(ctx, "1001")
@@ -80,6 +80,38 @@ func TestUpgrades(t *testing.T) {
 	s := newFriendRequestStore(old)
 	if _, err := s.put(ctx, "1001", pendingFriend{ID: "wxid_x", SessionUser: "@me", UserName: "@x", Ticket: "t", ReceivedAt: time.Now()}); err != nil {
 		t.Fatal(err)
+	}
+	if err := (&pendingMatrixStore{db: old}).add(ctx, []pendingEvent{{ID: "$e", Room: "!r"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Matrix messages written down before the appservice answers stay until crossed off,
+// once each however often the homeserver repeats the transaction; leftovers of a day ago
+// are forgotten.
+func TestPendingMatrixStore(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	s := &pendingMatrixStore{db: db}
+	if err := s.add(ctx, []pendingEvent{{ID: "$a", Room: "!r"}, {ID: "$b", Room: "!r"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.add(ctx, []pendingEvent{{ID: "$a", Room: "!r"}}); err != nil {
+		t.Fatalf("the same event again: %v", err)
+	}
+	s.done(ctx, "$b")
+	left, err := s.all(ctx)
+	if err != nil || len(left) != 1 || left[0].ID != "$a" || left[0].Room != "!r" {
+		t.Fatalf("left after crossing off $b: %+v %v", left, err)
+	}
+	if _, err := db.Exec(ctx, "UPDATE wechat_pending_matrix SET received_at=$1", time.Now().Add(-25*time.Hour).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.all(ctx); len(left) != 0 {
+		t.Errorf("a day-old leftover was not forgotten: %+v", left)
 	}
 }
 
