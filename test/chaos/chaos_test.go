@@ -762,17 +762,29 @@ func (w *world) count(ph *phaseInfo, evs []*seen, sent []wxsim.SentMessage) resu
 			}
 			problem(keys, "M→W duplicated ×%d in /sent: %q (chat-%02d, event %s): %s", len(got), m.body, m.chat, m.evt, strings.Join(ids, "; "))
 		}
-		// On Matrix the user's message is there once; a second copy is WeChat's echo
-		// bridged back.
+		// On Matrix the user's message is there once. A copy the bridge put there (WeChat's
+		// echo bridged back: by the double puppet, with its marker, or by a ghost) is the
+		// bridge's fault; a second copy of the user's own send is the homeserver's (it
+		// stored a client retry with the same transaction id twice while wedged), and is
+		// only noted.
 		if n := len(occ[m.body]); n > 1 {
-			r.outEchoes += n - 1
 			var ids []string
 			keys := []string{string(m.evt)}
+			bridged := 0
 			for _, s := range occ[m.body] {
-				ids = append(ids, fmt.Sprintf("%s from %s", s.Evt.ID, s.Evt.Sender))
+				_, puppet := s.Evt.Content.Raw["fi.mau.double_puppet_source"]
+				if puppet || s.Evt.Sender != w.u.cli.UserID {
+					bridged++
+				}
+				ids = append(ids, fmt.Sprintf("%s from %s (bridged: %v)", s.Evt.ID, s.Evt.Sender, puppet || s.Evt.Sender != w.u.cli.UserID))
 				keys = append(keys, string(s.Evt.ID))
 			}
-			problem(keys, "M→W echoed back into Matrix ×%d: %q (chat-%02d): %s", n, m.body, m.chat, strings.Join(ids, "; "))
+			if bridged > 0 {
+				r.outEchoes += bridged
+				problem(keys, "M→W echoed back into Matrix ×%d: %q (chat-%02d): %s", bridged, m.body, m.chat, strings.Join(ids, "; "))
+			} else {
+				problem(keys, "note: the homeserver stored the user's send of %q %d times (chat-%02d; client retries with one transaction id): %s", m.body, n, m.chat, strings.Join(ids, "; "))
+			}
 		}
 	}
 	for c, order := range sentOrder {
