@@ -548,22 +548,9 @@ func (a *afternoon) step6Restart(t *testing.T) {
 	}
 	from := u.mark()
 
-	kctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := a.e.killBridge(kctx); err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Now()
-	pid, err := a.e.startBridge()
-	if err != nil {
-		t.Fatalf("restart the bridge: %v", err)
-	}
-	rctx, cancel2 := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel2()
-	if err := a.e.waitBridgeReady(rctx, pid); err != nil {
-		t.Fatalf("bridge not ready after restart: %v", err)
-	}
-	t.Logf("bridge restarted (pid %d), ready after %s", pid, time.Since(t0).Round(time.Millisecond))
+	pid := a.restartBridge(t)
+	t.Logf("bridge killed and restarted (pid %d), ready after %s", pid, time.Since(t0).Round(time.Millisecond))
 
 	var bobSeen, groupSeen bool
 	if a.bobRoom != "" {

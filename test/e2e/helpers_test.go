@@ -489,3 +489,25 @@ func pollHomeserver[T any](t *testing.T, timeout time.Duration, what string, che
 		}
 	}
 }
+
+// restartBridge SIGKILLs the bridge and starts it again, waiting until it is ready; it
+// returns the new process id.
+func (a *afternoon) restartBridge(t *testing.T) int {
+	t.Helper()
+	ctx := t.Context()
+	kctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := a.e.killBridge(kctx); err != nil {
+		t.Fatal(err)
+	}
+	pid, err := a.e.startBridge()
+	if err != nil {
+		t.Fatalf("restart the bridge: %v", err)
+	}
+	rctx, cancel2 := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel2()
+	if err := a.e.waitBridgeReady(rctx, pid); err != nil {
+		t.Fatalf("bridge not ready after restart: %v", err)
+	}
+	return pid
+}
