@@ -250,6 +250,11 @@ func TestBench(t *testing.T) {
 	per := p.tpMsgs / p.tpChats
 	n := per * p.tpChats
 	runtime.GC()
+	profiled := make(chan struct{})
+	go func() { // BENCH_PPROF=1: where the bridge's CPU goes during the burst
+		defer close(profiled)
+		e.saveProfileAs(ctx, "profile?seconds=30", "cpu-burst")
+	}()
 	meter := startCPU(e.bridgePID(), e.hsPID)
 	tStart := time.Now()
 	bodies, err := burst(ctx, obs, p.tpChats, per, "tp-wx", func(c, _ int, body string) error {
@@ -261,6 +266,7 @@ func TestBench(t *testing.T) {
 	}
 	cpuB, _ := meter.stop()
 	bridgedTP := float64(n) / lastSighting(obs, bodies).Sub(tStart).Seconds()
+	<-profiled
 
 	meter = startCPU(e.bridgePID(), e.hsPID)
 	tStart = time.Now()

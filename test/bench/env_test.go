@@ -89,6 +89,20 @@ func (e *env) prepareConfig(logLevel string) error {
 	if port == nil || secret == nil {
 		return errors.New("config has no appservice.port or provisioning.shared_secret")
 	}
+	// Each login's recent chats get rooms at login, two at a time across the bridge (a
+	// thousand createRoom calls at once would swamp the homeserver). Dendrite needs about
+	// three seconds a room under this load, so 1,000 logins keep it busy for most of an
+	// hour, and the "idle" window would measure room creation (the first full run: not
+	// settled after 12 min, bridge 6% of a core, Dendrite 139%). The benchmark measures
+	// idle logins: no rooms for recent chats (BENCH_RECENT_CHATS=1 keeps them).
+	if os.Getenv("BENCH_RECENT_CHATS") != "1" {
+		network := mapGet(root, "network")
+		if network == nil {
+			return errors.New("config has no network section")
+		}
+		setScalar(network, "recent_chat_limit", "0")
+		mapGet(network, "recent_chat_limit").Tag = "!!int"
+	}
 	if os.Getenv("BENCH_PPROF") == "1" {
 		// bridgev2's /debug/pprof on the appservice port, behind the provisioning secret.
 		prov := mapGet(root, "provisioning")
@@ -279,10 +293,17 @@ func (m *cpuMeter) stop() ([]time.Duration, time.Duration) {
 // saveProfile fetches a pprof profile of the bridge (BENCH_PPROF=1) into the run
 // directory, for `go tool pprof RUN/bin/wxbridge RUN/<name>.pprof`.
 func (e *env) saveProfile(ctx context.Context, name string) {
+	e.saveProfileAs(ctx, name, name)
+}
+
+// saveProfileAs fetches the pprof endpoint (with its query, e.g. "profile?seconds=30") into
+// RUN/<file>.pprof.
+func (e *env) saveProfileAs(ctx context.Context, endpoint, file string) {
 	if e.pprofURL == "" {
 		return
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.pprofURL+"/"+name, nil)
+	name := file
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.pprofURL+"/"+endpoint, nil)
 	req.Header.Set("Authorization", "Bearer "+e.provSecret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
