@@ -122,6 +122,13 @@ func (wc *WeChatConnector) pendingMiddleware(mc *matrix.Connector) exhttp.Middle
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+			bot := wc.Bridge.Bot.GetMXID()
+			if onlySenders(body, func(u id.UserID) bool { return u == bot || wc.Bridge.IsGhostMXID(u) }) {
+				// Most transactions only carry the bridge's own events back (every bridged
+				// message comes back once): no need to parse them twice.
+				next.ServeHTTP(w, r)
+				return
+			}
 			var txn struct {
 				Events []txnEvent `json:"events"`
 			}
@@ -135,6 +142,27 @@ func (wc *WeChatConnector) pendingMiddleware(mc *matrix.Connector) exhttp.Middle
 			}
 			next.ServeHTTP(w, r)
 		})
+	}
+}
+
+// onlySenders reports whether every `"sender":"…"` in a transaction body is one that ok
+// accepts, and there is at least one. It looks at the raw bytes: any other spelling makes
+// it answer false, and the caller parses the body properly.
+func onlySenders(body []byte, ok func(id.UserID) bool) bool {
+	key := []byte(`"sender":"`)
+	found := false
+	for rest := body; ; {
+		i := bytes.Index(rest, key)
+		if i < 0 {
+			return found
+		}
+		rest = rest[i+len(key):]
+		j := bytes.IndexByte(rest, '"')
+		if j < 0 || !ok(id.UserID(rest[:j])) {
+			return false
+		}
+		found = true
+		rest = rest[j:]
 	}
 }
 
