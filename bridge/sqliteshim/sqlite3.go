@@ -105,6 +105,7 @@ type conner interface {
 // delegating to modernc, mapping errors to Error.
 type SQLiteConn struct {
 	inner conner
+	cache stmtCache
 }
 
 var (
@@ -172,7 +173,10 @@ func (c *SQLiteConn) PrepareContext(ctx context.Context, query string) (driver.S
 	return wrapStmt(s), nil
 }
 
-func (c *SQLiteConn) Close() error { return mapErr(c.inner.Close()) }
+func (c *SQLiteConn) Close() error {
+	c.closeStmts()
+	return mapErr(c.inner.Close())
+}
 
 // Begin starts a transaction.
 //
@@ -190,16 +194,37 @@ func (c *SQLiteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 }
 
 func (c *SQLiteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	r, err := c.inner.ExecContext(ctx, query, args)
+	cs, err := c.take(ctx, query)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if cs == nil {
+		r, err := c.inner.ExecContext(ctx, query, args)
+		return r, mapErr(err)
+	}
+	defer c.release(cs)
+	r, err := cs.stmt.ExecContext(ctx, args)
 	return r, mapErr(err)
 }
 
 func (c *SQLiteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	r, err := c.inner.QueryContext(ctx, query, args)
+	cs, err := c.take(ctx, query)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	return wrapRows(r), nil
+	if cs == nil {
+		r, err := c.inner.QueryContext(ctx, query, args)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		return wrapRows(r), nil
+	}
+	r, err := cs.stmt.QueryContext(ctx, args)
+	if err != nil {
+		c.release(cs)
+		return nil, mapErr(err)
+	}
+	return &releasingRows{rows: rows{r}, done: func() { c.release(cs) }}, nil
 }
 
 func (c *SQLiteConn) Ping(ctx context.Context) error { return mapErr(c.inner.Ping(ctx)) }
