@@ -12,10 +12,15 @@ import (
 	"time"
 )
 
-// wedgeMarker is what Dendrite v0.13.8 logs, for every write, once its SQLite roomserver
+// wedgeMarkers are what Dendrite v0.13.8 logs, for every write, once its SQLite roomserver
 // database is stuck after a SQLITE_BUSY under load: every event send then fails with 500
 // until Dendrite restarts. That is a fault of the test homeserver, not of the bridge.
-var wedgeMarker = []byte("cannot start a transaction within a transaction")
+var wedgeMarkers = [][]byte{
+	[]byte("cannot start a transaction within a transaction"),
+	// The other way it gets stuck under load: every write answered 500 with SQLITE_BUSY
+	// for minutes (a full run's Matrix client gave up after 50 tries of one send).
+	[]byte("database is locked (5) (SQLITE_BUSY)"),
+}
 
 // healer restarts Dendrite (data kept, same port) when it is wedged, so that the trials go
 // on; every restart is counted against the phase that saw it and shown in the summary.
@@ -58,7 +63,11 @@ func (h *healer) wedgeLines() int {
 	if err != nil {
 		return 0
 	}
-	return bytes.Count(b, wedgeMarker)
+	n := 0
+	for _, m := range wedgeMarkers {
+		n += bytes.Count(b, m)
+	}
+	return n
 }
 
 // run watches Dendrite's log (an external process: a ticker) until ctx ends. Dendrite is
@@ -118,7 +127,7 @@ func (h *healer) restart(ctx context.Context, lines int) {
 	if b, err := os.ReadFile(filepath.Join(h.e.hsDir, "dendrite.log")); err == nil {
 		_ = os.WriteFile(keep, b, 0o644)
 	}
-	h.logf("%s: Dendrite's SQLite is wedged (%d × %q in its log, kept as %s): restarting it with its data", h.phase, lines, wedgeMarker, keep)
+	h.logf("%s: Dendrite's SQLite is wedged (%d wedge lines (%q, …) in its log, kept as %s): restarting it with its data", h.phase, lines, wedgeMarkers[0], keep)
 	t0 := time.Now()
 	if err := h.e.stopHomeserver(ctx); err != nil {
 		h.logf("healer: %v", err)
