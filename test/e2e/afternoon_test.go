@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -329,30 +328,13 @@ func (a *afternoon) sendAndAwaitSent(t *testing.T, u *mxUser, room id.RoomID, ac
 	if _, err := u.cli.SendText(ctx, room, text); err != nil {
 		t.Fatalf("send %q: %v", text, err)
 	}
-	// wxsim is an external process: poll its /sent on a short ticker.
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(waitSent)
-	for {
-		sent, err := a.ctl.Sent(ctx, account)
-		if err != nil {
-			t.Fatalf("wxsim sent: %v", err)
-		}
-		if i := slices.IndexFunc(sent, func(m wxsim.SentMessage) bool { return m.Content == text }); i >= 0 {
-			a.note(t, "M→W", text, time.Since(t0))
-			if sent[i].To != to {
-				t.Errorf("%q went to %q, want %q", text, sent[i].To, to)
-			}
-			if sent[i].Type != 1 {
-				t.Errorf("%q was sent as type %d, want 1 (text)", text, sent[i].Type)
-			}
-			return
-		}
-		select {
-		case <-deadline:
-			t.Fatalf("%q did not reach wxsim /sent of %s within %s; /sent = %+v", text, account, waitSent, sent)
-		case <-tick.C:
-		}
+	m := a.awaitSent(t, account, 0, fmt.Sprintf("%q", text), func(m wxsim.SentMessage) bool { return m.Content == text })
+	a.note(t, "M→W", text, time.Since(t0))
+	if m.To != to {
+		t.Errorf("%q went to %q, want %q", text, m.To, to)
+	}
+	if m.Type != 1 {
+		t.Errorf("%q was sent as type %d, want 1 (text)", text, m.Type)
 	}
 }
 

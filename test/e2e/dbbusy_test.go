@@ -109,24 +109,9 @@ func TestDatabaseBusy(t *testing.T) {
 	}
 	failed := map[string]bool{}
 	for _, b := range outBodies {
-		evID := outEvents[b]
-		pollHomeserver(t, waitPortal, "Matrix message "+b+" in wxsim /sent or shown as failed", func() (bool, error) {
-			if u.find(from, and(inRoom(dm), failureNoticeFor(evID))) != nil {
-				failed[b] = true
-				return true, nil
-			}
-			sent, err := a.ctl.Sent(ctx, rue)
-			if err != nil {
-				return false, err
-			}
-			for _, m := range sent[skip:] {
-				if m.Content == b {
-					return true, nil
-				}
-			}
-			_ = u.sync(ctx, 200*time.Millisecond)
-			return false, nil
-		}, func() bool { return true })
+		if a.awaitSentOrFailed(t, u, from, dm, outEvents[b], rue, skip, b) {
+			failed[b] = true
+		}
 	}
 
 	// Sentinels each way: whatever the retries doubled is in the log before them.

@@ -511,3 +511,26 @@ func (a *afternoon) restartBridge(t *testing.T) int {
 	}
 	return pid
 }
+
+// awaitSentOrFailed waits until body is in wxsim /sent of account after the first skip
+// entries, or the bridge has shown evID as failed in room; it reports which.
+func (a *afternoon) awaitSentOrFailed(t *testing.T, u *mxUser, from int, room id.RoomID, evID id.EventID, account string, skip int, body string) (failed bool) {
+	t.Helper()
+	ctx := t.Context()
+	pollHomeserver(t, waitPortal, body+" in wxsim /sent or shown as failed", func() (bool, error) {
+		if u.find(from, and(inRoom(room), failureNoticeFor(evID))) != nil {
+			failed = true
+			return true, nil
+		}
+		sent, err := a.ctl.Sent(ctx, account)
+		if err != nil {
+			return false, err
+		}
+		if skip <= len(sent) && slices.ContainsFunc(sent[skip:], func(m wxsim.SentMessage) bool { return m.Content == body }) {
+			return true, nil
+		}
+		_ = u.sync(ctx, 200*time.Millisecond)
+		return false, nil
+	}, func() bool { return true })
+	return failed
+}

@@ -61,24 +61,7 @@ func TestMatrixSendInFlightAtKill(t *testing.T) {
 			}, func() bool { return true })
 			a.restartBridge(t)
 			t0 := time.Now()
-			var failed bool
-			pollHomeserver(t, waitPortal, c.body+" in wxsim /sent or shown as failed", func() (bool, error) {
-				if u.find(from, and(inRoom(dm), failureNoticeFor(evID))) != nil {
-					failed = true
-					return true, nil
-				}
-				sent, err := a.ctl.Sent(ctx, vic)
-				if err != nil {
-					return false, err
-				}
-				for _, m := range sent[skip:] {
-					if m.Content == c.body {
-						return true, nil
-					}
-				}
-				_ = u.sync(ctx, 200*time.Millisecond)
-				return false, nil
-			}, func() bool { return true })
+			failed := a.awaitSentOrFailed(t, u, from, dm, evID, vic, skip, c.body)
 			a.note(t, "M→W", c.body+" (after the restart)", time.Since(t0))
 			// A sentinel after it: anything sent twice late is in /sent before it.
 			sentinel := "sentinel after " + c.name
