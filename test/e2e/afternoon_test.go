@@ -14,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	prov "wxbridge/test/provision"
 )
 
 // Timeouts for one awaited event. Dendrite sometimes holds a transaction for seconds, and
@@ -25,7 +26,7 @@ const (
 	waitSent   = 30 * time.Second
 )
 
-const qrPrefix = "https://login.weixin.qq.com/l/"
+const qrPrefix = prov.QRPrefix
 
 // The WeChat world of the afternoon.
 const (

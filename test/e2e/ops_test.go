@@ -27,6 +27,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	prov "wxbridge/test/provision"
 )
 
 // The paths of the deployment this test plays: the bridge under a prefix of a reverse
@@ -101,7 +102,7 @@ func TestBehindReverseProxy(t *testing.T) {
 	var connected pushedState
 	if !run(t, "qr_login_through_the_proxy", func(t *testing.T) {
 		from := states.mark()
-		got, err := provisionQRLogin(ctx, a.ctl, provision, me)
+		got, err := prov.QRLogin(ctx, a.ctl, provision, me)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -506,56 +507,4 @@ func whoami(t *testing.T, provision func(method, path string, body, out any) err
 		t.Fatal(err)
 	}
 	return w
-}
-
-type loginStep struct {
-	LoginID        string `json:"login_id"`
-	Type           string `json:"type"`
-	StepID         string `json:"step_id"`
-	DisplayAndWait *struct {
-		Type string `json:"type"`
-		Data string `json:"data"`
-	} `json:"display_and_wait"`
-	Complete *struct {
-		UserLoginID string `json:"user_login_id"`
-	} `json:"complete"`
-}
-
-// provisionQRLogin logs in the way a provisioning client does, playing the phone of wxid
-// through wxsim: start the QR flow, scan, wait for the "scanned" step, confirm, wait for
-// completion. It returns the login's id.
-func provisionQRLogin(ctx context.Context, ctl *wxsim.Control, provision func(method, path string, body, out any) error, wxid string) (string, error) {
-	var st loginStep
-	if err := provision(http.MethodPost, "/v3/login/start/qr", map[string]any{}, &st); err != nil {
-		return "", err
-	}
-	if st.DisplayAndWait == nil || !strings.HasPrefix(st.DisplayAndWait.Data, qrPrefix) {
-		return "", fmt.Errorf("login start: %+v, want a QR code with %s<uuid>", st, qrPrefix)
-	}
-	uuid := strings.TrimPrefix(st.DisplayAndWait.Data, qrPrefix)
-	if err := ctl.Scan(ctx, uuid, wxid); err != nil {
-		return "", err
-	}
-	loginID := st.LoginID
-	wait := func() error {
-		path := "/v3/login/step/" + url.PathEscape(loginID) + "/" + url.PathEscape(st.StepID) + "/display_and_wait"
-		st = loginStep{}
-		return provision(http.MethodPost, path, map[string]any{}, &st)
-	}
-	if err := wait(); err != nil {
-		return "", err
-	}
-	if st.Type != "display_and_wait" {
-		return "", fmt.Errorf("after the scan: step %s (%s), want the scanned step", st.StepID, st.Type)
-	}
-	if err := ctl.Confirm(ctx, uuid); err != nil {
-		return "", err
-	}
-	if err := wait(); err != nil {
-		return "", err
-	}
-	if st.Type != "complete" || st.Complete == nil {
-		return "", fmt.Errorf("after the confirmation: step %s (%s), want complete", st.StepID, st.Type)
-	}
-	return st.Complete.UserLoginID, nil
 }
