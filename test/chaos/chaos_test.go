@@ -832,7 +832,11 @@ func (w *world) report(total time.Duration) bool {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "chaos summary (seed %d, %d chats: 16 contacts + 4 groups; runtime %s)\n", w.p.seed, numChats, total.Round(time.Second))
+	hsDB := os.Getenv("CHAOS_HS_DB")
+	if hsDB == "" {
+		hsDB = "sqlite"
+	}
+	fmt.Fprintf(&b, "chaos summary (seed %d, %d chats: 16 contacts + 4 groups; Dendrite on %s; runtime %s)\n", w.p.seed, numChats, hsDB, total.Round(time.Second))
 	fmt.Fprintf(&b, "%-10s | %6s %5s %5s %5s | %6s %5s %5s %5s %6s | %s\n", "phase", "W→M", "lost", "dup", "order", "M→W", "lost", "dup", "order", "failed", "what happened")
 	var trials, all result
 	allOK := true

@@ -16,6 +16,9 @@
 #   HS_PORT             fixed port instead of a free one picked at random
 #   HS_SHARED_SECRET    registration_shared_secret (default test_shared_secret)
 #   HS_KEEP_STATE=1     start keeps DIR/data from a previous run instead of wiping it
+#   HS_DATABASE         a postgres:// URI: Dendrite keeps everything in that (empty) PostgreSQL
+#                       database instead of SQLite files in DIR/data (see test/e2e/postgres.sh);
+#                       HS_KEEP_STATE does not wipe it
 #   HS_LOG_LEVEL        Dendrite log level (default warn); the log is DIR/dendrite.log
 #   HS_START_TIMEOUT    seconds to wait for the client API (default 60)
 #
@@ -167,7 +170,33 @@ pick_port() {
 }
 
 write_config() {
-	local dir=$1 regs=$2
+	local dir=$1 regs=$2 db_yaml global_db=""
+	if [ -n "${HS_DATABASE:-}" ]; then
+		# One PostgreSQL database for every component (Dendrite's "global database pool"):
+		# the sections below then carry no database blocks.
+		global_db="  database: {connection_string: \"${HS_DATABASE}\", max_open_conns: 40, max_idle_conns: 10, conn_max_lifetime: -1}"
+		db_yaml="federation_api: {key_perspectives: []}
+media_api: {base_path: ./data/media}
+sync_api: {search: {enabled: false}}
+user_api: {bcrypt_cost: 4}"
+	else
+		db_yaml="key_server: {database: {connection_string: \"file:data/keyserver.db\"}}
+media_api:
+  base_path: ./data/media
+  database: {connection_string: \"file:data/mediaapi.db\"}
+room_server: {database: {connection_string: \"file:data/roomserver.db\"}}
+sync_api:
+  database: {connection_string: \"file:data/syncapi.db\"}
+  search: {enabled: false}
+user_api:
+  bcrypt_cost: 4
+  account_database: {connection_string: \"file:data/userapi.db\"}
+relay_api: {database: {connection_string: \"file:data/relayapi.db\"}}
+mscs: {database: {connection_string: \"file:data/mscs.db\"}}
+federation_api:
+  database: {connection_string: \"file:data/federationapi.db\"}
+  key_perspectives: []"
+	fi
 	cat >"$dir/dendrite.yaml" <<YAML
 # Written by test/e2e/homeserver.sh — a loopback-only test homeserver. Do not expose it.
 version: 2
@@ -178,6 +207,7 @@ global:
   trusted_third_party_id_servers: []
   presence: {enable_inbound: false, enable_outbound: false}
   jetstream: {in_memory: true, storage_path: ./data}
+${global_db}
   report_stats: {enabled: false}
 app_service_api:
   config_files: [${regs}]
@@ -188,22 +218,7 @@ client_api:
   registration_shared_secret: "${HS_SHARED_SECRET}"
   guests_disabled: true
   rate_limiting: {enabled: false}
-federation_api:
-  database: {connection_string: "file:data/federationapi.db"}
-  key_perspectives: []
-key_server: {database: {connection_string: "file:data/keyserver.db"}}
-media_api:
-  base_path: ./data/media
-  database: {connection_string: "file:data/mediaapi.db"}
-room_server: {database: {connection_string: "file:data/roomserver.db"}}
-sync_api:
-  database: {connection_string: "file:data/syncapi.db"}
-  search: {enabled: false}
-user_api:
-  bcrypt_cost: 4
-  account_database: {connection_string: "file:data/userapi.db"}
-relay_api: {database: {connection_string: "file:data/relayapi.db"}}
-mscs: {database: {connection_string: "file:data/mscs.db"}}
+${db_yaml}
 logging:
   - {type: std, level: ${HS_LOG_LEVEL}}
 YAML
