@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"wxbridge/test/harness"
 )
 
 // env is what test/bench/run hands over through BENCH_* variables.
@@ -25,13 +27,14 @@ type env struct {
 	hsURL, server, wxsimURL, runDir string
 	hsPID                           int
 
-	bridgeBin, bridgeDir, bridgeConfig, bridgeReg string
-	bridgeStdout, readyURL, provURL               string
-	pprofURL                                      string // set with BENCH_PPROF=1
-	provSecret                                    string
+	// bridge.ReadyURL comes from the config (prepareConfig); the PID file is the one
+	// test/bench/run's cleanup reads.
+	bridge     harness.Bridge
+	provURL    string
+	pprofURL   string // set with BENCH_PPROF=1
+	provSecret string
 
-	bridge *exec.Cmd
-	exited chan struct{}
+	proc *harness.Process // nil while the bridge is stopped
 }
 
 func loadEnv(t *testing.T) *env {
@@ -44,16 +47,19 @@ func loadEnv(t *testing.T) *env {
 		return v
 	}
 	e := &env{
-		hsURL:        get("BENCH_HS_URL"),
-		server:       get("BENCH_SERVER_NAME"),
-		wxsimURL:     get("BENCH_WXSIM_URL"),
-		runDir:       get("BENCH_RUN_DIR"),
-		bridgeBin:    get("BENCH_BRIDGE_BIN"),
-		bridgeDir:    get("BENCH_BRIDGE_DIR"),
-		bridgeConfig: get("BENCH_BRIDGE_CONFIG"),
-		bridgeReg:    get("BENCH_BRIDGE_REGISTRATION"),
-		bridgeStdout: get("BENCH_BRIDGE_STDOUT"),
+		hsURL:    get("BENCH_HS_URL"),
+		server:   get("BENCH_SERVER_NAME"),
+		wxsimURL: get("BENCH_WXSIM_URL"),
+		runDir:   get("BENCH_RUN_DIR"),
+		bridge: harness.Bridge{
+			Bin:          get("BENCH_BRIDGE_BIN"),
+			Dir:          get("BENCH_BRIDGE_DIR"),
+			Config:       get("BENCH_BRIDGE_CONFIG"),
+			Registration: get("BENCH_BRIDGE_REGISTRATION"),
+			Stdout:       get("BENCH_BRIDGE_STDOUT"),
+		},
 	}
+	e.bridge.PIDFile = e.runDir + "/bridge.pid"
 	var err error
 	if e.hsPID, err = strconv.Atoi(get("BENCH_HS_PID")); err != nil {
 		t.Fatalf("BENCH_HS_PID: %v", err)
@@ -65,7 +71,7 @@ func loadEnv(t *testing.T) *env {
 // (BENCH_LOG_LEVEL, default info: the benchmark measures the bridge, not its debug log)
 // and reads the appservice port and provisioning secret back.
 func (e *env) prepareConfig(logLevel string) error {
-	b, err := os.ReadFile(e.bridgeConfig)
+	b, err := os.ReadFile(e.bridge.Config)
 	if err != nil {
 		return err
 	}
@@ -110,14 +116,14 @@ func (e *env) prepareConfig(logLevel string) error {
 		mapGet(prov, "debug_endpoints").Tag = "!!bool"
 		e.pprofURL = "http://127.0.0.1:" + port.Value + "/debug/pprof"
 	}
-	e.readyURL = "http://127.0.0.1:" + port.Value + "/_matrix/mau/ready"
+	e.bridge.ReadyURL = "http://127.0.0.1:" + port.Value + "/_matrix/mau/ready"
 	e.provURL = "http://127.0.0.1:" + port.Value + "/_matrix/provision"
 	e.provSecret = secret.Value
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(e.bridgeConfig, out, 0o600)
+	return os.WriteFile(e.bridge.Config, out, 0o600)
 }
 
 func mapGet(m *yaml.Node, key string) *yaml.Node {
@@ -143,43 +149,34 @@ func setScalar(m *yaml.Node, key, value string) {
 }
 
 // startBridge starts the bridge as test/e2e/run does (own session, PID file for the run
-// script's cleanup) and returns when its appservice answers /_matrix/mau/ready.
+// script's cleanup) and returns when its appservice answers /_matrix/mau/ready. The bridge
+// is the benchmark's own child from its first start on, so it waits on the process's exit
+// rather than watching /proc as the other suites do.
 func (e *env) startBridge(ctx context.Context) (started time.Time, err error) {
-	out, err := os.OpenFile(e.bridgeStdout, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
+	p, err := e.bridge.Start("")
+	if p == nil {
 		return time.Time{}, err
 	}
-	defer out.Close()
-	cmd := exec.Command(e.bridgeBin, "-c", e.bridgeConfig, "-r", e.bridgeReg, "--ignore-unsupported-server")
-	cmd.Dir = e.bridgeDir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	started = time.Now()
-	if err := cmd.Start(); err != nil {
-		return started, err
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	e.bridge, e.exited = cmd, exited
-	if err := os.WriteFile(e.runDir+"/bridge.pid", []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
-		return started, err
+	e.proc = p
+	if err != nil {
+		return p.Started, err
 	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	hc := &http.Client{Timeout: 2 * time.Second}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.readyURL, nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.bridge.ReadyURL, nil)
 		if resp, err := hc.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return started, nil
+				return p.Started, nil
 			}
 		}
 		select {
-		case <-exited:
-			return started, fmt.Errorf("the bridge exited during startup (see %s)", e.bridgeStdout)
+		case <-p.Exited:
+			return p.Started, fmt.Errorf("the bridge exited during startup (see %s)", e.bridge.Stdout)
 		case <-ctx.Done():
-			return started, fmt.Errorf("the bridge did not become ready: %w", ctx.Err())
+			return p.Started, fmt.Errorf("the bridge did not become ready: %w", ctx.Err())
 		case <-tick.C:
 		}
 	}
@@ -188,25 +185,25 @@ func (e *env) startBridge(ctx context.Context) (started time.Time, err error) {
 // stopBridge ends the bridge with sig (SIGTERM: a clean stop; SIGKILL: a crash) and
 // waits until the process is gone.
 func (e *env) stopBridge(ctx context.Context, sig syscall.Signal) error {
-	if e.bridge == nil {
+	if e.proc == nil {
 		return nil
 	}
-	_ = e.bridge.Process.Signal(sig)
+	_ = e.proc.Cmd.Process.Signal(sig)
 	select {
-	case <-e.exited:
+	case <-e.proc.Exited:
 	case <-ctx.Done():
-		_ = e.bridge.Process.Kill()
-		<-e.exited
+		_ = e.proc.Cmd.Process.Kill()
+		<-e.proc.Exited
 	}
-	e.bridge = nil
+	e.proc = nil
 	return nil
 }
 
 func (e *env) bridgePID() int {
-	if e.bridge == nil {
+	if e.proc == nil {
 		return 0
 	}
-	return e.bridge.Process.Pid
+	return e.proc.PID()
 }
 
 // clkTck is the unit of utime/stime in /proc/PID/stat.

@@ -23,6 +23,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 const (
@@ -419,7 +420,7 @@ func (w *world) trial(n int, est estimate) estimate {
 		kctx, kcancel := context.WithTimeout(ctx, 10*time.Second)
 		kerr := w.e.killBridge(kctx)
 		kcancel()
-		if kerr != nil && !processGone(pid) {
+		if kerr != nil && !harness.ProcessGone(pid) {
 			t.Fatalf("%s: the bridge that did not become ready cannot be stopped: %v", name, kerr)
 		}
 		t.Logf("%s: bridge start %d: %v; killed it, starting it again", name, attempt, err)

@@ -121,7 +121,7 @@ func TestAfternoon(t *testing.T) {
 	}
 	t.Log(b.String())
 	if t.Failed() {
-		t.Logf("bridge log: %s (stdout: %s)", e.bridgeLog, e.bridgeStdout)
+		t.Logf("bridge log: %s (stdout: %s)", e.bridgeLog, e.bridge.Stdout)
 	}
 }
 

@@ -185,7 +185,7 @@ func TestDatabaseBusy(t *testing.T) {
 // PostgreSQL.
 func (a *afternoon) sqlitePath(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(a.e.bridgeConfig)
+	b, err := os.ReadFile(a.e.bridge.Config)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestEncryptedPortal(t *testing.T) {
 	if b, err := os.ReadFile(a.e.bridgeLog); err != nil {
 		t.Fatal(err)
 	} else if bytes.Contains(b, []byte("Bridge built without end-to-bridge encryption")) {
-		t.Fatalf("%s has no end-to-bridge encryption (its log says so): build it with CGO_ENABLED=1 -tags goolm", a.e.bridgeBin)
+		t.Fatalf("%s has no end-to-bridge encryption (its log says so): build it with CGO_ENABLED=1 -tags goolm", a.e.bridge.Bin)
 	}
 
 	// Elsa's WeChat account with her contact Omar, and her Matrix account with a crypto

@@ -3,27 +3,20 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"wxbridge/test/harness"
 )
 
 // env is what test/e2e/run hands to the tests through E2E_* variables.
 type env struct {
 	hsURL, server, wxsimURL, runDir string
 
-	bridgeBin, bridgeDir, bridgeConfig, bridgeReg string
-	bridgePIDFile, bridgeStdout, bridgeLog        string
-	readyURL                                      string
+	bridge    harness.Bridge
+	bridgeLog string
 }
 
 func loadEnv(t *testing.T) *env {
@@ -36,126 +29,43 @@ func loadEnv(t *testing.T) *env {
 		return v
 	}
 	return &env{
-		hsURL:         get("E2E_HS_URL"),
-		server:        get("E2E_SERVER_NAME"),
-		wxsimURL:      get("E2E_WXSIM_URL"),
-		runDir:        get("E2E_RUN_DIR"),
-		bridgeBin:     get("E2E_BRIDGE_BIN"),
-		bridgeDir:     get("E2E_BRIDGE_DIR"),
-		bridgeConfig:  get("E2E_BRIDGE_CONFIG"),
-		bridgeReg:     get("E2E_BRIDGE_REGISTRATION"),
-		bridgePIDFile: get("E2E_BRIDGE_PIDFILE"),
-		bridgeStdout:  get("E2E_BRIDGE_STDOUT"),
-		bridgeLog:     get("E2E_BRIDGE_LOG"),
-		readyURL:      get("E2E_BRIDGE_READY_URL"),
+		hsURL:    get("E2E_HS_URL"),
+		server:   get("E2E_SERVER_NAME"),
+		wxsimURL: get("E2E_WXSIM_URL"),
+		runDir:   get("E2E_RUN_DIR"),
+		bridge: harness.Bridge{
+			Bin:          get("E2E_BRIDGE_BIN"),
+			Dir:          get("E2E_BRIDGE_DIR"),
+			Config:       get("E2E_BRIDGE_CONFIG"),
+			Registration: get("E2E_BRIDGE_REGISTRATION"),
+			PIDFile:      get("E2E_BRIDGE_PIDFILE"),
+			Stdout:       get("E2E_BRIDGE_STDOUT"),
+			ReadyURL:     get("E2E_BRIDGE_READY_URL"),
+		},
+		bridgeLog: get("E2E_BRIDGE_LOG"),
 	}
 }
 
-func (e *env) bridgePID() (int, error) {
-	b, err := os.ReadFile(e.bridgePIDFile)
-	if err != nil {
-		return 0, err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", e.bridgePIDFile, err)
-	}
-	// Only ever signal the bridge binary of this run.
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		return 0, fmt.Errorf("bridge pid %d: %w", pid, err)
-	}
-	if !strings.HasPrefix(string(cmdline), e.bridgeBin+"\x00") {
-		return 0, fmt.Errorf("pid %d is not %s", pid, e.bridgeBin)
-	}
-	return pid, nil
-}
-
-// processGone reports whether pid has exited (gone, or a zombie nobody reaped yet).
-func processGone(pid int) bool {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	defer f.Close()
-	line, _ := bufio.NewReader(f).ReadString('\n')
-	if i := strings.LastIndexByte(line, ')'); i >= 0 && len(line) > i+2 {
-		return line[i+2] == 'Z' || line[i+2] == 'X'
-	}
-	return false
-}
+// The methods below fix what is the e2e suite's own, its poll intervals and the banner of a
+// restart in the bridge's stdout, so that the tests do not repeat them at each restart.
 
 // killBridge sends SIGKILL to the running bridge and waits until the process is gone.
 func (e *env) killBridge(ctx context.Context) error {
-	pid, err := e.bridgePID()
-	if err != nil {
-		return err
-	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		return fmt.Errorf("kill -9 %d: %w", pid, err)
-	}
-	// The bridge is not our child, so there is no wait(2): watch /proc on a short ticker.
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !processGone(pid) {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("bridge pid %d still alive after SIGKILL: %w", pid, ctx.Err())
-		case <-tick.C:
-		}
-	}
-	return nil
+	return e.bridge.Kill(ctx, 20*time.Millisecond)
 }
 
 // startBridge starts the bridge the way test/e2e/run does and records its PID where the
 // run script's cleanup finds it.
 func (e *env) startBridge() (int, error) {
-	out, err := os.OpenFile(e.bridgeStdout, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
+	p, err := e.bridge.Start("restarted by the e2e test")
+	if p == nil {
 		return 0, err
 	}
-	defer out.Close()
-	fmt.Fprintf(out, "\n===== restarted by the e2e test at %s =====\n", time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(e.bridgeBin, "-c", e.bridgeConfig, "-r", e.bridgeReg, "--ignore-unsupported-server")
-	cmd.Dir = e.bridgeDir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return 0, err
-	}
-	go func() { _ = cmd.Wait() }() // reap it if it dies while the test runs
-	pid := cmd.Process.Pid
-	if err := os.WriteFile(e.bridgePIDFile, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
-		return pid, err
-	}
-	return pid, nil
+	return p.PID(), err
 }
 
-// waitBridgeReady polls the appservice's /_matrix/mau/ready (an external process, so a
-// short ticker) until it answers 200, the process dies or ctx ends.
+// waitBridgeReady polls the appservice's /_matrix/mau/ready until it answers 200, the
+// process dies or ctx ends.
 func (e *env) waitBridgeReady(ctx context.Context, pid int) error {
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	hc := &http.Client{Timeout: 2 * time.Second}
-	var last error
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.readyURL, nil)
-		resp, err := hc.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-		last = err
-		if processGone(pid) {
-			return fmt.Errorf("bridge (pid %d) exited before it was ready; see %s", pid, e.bridgeStdout)
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), last)
-		case <-tick.C:
-		}
-	}
+	return e.bridge.WaitReady(ctx, pid, 50*time.Millisecond)
 }

@@ -397,13 +397,13 @@ type bridgeCfg struct {
 
 func (a *afternoon) config(t *testing.T) bridgeCfg {
 	t.Helper()
-	b, err := os.ReadFile(a.e.bridgeConfig)
+	b, err := os.ReadFile(a.e.bridge.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c bridgeCfg
 	if err := yaml.Unmarshal(b, &c); err != nil {
-		t.Fatalf("%s: %v", a.e.bridgeConfig, err)
+		t.Fatalf("%s: %v", a.e.bridge.Config, err)
 	}
 	return c
 }
@@ -411,7 +411,7 @@ func (a *afternoon) config(t *testing.T) bridgeCfg {
 // provision calls the bridge's provisioning API as user (shared secret + ?user_id=).
 func (a *afternoon) provision(t *testing.T, user id.UserID, method, path string, body, out any) error {
 	t.Helper()
-	base, err := url.Parse(a.e.readyURL)
+	base, err := url.Parse(a.e.bridge.ReadyURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,10 +35,10 @@ CACHE_DIR=${DENDRITE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/wxbridge-test/de
 DENDRITE_BIN="$CACHE_DIR/bin/dendrite"
 
 log() { printf 'homeserver.sh: %s\n' "$*" >&2; }
-die() {
-	log "error: $*"
-	exit 1
-}
+# shellcheck disable=SC2034 # what the messages of test/lib.sh (die, stop_pid) start with
+MSG_PREFIX=homeserver.sh
+# shellcheck source-path=SCRIPTDIR source=../lib.sh disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 usage() {
 	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -139,8 +139,6 @@ check_registration() {
 	fi
 }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 # owns_listener PID PORT: true when PID holds the socket listening on 127.0.0.1:PORT, so that
 # another server that grabbed the port meanwhile is not mistaken for our Dendrite.
 owns_listener() {
@@ -154,19 +152,6 @@ owns_listener() {
 		[ "$(readlink "$fd" 2>/dev/null)" = "socket:[$inode]" ] && return 0
 	done
 	return 1
-}
-
-pick_port() {
-	local p
-	for _ in $(seq 1 50); do
-		# Below the Linux ephemeral range (32768+), so outgoing connections do not take it.
-		p=$((20000 + (RANDOM % 12000)))
-		port_in_use "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	die "no free port found on 127.0.0.1"
 }
 
 write_config() {
@@ -236,14 +221,6 @@ write_signing_key() {
 	chmod 600 "$1/matrix_key.pem"
 }
 
-# pid_alive PID: true when PID is a live (non-zombie) process.
-pid_alive() {
-	[ -r "/proc/$1/stat" ] || return 1
-	local state
-	state=$(sed -E 's/^.*\) ([A-Z]).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ "$state" != Z ]
-}
-
 # our_pid DIR: prints the PID from DIR/dendrite.pid if it is the Dendrite started from DIR.
 our_pid() {
 	local dir=$1 pid
@@ -293,7 +270,7 @@ cmd_start() {
 
 	local port pid url
 	for _ in 1 2 3 4 5; do
-		port=${HS_PORT:-$(pick_port)}
+		port=${HS_PORT:-$(free_port)}
 		url="http://127.0.0.1:${port}"
 		rm -f "$dir/dendrite.pid"
 		# New session (setsid): not killed with the caller's process group or terminal; all

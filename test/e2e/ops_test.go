@@ -125,7 +125,7 @@ func TestBehindReverseProxy(t *testing.T) {
 	}
 
 	run(t, "states_carry_the_bridge_version", func(t *testing.T) {
-		out, err := exec.CommandContext(ctx, e.bridgeBin, "--version-json").Output()
+		out, err := exec.CommandContext(ctx, e.bridge.Bin, "--version-json").Output()
 		if err != nil {
 			t.Fatalf("wxbridge --version-json: %v", err)
 		}
@@ -289,7 +289,7 @@ func startOpsBridge(t *testing.T, e *env, ops *opsEnv, readyURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(e.bridgeBin, "-c", filepath.Join(ops.dir, "config.yaml"), "-r", filepath.Join(ops.dir, "registration.yaml"), "--ignore-unsupported-server")
+	cmd := exec.Command(e.bridge.Bin, "-c", filepath.Join(ops.dir, "config.yaml"), "-r", filepath.Join(ops.dir, "registration.yaml"), "--ignore-unsupported-server")
 	cmd.Dir = ops.dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -16,28 +16,14 @@ set -euo pipefail
 readonly PG_BIN=/usr/lib/postgresql/15/bin
 
 log() { printf 'postgres.sh: %s\n' "$*" >&2; }
-die() {
-	log "error: $*"
-	exit 1
-}
+# shellcheck disable=SC2034 # what the messages of test/lib.sh (die, stop_pid) start with
+MSG_PREFIX=postgres.sh
+# shellcheck source-path=SCRIPTDIR source=../lib.sh disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 usage() {
 	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + (RANDOM % 12000)))
-		port_in_use "$p" || {
-			echo "$p"
-			return 0
-		}
-	done
-	die "no free port on 127.0.0.1"
 }
 
 cmd_start() {

@@ -17,7 +17,7 @@ func TestSecurityBoundaries(t *testing.T) {
 	a := newWorld(t)
 	ctx := t.Context()
 
-	base, err := url.Parse(a.e.readyURL)
+	base, err := url.Parse(a.e.bridge.ReadyURL)
 	if err != nil {
 		t.Fatal(err)
 	}

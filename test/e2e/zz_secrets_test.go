@@ -21,7 +21,7 @@ import (
 // The bridge's own files must not be readable by other users.
 func TestZZNoSecretsInLogs(t *testing.T) {
 	e := loadEnv(t)
-	cfgYAML, err := os.ReadFile(e.bridgeConfig)
+	cfgYAML, err := os.ReadFile(e.bridge.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestZZNoSecretsInLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	driver, dsn := "sqlite", ""
-	files := []string{e.bridgeConfig, e.bridgeReg, e.bridgeLog}
+	files := []string{e.bridge.Config, e.bridge.Registration, e.bridgeLog}
 	if cfg.Database.Type == "postgres" {
 		driver, dsn = "postgres", cfg.Database.URI
 	} else {
@@ -93,7 +93,7 @@ func TestZZNoSecretsInLogs(t *testing.T) {
 	if len(secrets) == 0 {
 		t.Fatal("no WeChat session in the bridge database: nothing to check")
 	}
-	regYAML, err := os.ReadFile(e.bridgeReg)
+	regYAML, err := os.ReadFile(e.bridge.Registration)
 	if err != nil {
 		t.Fatal(err)
 	}
