@@ -183,6 +183,7 @@ func completeLogin(ctx context.Context, wc *WeChatConnector, user *bridgev2.User
 	}, &bridgev2.NewLoginParams{
 		DeleteOnConflict: true,
 		LoadUserLogin: func(ctx context.Context, login *bridgev2.UserLogin) error {
+			ensureInPortalCache(login)
 			c := newClient(wc, login, wx)
 			c.fresh = init
 			login.Client = c
