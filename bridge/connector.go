@@ -73,9 +73,12 @@ func (wc *WeChatConnector) Start(ctx context.Context) error {
 	if err := wc.DB.Upgrade(ctx); err != nil {
 		return bridgev2.DBUpgradeError{Err: err, Section: "wechat"}
 	}
-	if err := wc.pending.prune(ctx); err != nil {
+	// Older leftovers stay until their login connects (recoverMatrixMessages says which
+	// it did not send); those of a login that never comes back go after a day.
+	if err := wc.pending.prune(ctx, 24*time.Hour); err != nil {
 		return err
 	}
+	go wc.prunePendingLoop(wc.Bridge.Log.WithContext(wc.Bridge.BackgroundCtx))
 	wc.registerCommands()
 	return nil
 }

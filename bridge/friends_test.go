@@ -104,14 +104,17 @@ func TestPendingMatrixStore(t *testing.T) {
 	if err != nil || len(left) != 1 || left[0].ID != "$a" || left[0].Room != "!r" {
 		t.Fatalf("left after crossing off $b: %+v %v", left, err)
 	}
-	if _, err := db.Exec(ctx, "UPDATE wechat_pending_matrix SET received_at=$1", time.Now().Add(-25*time.Hour).UnixMilli()); err != nil {
+	if err := s.add(ctx, []pendingEvent{{ID: "$new", Room: "!r"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.prune(ctx); err != nil {
+	if _, err := db.Exec(ctx, "UPDATE wechat_pending_matrix SET received_at=$1 WHERE event_id='$a'", time.Now().Add(-25*time.Hour).UnixMilli()); err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := s.all(ctx); len(left) != 0 {
-		t.Errorf("a day-old leftover was not forgotten: %+v", left)
+	if err := s.prune(ctx, 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.all(ctx); len(left) != 1 || left[0].ID != "$new" {
+		t.Errorf("after pruning day-old leftovers: %+v, want only $new", left)
 	}
 }
 

@@ -57,9 +57,9 @@ func (s *pendingMatrixStore) done(ctx context.Context, evt id.EventID) {
 	}
 }
 
-// prune forgets leftovers nobody will handle any more (a login that never came back).
-func (s *pendingMatrixStore) prune(ctx context.Context) error {
-	_, err := s.db.Exec(ctx, "DELETE FROM wechat_pending_matrix WHERE received_at < $1", time.Now().Add(-24*time.Hour).UnixMilli())
+// prune forgets leftovers older than age, which no restart would send any more.
+func (s *pendingMatrixStore) prune(ctx context.Context, age time.Duration) error {
+	_, err := s.db.Exec(ctx, "DELETE FROM wechat_pending_matrix WHERE received_at < $1", time.Now().Add(-age).UnixMilli())
 	return err
 }
 
@@ -172,22 +172,22 @@ func hasServerToken(r *http.Request, token string) bool {
 }
 
 // userMessages picks the events the bridge sends to WeChat: messages and stickers (not
-// edits, not commands) by a real user in a portal, and redactions (recalls).
+// edits, not commands) by a real user in a portal, redactions (recalls), and, in encrypted
+// portals, every m.room.encrypted event of a user: what it is shows only once decrypted,
+// at recovery (recoverEncrypted); an edit's relation is in the clear.
 func (wc *WeChatConnector) userMessages(ctx context.Context, evts []txnEvent) []pendingEvent {
 	var out []pendingEvent
 	for _, e := range evts {
 		switch e.Type {
-		case event.EventMessage.Type, event.EventSticker.Type, event.EventRedaction.Type:
+		case event.EventMessage.Type, event.EventSticker.Type, event.EventRedaction.Type, event.EventEncrypted.Type:
 		default:
 			continue
 		}
-		if e.ID == "" || e.Room == "" || e.Content.DoublePuppetSource != "" ||
-			(e.Content.RelatesTo != nil && e.Content.RelatesTo.Type == string(event.RelReplace)) ||
-			(wc.Bridge.Config.CommandPrefix != "" && strings.HasPrefix(e.Content.Body, wc.Bridge.Config.CommandPrefix)) {
-			// Edits are refused, commands are not messages (and must never run twice).
-			continue
+		relType := ""
+		if e.Content.RelatesTo != nil {
+			relType = e.Content.RelatesTo.Type
 		}
-		if e.Sender == wc.Bridge.Bot.GetMXID() || wc.Bridge.IsGhostMXID(e.Sender) {
+		if e.ID == "" || e.Room == "" || !wc.isUserMessage(e.Sender, e.Content.Body, relType, e.Content.DoublePuppetSource) {
 			continue
 		}
 		if p, err := wc.Bridge.GetPortalByMXID(ctx, e.Room); err != nil || p == nil {
@@ -196,6 +196,19 @@ func (wc *WeChatConnector) userMessages(ctx context.Context, evts []txnEvent) []
 		out = append(out, pendingEvent{ID: e.ID, Room: e.Room})
 	}
 	return out
+}
+
+// isUserMessage: what a real user wrote, not the bridge's own events, not what the bridge
+// sent as the user (double puppeting), not an edit (refused) and not a command (which must
+// never run twice).
+func (wc *WeChatConnector) isUserMessage(sender id.UserID, body, relType, doublePuppetSource string) bool {
+	switch {
+	case doublePuppetSource != "", relType == string(event.RelReplace),
+		wc.Bridge.Config.CommandPrefix != "" && strings.HasPrefix(body, wc.Bridge.Config.CommandPrefix),
+		sender == wc.Bridge.Bot.GetMXID(), wc.Bridge.IsGhostMXID(sender):
+		return false
+	}
+	return true
 }
 
 // recoverMatrixMessages handles, once the login is connected, the messages of its
@@ -241,9 +254,66 @@ func (c *WeChatClient) recoverMatrixMessages(ctx context.Context) {
 			continue
 		}
 		_ = evt.Content.ParseRaw(evt.Type)
+		if evt.Type == event.EventEncrypted {
+			c.recoverEncrypted(ctx, mc, evt)
+			c.Main.pending.done(ctx, p.ID)
+			continue
+		}
 		log.Info().Stringer("event_id", p.ID).Stringer("room_id", p.Room).Msg("Handling a Matrix message the last run took but did not handle")
 		c.Main.Bridge.QueueMatrixEvent(ctx, evt)
 		c.Main.pending.done(ctx, p.ID)
+	}
+}
+
+// recoverEncrypted handles a leftover m.room.encrypted event: decrypted here only to see
+// whether it is a message to send (not a command, an edit or a double-puppeted echo), then
+// given to the Matrix connector the way the homeserver would have, which checks the
+// sender's permission and device trust, decrypts it and hands it to HandleMatrixMessage.
+func (c *WeChatClient) recoverEncrypted(ctx context.Context, mc *matrix.Connector, evt *event.Event) {
+	log := zerolog.Ctx(ctx).With().Stringer("event_id", evt.ID).Stringer("room_id", evt.RoomID).Logger()
+	if mc.Crypto == nil {
+		log.Warn().Msg("Not sending an encrypted Matrix message the last run left unhandled: this bridge has no encryption")
+		return
+	}
+	dec, err := mc.Crypto.Decrypt(ctx, evt)
+	if err != nil {
+		log.Warn().Err(err).Msg("Could not decrypt a Matrix message the last run left unhandled")
+		return
+	}
+	if dec.Type != event.EventMessage && dec.Type != event.EventSticker {
+		return
+	}
+	var body, relType string
+	if m := dec.Content.AsMessage(); m != nil {
+		body = m.Body
+		if m.RelatesTo != nil {
+			relType = string(m.RelatesTo.Type)
+		}
+	}
+	dp, _ := dec.Content.Raw["fi.mau.double_puppet_source"].(string)
+	if !c.Main.isUserMessage(dec.Sender, body, relType, dp) {
+		return
+	}
+	log.Info().Msg("Handling an encrypted Matrix message the last run took but did not handle")
+	mc.EventProcessor.Dispatch(ctx, evt)
+}
+
+// prunePendingLoop forgets, while the bridge runs, rows that no handling crossed off:
+// events bridgev2 refused before the connector saw them, and encrypted events that were
+// no message (double-puppeted echoes, commands). A restart would not send them either
+// (older than pendingMaxAge), so the table stays small without changing what is sent.
+func (wc *WeChatConnector) prunePendingLoop(ctx context.Context) {
+	tick := time.NewTicker(pendingMaxAge)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := wc.pending.prune(ctx, pendingMaxAge); err != nil {
+				zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not prune handled Matrix messages")
+			}
+		}
 	}
 }
 

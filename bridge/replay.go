@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/bridgev2/matrix"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/portal"
@@ -33,7 +34,8 @@ const replayGrace = 5 * time.Second
 // second time. Handling is serial per login, so this hits at most the batch that was in
 // flight; for the first batch after a resume, each room's recent events are searched for
 // the message's mark, and a message found there gets its row instead of a second event.
-// (Encrypted rooms cannot be searched by the bot; there the window stays open.)
+// In encrypted portals the bridge decrypts what it finds: its own device holds the keys
+// of every session it sent with.
 
 // armReplayCheck makes the next batch search the rooms for the marks again, with the
 // rooms read afresh: a failed batch may have put events there that no row records.
@@ -93,7 +95,7 @@ func (c *WeChatClient) findMarked(ctx context.Context, room id.RoomID, msgID str
 			zerolog.Ctx(ctx).Warn().Err(err).Stringer("room_id", room).Msg("Could not check the room for messages bridged before the restart")
 		} else {
 			for _, evt := range resp.Chunk {
-				if v, ok := evt.Content.Raw[wechatMsgIDKey].(string); ok {
+				if v, ok := markOf(ctx, mc, room, evt); ok {
 					if _, seen := marks[v]; !seen {
 						marks[v] = evt.ID
 					}
@@ -106,4 +108,26 @@ func (c *WeChatClient) findMarked(ctx context.Context, room id.RoomID, msgID str
 		c.replayRooms[room] = marks
 	}
 	return marks[msgID]
+}
+
+// markOf reads the WeChat MsgId mark of an event, decrypting it when it is encrypted.
+func markOf(ctx context.Context, mc *matrix.Connector, room id.RoomID, evt *event.Event) (string, bool) {
+	content := evt.Content.Raw
+	if evt.Type == event.EventEncrypted {
+		if mc.Crypto == nil || !mc.Bridge.IsGhostMXID(evt.Sender) {
+			return "", false
+		}
+		evt.RoomID = room
+		if err := evt.Content.ParseRaw(evt.Type); err != nil {
+			return "", false
+		}
+		dec, err := mc.Crypto.Decrypt(ctx, evt)
+		if err != nil {
+			zerolog.Ctx(ctx).Debug().Err(err).Stringer("event_id", evt.ID).Msg("Could not decrypt an event while looking for messages bridged before the restart")
+			return "", false
+		}
+		content = dec.Content.Raw
+	}
+	v, ok := content[wechatMsgIDKey].(string)
+	return v, ok
 }

@@ -5,6 +5,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -140,10 +142,78 @@ func TestEncryptedPortal(t *testing.T) {
 			t.Errorf("second message: encrypted %v, sender %s; want encrypted from %s", ev.Evt.Mautrix.WasEncrypted, ev.Evt.Sender, omarGhost)
 		}
 	}, u)
+
+	encryptedCrashCases(t, a, u, dev, portal, elsa, omar)
 }
 
 // assertOnlyCiphertext reads the portal's history straight from the homeserver (/messages,
 // no decryption): every message there is m.room.encrypted and text appears in none.
+// encryptedCrashCases (issue 5) are the two crash windows of encrypted portals, where the
+// bridge can read a message only by decrypting it.
+func encryptedCrashCases(t *testing.T, a *afternoon, u *mxUser, dev *cryptoDevice, portal id.RoomID, elsa, omar string) {
+	ctx := t.Context()
+	// The user's encrypted message is in the bridge's hands (the homeserver has its 200,
+	// WeChat never answers the send) when the bridge is SIGKILLed: the next process
+	// decrypts the leftover and sends it, once.
+	run(t, "encrypted_send_in_flight_at_kill", func(t *testing.T) {
+		text := "Sent while the bridge dies 🔒"
+		skip := a.sentLen(t, elsa)
+		fid, err := a.ctl.AddFault(ctx, wxsim.Fault{Account: elsa, Endpoint: "webwxsendmsg", Kind: "hang", Count: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = a.ctl.DeleteFault(context.Background(), fid) }()
+		from := u.mark()
+		evID := dev.sendText(t, portal, text)
+		a.awaitFaultApplied(t, fid, "the bridge to be sending "+string(evID))
+		a.restartBridge(t)
+		t0 := time.Now()
+		failed := a.awaitSentOrFailed(t, u, from, portal, evID, elsa, skip, text)
+		a.note(t, "M→W", "encrypted, after the restart: "+text, time.Since(t0))
+		a.checkOnceInWeChat(t, elsa, skip, text, failed)
+		if failed {
+			t.Errorf("%q was shown as failed; the restarted bridge should have sent it", text)
+		}
+	}, u)
+
+	// The bridge dies after the homeserver stored a WeChat message and before the bridge
+	// stored its row (simulated: the row is deleted while the bridge is down), and WeChat
+	// delivers the message again: the restarted bridge finds it in the encrypted room and
+	// does not send it a second time.
+	run(t, "encrypted_message_not_doubled_after_crash", func(t *testing.T) {
+		text := "Bridged just before the crash 🔒"
+		from := u.mark()
+		ref, _ := a.incomingRef(t, elsa, wxsim.WorldMessage{From: omar, Type: 1, Content: text})
+		u.must(ctx, waitEvent, from, "Omar's message", and(inRoom(portal), messageWithBody(text)))
+		a.restartBridge(t, func() {
+			db, err := sql.Open("sqlite3", "file:"+a.sqlitePath(t)+"?_busy_timeout=10000")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			res, err := db.ExecContext(ctx, "DELETE FROM message WHERE id=$1", ref.MsgID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 0 when the kill came before the bridge stored the row: the same window, for real.
+			n, _ := res.RowsAffected()
+			t.Logf("deleted %d row(s) of WeChat message %s while the bridge was down", n, ref.MsgID)
+			if err := a.ctl.SyncRaw(ctx, elsa, wxsim.SyncFragment{AddMsgList: []json.RawMessage{raw(t, map[string]any{
+				"MsgId": ref.MsgID, "NewMsgId": ref.NewMsgID, "FromUserName": "{{" + omar + "}}", "ToUserName": "{{self}}",
+				"MsgType": 1, "Content": text, "Status": 3, "CreateTime": time.Now().Unix(),
+			})}}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		sentinel := "And one after the restart"
+		a.incomingRef(t, elsa, wxsim.WorldMessage{From: omar, Type: 1, Content: sentinel})
+		u.must(ctx, waitEvent, from, "Omar's message after the restart", and(inRoom(portal), messageWithBody(sentinel)))
+		if n := u.bodyCounts(portal)[text]; n != 1 {
+			t.Errorf("%q is in the encrypted portal %d times, want once", text, n)
+		}
+	}, u)
+}
+
 func assertOnlyCiphertext(t *testing.T, u *mxUser, room id.RoomID, text string) {
 	t.Helper()
 	resp, err := u.cli.Messages(t.Context(), room, "", "", mautrix.DirectionBackward, nil, 200)

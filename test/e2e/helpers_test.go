@@ -491,14 +491,17 @@ func pollHomeserver[T any](t *testing.T, timeout time.Duration, what string, che
 }
 
 // restartBridge SIGKILLs the bridge and starts it again, waiting until it is ready; it
-// returns the new process id.
-func (a *afternoon) restartBridge(t *testing.T) int {
+// returns the new process id. whileDown runs between the two (a crash's aftermath).
+func (a *afternoon) restartBridge(t *testing.T, whileDown ...func()) int {
 	t.Helper()
 	ctx := t.Context()
 	kctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := a.e.killBridge(kctx); err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range whileDown {
+		f()
 	}
 	pid, err := a.e.startBridge()
 	if err != nil {

@@ -46,19 +46,7 @@ func TestMatrixSendInFlightAtKill(t *testing.T) {
 			defer func() { _ = a.ctl.DeleteFault(context.Background(), fid) }()
 			from := u.mark()
 			evID, _ := sendContent(t, u, dm, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: c.body})
-			// The bridge is in the send once wxsim has applied the fault.
-			pollHomeserver(t, waitPortal, "the bridge to be sending "+string(evID), func() (bool, error) {
-				fs, err := a.ctl.Faults(ctx)
-				if err != nil {
-					return false, err
-				}
-				for _, f := range fs {
-					if f.ID == fid {
-						return f.Applied > 0, nil
-					}
-				}
-				return true, nil // consumed and gone
-			}, func() bool { return true })
+			a.awaitFaultApplied(t, fid, "the bridge to be sending "+string(evID))
 			a.restartBridge(t)
 			t0 := time.Now()
 			failed := a.awaitSentOrFailed(t, u, from, dm, evID, vic, skip, c.body)
@@ -70,30 +58,55 @@ func TestMatrixSendInFlightAtKill(t *testing.T) {
 			}
 			a.awaitSent(t, vic, skip, sentinel, func(m wxsim.SentMessage) bool { return m.Content == sentinel })
 			u.must(ctx, waitEvent, from, "the sentinel in the room", and(inRoom(dm), messageWithBody(sentinel)))
-			sent, err := a.ctl.Sent(ctx, vic)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for _, m := range sent[skip:] {
-				if m.Content == c.body {
-					n++
-					t.Logf("in /sent: msg_id %s client_msg_id %s attempts %d", m.MsgID, m.ClientMsgID, m.Attempts)
-				}
-			}
-			switch {
-			case n > 1:
-				t.Errorf("%q reached WeChat %d times", c.body, n)
-			case n == 0 && !failed:
-				t.Errorf("%q was lost: not in wxsim /sent and not shown as failed", c.body)
-			case n == 1 && failed:
-				t.Errorf("%q reached WeChat but was shown as failed", c.body)
-			case failed:
-				t.Logf("%q was shown as failed (allowed)", c.body)
-			}
+			a.checkOnceInWeChat(t, vic, skip, c.body, failed)
 			if got := u.bodyCounts(dm)[c.body]; got != 1 {
 				t.Errorf("%q is in the room %d times (WeChat's echo bridged back?)", c.body, got)
 			}
 		}, u)
+	}
+}
+
+// awaitFaultApplied waits until wxsim has applied the fault (the bridge is in the request
+// it hangs or answers wrongly).
+func (a *afternoon) awaitFaultApplied(t *testing.T, fid, what string) {
+	t.Helper()
+	ctx := t.Context()
+	pollHomeserver(t, waitPortal, what, func() (bool, error) {
+		fs, err := a.ctl.Faults(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, f := range fs {
+			if f.ID == fid {
+				return f.Applied > 0, nil
+			}
+		}
+		return true, nil // consumed and gone
+	}, func() bool { return true })
+}
+
+// checkOnceInWeChat: body reached WeChat once, or never and was shown as failed.
+func (a *afternoon) checkOnceInWeChat(t *testing.T, account string, skip int, body string, failed bool) {
+	t.Helper()
+	sent, err := a.ctl.Sent(t.Context(), account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range sent[skip:] {
+		if m.Content == body {
+			n++
+			t.Logf("in /sent: msg_id %s client_msg_id %s attempts %d", m.MsgID, m.ClientMsgID, m.Attempts)
+		}
+	}
+	switch {
+	case n > 1:
+		t.Errorf("%q reached WeChat %d times", body, n)
+	case n == 0 && !failed:
+		t.Errorf("%q was lost: not in wxsim /sent and not shown as failed", body)
+	case n == 1 && failed:
+		t.Errorf("%q reached WeChat but was shown as failed", body)
+	case failed:
+		t.Logf("%q was shown as failed (allowed)", body)
 	}
 }
