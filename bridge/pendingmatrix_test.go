@@ -28,3 +28,27 @@ func TestOnlySenders(t *testing.T) {
 		}
 	}
 }
+
+// The bridge answers a transaction itself only when it holds nothing bridgev2 acts on.
+func TestOnlyOwnTimelineEvents(t *testing.T) {
+	cases := []struct {
+		body string
+		want bool
+	}{
+		{`{"events":[{"sender":"@wechat_bob:hs","type":"m.room.message","content":{"body":"hi \"state_key\" there"}}]}`, true},
+		{`{"events":[{"sender":"@wechat_bob:hs","type":"m.room.member","state_key":"@wechat_bob:hs"}]}`, false},
+		{`{"events":[{"sender":"@wechatbot:hs","type":"m.room.tombstone"}]}`, false},
+		{`{"events":[{"sender":"@wechat_bob:hs","type":"m.room.message"}],"de.sorunome.msc2409.ephemeral":[]}`, false},
+		{`{"events":[],"to_device":[{"type":"m.room_key"}]}`, false},
+		{`{"events":[],"org.matrix.msc3202.device_lists":{"changed":["@a:hs"]}}`, false},
+		{`{"events":[],"org.matrix.msc3202.device_one_time_keys_count":{}}`, false},
+		{`{"events":[{"sender":"@wechat_bob:hs"}`, false}, // cut short
+		// Ends a string in a marker word: not side data, but the long way is taken anyway.
+		{`{"events":[{"sender":"@wechat_bob:hs","content":{"body":"x\"state_key"}}]}`, false},
+	}
+	for _, c := range cases {
+		if got := onlyOwnTimelineEvents([]byte(c.body)); got != c.want {
+			t.Errorf("onlyOwnTimelineEvents(%s) = %v, want %v", c.body, got, c.want)
+		}
+	}
+}
