@@ -302,7 +302,7 @@ func TestBench(t *testing.T) {
 	rep.add(row{measure: fmt.Sprintf("5. CPU per bridged message (burst of %d)", n),
 		bridge:   fmt.Sprintf("%.0f µs", float64(perMsg(cpuB[0]))/1e3),
 		baseline: fmt.Sprintf("homeserver %.0f µs in the same burst (%.0f µs per message sent straight)", float64(perMsg(cpuB[1]))/1e3, float64(perMsg(cpuD[1]))/1e3),
-		ratio:    fmt.Sprintf("%.2f", r), target: "≤ 0.10", verdict: verdict(r <= 0.10)})
+		ratio:    fmt.Sprintf("%.3f", r), target: "≤ 0.10", verdict: verdict(r <= 0.10)})
 
 	// --- 4. scale: K idle logins -----------------------------------------------------------
 	scale(ctx, t, e, ctl, obs, p, rep)
