@@ -52,6 +52,9 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 		br.Config.PortalEventBuffer = 0
 	}
 	keepIdleConnections(br)
+	if mc, ok := br.Matrix.(*matrix.Connector); ok {
+		keepHomeserverConnections(mc.AS)
+	}
 	wc.DB = br.DB.Child("wechat_version", upgradeTable, dbutil.ZeroLogger(br.Log.With().Str("db_section", "wechat").Logger()))
 	wc.identities = &identityStore{db: wc.DB}
 	wc.pending = &pendingMatrixStore{db: wc.DB}
@@ -59,24 +62,6 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 	// Matrix.Init ran first, and its HTTP server starts later: the middleware is in time.
 	if mc, ok := br.Matrix.(*matrix.Connector); ok && mc.AS != nil {
 		mc.AS.Middleware = append(mc.AS.Middleware, wc.pendingMiddleware(mc))
-	}
-}
-
-// keepIdleConnections keeps as many database connections open as may be used at once.
-// mautrix's default config keeps one idle: with several portals writing at the same time
-// (16 per batch), database/sql then closes a connection after nearly every query and opens
-// another, which for SQLite means running the connection PRAGMAs again and losing the
-// connection's prepared statements (bridge/sqliteshim), for PostgreSQL a new login.
-func keepIdleConnections(br *bridgev2.Bridge) {
-	mc, ok := br.Matrix.(*matrix.Connector)
-	if !ok || mc.Config == nil || br.DB == nil {
-		return
-	}
-	c := mc.Config.Database
-	if c.MaxOpenConns > 0 && c.MaxIdleConns < c.MaxOpenConns {
-		br.Log.Debug().Int("max_idle_conns", c.MaxIdleConns).Int("max_open_conns", c.MaxOpenConns).
-			Msg("Keeping max_open_conns database connections idle instead of max_idle_conns")
-		br.DB.RawDB.SetMaxIdleConns(c.MaxOpenConns)
 	}
 }
 
