@@ -140,6 +140,10 @@ func (a *afternoon) openBotDM(t *testing.T, u *mxUser) id.RoomID {
 		t.Fatalf("create DM with %s: %v", a.bot, err)
 	}
 	u.must(ctx, waitEvent, from, "the bridge bot to join the DM", and(inRoom(resp.RoomID), memberEvent(a.bot, "join")))
+	// bridgev2 marks the room as the management room after the join and before its welcome
+	// message: whoever asks the bridge about it next must not beat that.
+	u.must(ctx, waitEvent, from, "the bot's welcome in the DM", and(inRoom(resp.RoomID), fromSender(a.bot),
+		func(s *seen) bool { return s.isMessage() && strings.HasPrefix(s.body(), "Hello, I'm a") }))
 	return resp.RoomID
 }
 
