@@ -11,8 +11,8 @@ import (
 	"maunium.net/go/mautrix/appservice"
 )
 
-// Sending on as many connections at once as a batch of portals does, and again, must not
-// open new connections to the homeserver the second time.
+// Sending on as many connections at once as a batch of portals does, and again, must reuse
+// the connections of the first time instead of dialling the homeserver anew.
 func TestHomeserverConnectionsKept(t *testing.T) {
 	var opened atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
@@ -54,8 +54,14 @@ func TestHomeserverConnectionsKept(t *testing.T) {
 		burst(as.HTTPClient)
 		second := opened.Swap(0)
 		t.Logf("keep=%v: %d connections for the first burst of %d, %d new for the second", keep, first, portalConcurrency, second)
-		if keep && second != 0 {
-			t.Errorf("the second burst opened %d new connections to the homeserver, want 0", second)
+		// A burst uses at most portalConcurrency connections at once; kept connections mean
+		// the second burst adds only what the first did not need.
+		if keep && first+second > portalConcurrency {
+			t.Errorf("two bursts of %d opened %d + %d connections to the homeserver, want at most %d in all",
+				portalConcurrency, first, second, portalConcurrency)
+		}
+		if !keep && first+second <= portalConcurrency {
+			t.Logf("the default transport kept its connections this time (%d + %d)", first, second)
 		}
 		as.HTTPClient.CloseIdleConnections()
 	}
