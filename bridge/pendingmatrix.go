@@ -14,6 +14,7 @@ import (
 	"go.mau.fi/util/dbutil"
 	"go.mau.fi/util/exhttp"
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/appservice"
 	"maunium.net/go/mautrix/bridgev2/matrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -99,7 +100,8 @@ type txnEvent struct {
 		RelatesTo *struct {
 			Type string `json:"rel_type"`
 		} `json:"m.relates_to"`
-		// Set on what the bridge itself sent as the user (double puppeting).
+		// Set on what the bridge itself sent as the user (double puppeting):
+		// appservice.DoublePuppetKey (a struct tag cannot name the constant).
 		DoublePuppetSource string `json:"fi.mau.double_puppet_source"`
 	} `json:"content"`
 }
@@ -319,7 +321,7 @@ func (c *WeChatClient) recoverEncrypted(ctx context.Context, mc *matrix.Connecto
 			relType = string(m.RelatesTo.Type)
 		}
 	}
-	dp, _ := dec.Content.Raw["fi.mau.double_puppet_source"].(string)
+	dp, _ := dec.Content.Raw[appservice.DoublePuppetKey].(string)
 	if !c.Main.isUserMessage(dec.Sender, body, relType, dp) {
 		return
 	}
