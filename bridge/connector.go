@@ -54,6 +54,7 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 	keepIdleConnections(br)
 	if mc, ok := br.Matrix.(*matrix.Connector); ok {
 		keepHomeserverConnections(mc.AS)
+		useJoinedCache(mc)
 	}
 	wc.DB = br.DB.Child("wechat_version", upgradeTable, dbutil.ZeroLogger(br.Log.With().Str("db_section", "wechat").Logger()))
 	wc.identities = &identityStore{db: wc.DB}

@@ -38,7 +38,7 @@ func (c *converter) app() (*Converted, error) {
 	case protoclient.AppMsgText:
 		if a != nil && strings.TrimSpace(a.Title) != "" {
 			var r rich
-			r.writeWeChatText(a.Title, c.members())
+			r.writeWeChatText(a.Title, c.members)
 			return single(r.content(event.MsgText)), nil
 		}
 	case protoclient.AppMsgURL, protoclient.AppMsgAudio, protoclient.AppMsgVideo,

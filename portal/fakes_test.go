@@ -80,9 +80,13 @@ type fakeDir struct {
 	members []Member
 	quoted  map[quoteQuery]*Earlier
 	queries []quoteQuery
+	listed  int // Members calls
 }
 
-func (d *fakeDir) Members() []Member { return d.members }
+func (d *fakeDir) Members() []Member {
+	d.listed++
+	return d.members
+}
 
 func (d *fakeDir) FindQuoted(_ context.Context, name, text string) *Earlier {
 	q := quoteQuery{name, text}

@@ -153,7 +153,7 @@ func (c *converter) text() (*Converted, error) {
 		return c.quoteReply(q.Name, q.Quoted, q.Reply, "")
 	}
 	var r rich
-	r.writeWeChatText(protoclient.DecodeText(c.body), c.members())
+	r.writeWeChatText(protoclient.DecodeText(c.body), c.members)
 	return single(r.content(event.MsgText)), nil
 }
 
@@ -181,7 +181,7 @@ func (c *converter) quoteReply(name, quoted, reply, quotedMsgID string) (*Conver
 		// are notified as on WeChat.
 		r.mentions.Add(earlier.SenderMXID)
 	}
-	r.writeWeChatText(reply, c.members())
+	r.writeWeChatText(reply, c.members)
 	return &Converted{Parts: []*event.MessageEventContent{r.content(event.MsgText)}, ReplyTo: earlier}, nil
 }
 

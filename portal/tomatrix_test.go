@@ -678,3 +678,27 @@ func TestWebPSize(t *testing.T) {
 		t.Error("short data has a size")
 	}
 }
+
+// A group's member list is built only for text that can mention someone: most messages
+// have no '@', and listing a big group for each of them was a measurable share of the
+// bridge's CPU per message.
+func TestMembersListedOnlyForMentions(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		body   string
+		listed int
+	}{{"good morning", 0}, {"@Alice\u2005good morning", 1}} {
+		dir := groupDir()
+		msg := &protoclient.Message{MsgId: "1", MsgType: protoclient.MsgText, Content: tc.body}
+		c, err := ToMatrix(ctx, msg, tc.body, nil, nil, dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Parts[0].Body; got != tc.body {
+			t.Errorf("%q became %q", tc.body, got)
+		}
+		if dir.listed != tc.listed {
+			t.Errorf("%q: member list built %d times, want %d", tc.body, dir.listed, tc.listed)
+		}
+	}
+}
