@@ -219,6 +219,7 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 			LogContext: func(lc zerolog.Context) zerolog.Context {
 				return lc.Str("wechat_msg_id", m.MsgId).Int("wechat_msg_type", m.MsgType)
 			},
+			PreHandleFunc: growEventStack,
 		},
 		ID: portal.MakeMessageID(m.MsgId),
 		Data: &incoming{msg: m, body: body, chat: chat, senderNames: c.senderNames(chat, sender, fromMe),

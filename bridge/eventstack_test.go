@@ -1,0 +1,15 @@
+package bridge
+
+import (
+	"context"
+	"testing"
+)
+
+// The pad must stay on the stack: on the heap it would cost an allocation per message and
+// grow nothing.
+func TestGrowEventStackStaysOnStack(t *testing.T) {
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() { growEventStack(ctx, nil) }); n != 0 {
+		t.Fatalf("growEventStack allocates %.0f times per call", n)
+	}
+}
