@@ -123,6 +123,8 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *o
 	rssIdle, _ := rssBytes(e.bridgePID())
 	e.saveProfile(ctx, "heap")
 	e.saveProfile(ctx, "goroutine")
+	// BENCH_PPROF=1: where the idle CPU goes, taken after the window so as not to add to it.
+	e.saveProfileAs(ctx, "profile?seconds=30", "cpu-idle")
 	idlePct := 100 * float64(idle[0]) / float64(wall)
 	perLogin := (rssIdle - rss0) / int64(k)
 	// The target is 300 MB for 1,000 logins; for another K, scale the per-login share.
