@@ -2,42 +2,19 @@ package bridge
 
 import (
 	"context"
-	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/bridgev2/networkid"
 )
-
-// userPortalWrites counts the statements that touch user_portal.
-type userPortalWrites struct {
-	dbutil.DatabaseLogger
-	n atomic.Int32
-}
-
-func (l *userPortalWrites) QueryTiming(_ context.Context, _, query string, _ []any, _ int, _ time.Duration, _ error) {
-	if strings.Contains(query, "INSERT INTO user_portal") {
-		l.n.Add(1)
-	}
-}
 
 // A login made by User.NewLogin (a QR login in this process) must not write its user_portal
 // row again for every WeChat message: mautrix-go v0.32.0 builds such logins without the cache
 // that prevents it, and ensureInPortalCache supplies it.
 func TestNewLoginInPortalCache(t *testing.T) {
 	ctx := context.Background()
-	raw, err := dbutil.NewWithDialect("file:"+filepath.Join(t.TempDir(), "bridge.db")+"?_txlock=immediate", "sqlite3-fk-wal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = raw.Close() })
-	counter := &userPortalWrites{DatabaseLogger: dbutil.NoopLogger}
-	raw.Log = counter
+	raw, counter := newCountingDB(t, "INSERT INTO user_portal")
 	db := database.New("wechat", database.MetaTypes{}, raw)
 	if err := db.Upgrade(ctx); err != nil {
 		t.Fatal(err)

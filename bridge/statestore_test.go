@@ -3,11 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix"
@@ -18,27 +14,11 @@ import (
 	"maunium.net/go/mautrix/sqlstatestore"
 )
 
-// membershipReads counts the SELECTs of a membership from the state store's table.
-type membershipReads struct {
-	dbutil.DatabaseLogger
-	n atomic.Int32
-}
-
-func (l *membershipReads) QueryTiming(_ context.Context, _, query string, _ []any, _ int, _ time.Duration, _ error) {
-	if strings.Contains(query, "SELECT membership FROM mx_user_profile") {
-		l.n.Add(1)
-	}
-}
-
-func newTestStateStore(t *testing.T) (*sqlstatestore.SQLStateStore, *membershipReads) {
+// newTestStateStore is mautrix's SQL state store on a new database, counting its membership
+// reads.
+func newTestStateStore(t *testing.T) (*sqlstatestore.SQLStateStore, *queryCounter) {
 	t.Helper()
-	raw, err := dbutil.NewWithDialect("file:"+filepath.Join(t.TempDir(), "state.db")+"?_txlock=immediate", "sqlite3-fk-wal")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = raw.Close() })
-	reads := &membershipReads{DatabaseLogger: dbutil.NoopLogger}
-	raw.Log = reads
+	raw, reads := newCountingDB(t, "SELECT membership FROM mx_user_profile")
 	store := sqlstatestore.NewSQLStateStore(raw, dbutil.NoopLogger, true)
 	if err := store.Upgrade(context.Background()); err != nil {
 		t.Fatal(err)
@@ -64,19 +44,23 @@ func TestJoinedCache(t *testing.T) {
 	ctx := context.Background()
 	store, reads := newTestStateStore(t)
 	c := newJoinedCache(store)
-	if err := c.SetMembership(ctx, testRoom, testGhost, event.MembershipJoin); err != nil {
-		t.Fatal(err)
-	}
-	isIn := func() bool {
+	set := func(m event.Membership) {
 		t.Helper()
-		return c.IsInRoom(ctx, testRoom, testGhost)
+		if err := c.SetMembership(ctx, testRoom, testGhost, m); err != nil {
+			t.Fatal(err)
+		}
 	}
-
+	// expect checks what the next send would be told, after what.
+	expect := func(in bool, after string) {
+		t.Helper()
+		if got := c.IsInRoom(ctx, testRoom, testGhost); got != in {
+			t.Fatalf("after %s: ghost in the room = %v, want %v", after, got, in)
+		}
+	}
+	set(event.MembershipJoin)
 	reads.n.Store(0)
 	for range 5 {
-		if !isIn() {
-			t.Fatal("a joined ghost is not in the room")
-		}
+		expect(true, "joining")
 	}
 	if n := reads.n.Load(); n != 1 {
 		t.Fatalf("5 sends read the ghost's membership %d times, want 1", n)
@@ -84,47 +68,25 @@ func TestJoinedCache(t *testing.T) {
 
 	// Kicked: the member event from the homeserver goes through SetMember.
 	mautrixUpdate(ctx, c, memberEvent(testGhost, event.MembershipLeave))
-	if isIn() {
-		t.Fatal("after a leave event the ghost is still in the room")
-	}
-	if err := c.SetMembership(ctx, testRoom, testGhost, event.MembershipJoin); err != nil {
-		t.Fatal(err)
-	}
-	if !isIn() {
-		t.Fatal("after joining again the ghost is not in the room")
-	}
-	if err := c.SetMembership(ctx, testRoom, testGhost, event.MembershipLeave); err != nil {
-		t.Fatal(err)
-	}
-	if isIn() {
-		t.Fatal("after leaving the ghost is still in the room")
-	}
+	expect(false, "a leave event")
+	set(event.MembershipJoin)
+	expect(true, "joining again")
+	set(event.MembershipLeave)
+	expect(false, "leaving")
 
 	// A fetched member list replaces what was known of the room.
-	if err := c.SetMembership(ctx, testRoom, testGhost, event.MembershipJoin); err != nil {
-		t.Fatal(err)
-	}
-	if !isIn() {
-		t.Fatal("joined ghost not in room")
-	}
+	set(event.MembershipJoin)
+	expect(true, "joining again")
 	if err := c.ReplaceCachedMembers(ctx, testRoom, []*event.Event{memberEvent(testGhost, event.MembershipBan)}); err != nil {
 		t.Fatal(err)
 	}
-	if isIn() {
-		t.Fatal("after a member list saying banned the ghost is still in the room")
-	}
-	if err := c.SetMembership(ctx, testRoom, testGhost, event.MembershipJoin); err != nil {
-		t.Fatal(err)
-	}
-	if !isIn() {
-		t.Fatal("joined ghost not in room")
-	}
+	expect(false, "a member list saying banned")
+	set(event.MembershipJoin)
+	expect(true, "joining again")
 	if err := c.ClearCachedMembers(ctx, testRoom); err != nil {
 		t.Fatal(err)
 	}
-	if isIn() {
-		t.Fatal("after the room's members were cleared the ghost is still in the room")
-	}
+	expect(false, "the room's members were cleared")
 }
 
 // mautrixUpdate applies a state event the way the appservice does for a transaction.
