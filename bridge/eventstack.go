@@ -12,11 +12,11 @@ import (
 // frames being SQLite's).
 const eventStackPad = 12 << 10
 
-// growEventStack is the PreHandle of WeChat events. bridgev2 handles each event on a goroutine
+// growEventStack is the PreHandle of WeChat messages. bridgev2 handles each event on a goroutine
 // of its own, which starts with a small stack and grows it by doubling, each time copying
 // it and adjusting every frame on it; the last growths happen deep inside SQLite (modernc's
-// translated C), where that walk is long: ~4 % of the bridge's CPU per message (test/bench
-// profile). Growing once here, at the top of the goroutine, copies a handful of frames.
+// translated C), where that walk is long: 5–7 % of the bridge's CPU per message (test/bench
+// profiles). Growing once here, at the top of the goroutine, copies a handful of frames.
 func growEventStack(context.Context, *bridgev2.Portal) {
 	var pad [eventStackPad]byte
 	touchStack(pad[:])
