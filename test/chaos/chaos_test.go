@@ -423,7 +423,13 @@ func (w *world) trial(n int, est estimate) estimate {
 		if kerr != nil && !harness.ProcessGone(pid) {
 			t.Fatalf("%s: the bridge that did not become ready cannot be stopped: %v", name, kerr)
 		}
-		t.Logf("%s: bridge start %d: %v; killed it, starting it again", name, attempt, err)
+		t.Logf("%s: bridge start %d: %v; killed it, starting it again; the end of its log and output:", name, attempt, err)
+		for _, l := range tailLines(w.e.bridgeLog, 12) {
+			t.Logf("    %s", compactLog("log", l))
+		}
+		for _, l := range tailLines(w.e.bridge.Stdout, 12) {
+			t.Logf("    %s", compactLog("stdout", l))
+		}
 	}
 	ready := time.Since(ph.killAt)
 	wg.Wait()
