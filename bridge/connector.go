@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rs/zerolog"
 	"go.mau.fi/util/configupgrade"
 	"go.mau.fi/util/dbutil"
 	"golang.org/x/sync/semaphore"
@@ -53,6 +54,13 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 	}
 	keepIdleConnections(br)
 	if mc, ok := br.Matrix.(*matrix.Connector); ok {
+		// Before anything else starts: the database, the homeserver and WeChat are not
+		// touched by a copy that must not run.
+		if err := appserviceAddressTaken(mc); err != nil {
+			br.Log.WithLevel(zerolog.FatalLevel).Err(err).
+				Msg("Cannot listen for the homeserver: is another copy of the bridge running, or another program on appservice.port? Not starting")
+			matrix.ExitError{ExitCode: exitAddressTaken}.Exit()
+		}
 		keepHomeserverConnections(mc.AS)
 		useJoinedCache(mc)
 	}

@@ -140,6 +140,29 @@ func TestBehindReverseProxy(t *testing.T) {
 		t.Logf("states name the build: %v", connected.Version)
 	})
 
+	// A second copy of the bridge started with the same config (a second `docker run`, a
+	// service started twice) finds the appservice port taken. Without the check, mautrix would
+	// log one error and run on, deaf to the homeserver, and log the same WeChat account in a
+	// second time on the same database. It must refuse to start, and the first copy go on.
+	run(t, "a_second_copy_refuses_to_start", func(t *testing.T) {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(sctx, e.bridge.Bin, "-c", filepath.Join(ops.dir, "config.yaml"), "-r", filepath.Join(ops.dir, "registration.yaml"), "--ignore-unsupported-server")
+		cmd.Dir = ops.dir
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 24 {
+			t.Fatalf("second copy: %v (want exit code 24); output:\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "another copy of the bridge") || !strings.Contains(string(out), "address already in use") {
+			t.Errorf("second copy's output does not say why it stopped:\n%s", out)
+		}
+		w := whoami(t, provision)
+		if len(w.Logins) != 1 || w.Logins[0].State.StateEvent != status.StateConnected {
+			t.Errorf("the first copy after the second one's attempt: %+v; want the login CONNECTED", w.Logins)
+		}
+	})
+
 	// WeChat's servers fail for a while (502 to every synccheck): the receiver learns the
 	// connection is in trouble (TRANSIENT_DISCONNECT) and that it recovered by itself
 	// (CONNECTED), with no user action.
