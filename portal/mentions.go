@@ -68,11 +68,9 @@ type mentionSpan struct {
 // protoclient.MentionsName's (§5.4.3): the name is followed by U+2005, a space or the
 // end of the text. Members it says are not mentioned anywhere are not looked for;
 // longer names are tried first at each '@', so "@Bob Smith" is Bob Smith and not Bob.
-// Members without a Matrix user cannot be pills and are skipped.
+// Members without a Matrix user cannot be pills and are skipped. The caller checks for an
+// '@' first (writeWeChatText), so that no member list is built for text without one.
 func findMentions(text string, members []Member) []mentionSpan {
-	if !strings.Contains(text, "@") {
-		return nil
-	}
 	var candidates []Member
 	for _, m := range members {
 		if m.MXID != "" && protoclient.MentionsName(text, m.DisplayName) {
