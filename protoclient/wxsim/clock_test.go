@@ -9,7 +9,7 @@ import (
 
 func TestSessionIdleExpiry(t *testing.T) {
 	clock := &fakeClock{t: time.Now()} // cookie expiries follow this clock; the jar uses the real one
-	e := newEnvClock(t, func(s *wxsim.Settings) { s.SessionIdleExpiryS = 3600 }, clock.Now)
+	e := newEnvClock(t, func(s *wxsim.Settings) { s.SessionIdleExpiryS = 3600 }, clock)
 	e.setup()
 	w, _ := e.login("wxid_alice")
 	clock.Add(59 * time.Minute)
@@ -28,7 +28,7 @@ func TestSessionIdleExpiry(t *testing.T) {
 
 func TestRevokeWindowOnTheClock(t *testing.T) {
 	clock := &fakeClock{t: time.Now()} // cookie expiries follow this clock; the jar uses the real one
-	e := newEnvClock(t, nil, clock.Now)
+	e := newEnvClock(t, nil, clock)
 	e.setup()
 	w, _ := e.login("wxid_alice")
 	r1 := w.send("webwxsendmsg", map[string]any{"Type": 1, "Content": "a", "ToUserName": "filehelper", "LocalID": "1", "ClientMsgId": "1"})
@@ -45,7 +45,7 @@ func TestRevokeWindowOnTheClock(t *testing.T) {
 
 func TestQRExpiry(t *testing.T) {
 	clock := &fakeClock{t: time.Now()} // cookie expiries follow this clock; the jar uses the real one
-	e := newEnvClock(t, func(s *wxsim.Settings) { s.QRExpiryS = 300 }, clock.Now)
+	e := newEnvClock(t, func(s *wxsim.Settings) { s.QRExpiryS = 300 }, clock)
 	w := e.client()
 	uuid := w.jslogin()
 	if got := w.poll(uuid); got != "window.code=408;" {

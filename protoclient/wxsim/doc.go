@@ -16,6 +16,18 @@
 //     ("equal" | "ahead" | "omit"), cookie_secure (true), qr_expiry_s (0 = never),
 //     offline_delivery (true: a new session gets what no earlier session fetched),
 //     contact_selector (4); GET /settings;
+//   - settings logout_after_login_ms (0 = off) and logout_after_login_retcode (1102;
+//     never 0): every session created while logout_after_login_ms is above 0, by QR
+//     or push login, ends that many ms after its first webwxinit answer, as WeChat
+//     kicked new web logins in 2025. From the deadline on, synccheck answers
+//     retcode:"<retcode>",selector:"0" and every JSON API (webwxinit, webwxsync,
+//     webwxsendmsg, webwxstatusnotify, …) BaseResponse.Ret <retcode> (unlike POST
+//     /accounts/{wxid}/logout, whose APIs answer 1101 by the contract); downloads
+//     answer 403; a synccheck held at the deadline answers at once; the account is
+//     no longer logged in. The values are taken when the session is created
+//     (newloginpage), so a change affects only later sessions; every later login is a
+//     new session with its own deadline. Deadlines follow Options.Now and fire
+//     through Options.AfterFunc;
 //   - GET /accounts, PATCH /accounts/{wxid} (own profile: Profile BitFlag 190),
 //     GET /accounts/{wxid}/contacts, GET /accounts/{wxid}/groups/{gid}, GET /faults,
 //     DELETE /stats;
@@ -32,12 +44,16 @@
 //
 // Choices where the contract is silent: a new login kills the account's previous
 // session (1101, as a web login elsewhere does); requests without the session cookies
-// answer 1102 when require_cookies is on; downloads that fail authentication answer
-// HTTP 403; /sent "type" is the MsgType on the wire (49 for files); newloginpage
-// without version=v2 answers the XML with a 301 and no Location, as the real server
-// did; an upload part over one 512 KiB chunk is refused, as on the real server. Go's
-// http.Transport retries an idempotent request once when a reused connection is
-// reset, so a reset fault meant to reach a Go client needs a count of 2 or 0.
+// answer 1102 when require_cookies is on; of several webwx_data_ticket cookies (a
+// client that logged in twice may send the stale one first) any one that is the
+// session's passes, for downloads and uploads alike; downloads that fail
+// authentication answer HTTP 403; /sent "type" is the MsgType on the wire (49 for
+// files); a revoke notice's <oldmsgid> is a legacy 32-bit id, ten digits and at most
+// 4294967295; newloginpage without version=v2 answers the XML with a 301 and no
+// Location, as the real server did; an upload part over one 512 KiB chunk is refused,
+// as on the real server. Go's http.Transport retries an idempotent request once when
+// a reused connection is reset, so a reset fault meant to reach a Go client needs a
+// count of 2 or 0.
 //
 // All state lives in memory behind one mutex. Long polls wait on channels that are
 // closed when state changes, never on sleeps.

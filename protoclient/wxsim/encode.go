@@ -72,7 +72,7 @@ func appXML(appType int, title, url, from string) string {
 
 func revokeXML(session, msgID, replace string) string {
 	return fmt.Sprintf(`<sysmsg type="revokemsg"><revokemsg><session>%s</session><oldmsgid>%s</oldmsgid><msgid>%s</msgid><replacemsg><![CDATA[%s]]></replacemsg></revokemsg></sysmsg>`,
-		xa(session), randDigits(10), msgID, strings.ReplaceAll(replace, "]]>", "]]&gt;"))
+		xa(session), newOldMsgID(), msgID, strings.ReplaceAll(replace, "]]>", "]]&gt;"))
 }
 
 func friendRequestXML(wxid, nickname, greeting, ticket string) string {

@@ -37,10 +37,19 @@ func newEnv(t *testing.T, tweak func(*wxsim.Settings)) *env {
 	return newEnvClock(t, tweak, nil)
 }
 
-// fakeClock is a clock the test moves by hand, for windows and expiries.
+// fakeClock is a clock the test moves by hand, for windows and expiries. Its timers
+// fire inside Add, so whatever they do has happened when Add returns.
 type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	t      time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	c    *fakeClock
+	at   time.Time
+	f    func()
+	done bool
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -51,11 +60,44 @@ func (c *fakeClock) Now() time.Time {
 
 func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+	var due, left []*fakeTimer
+	for _, tm := range c.timers {
+		switch {
+		case tm.done:
+		case !tm.at.After(c.t):
+			tm.done = true
+			due = append(due, tm)
+		default:
+			left = append(left, tm)
+		}
+	}
+	c.timers = left
+	c.mu.Unlock()
+	// Outside the lock: the functions read the clock.
+	for _, tm := range due {
+		tm.f()
+	}
 }
 
-func newEnvClock(t *testing.T, tweak func(*wxsim.Settings), now func() time.Time) *env {
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) wxsim.Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tm := &fakeTimer{c: c, at: c.t.Add(d), f: f}
+	c.timers = append(c.timers, tm)
+	return tm
+}
+
+func (tm *fakeTimer) Stop() bool {
+	tm.c.mu.Lock()
+	defer tm.c.mu.Unlock()
+	was := !tm.done
+	tm.done = true
+	return was
+}
+
+// newEnvClock runs wxsim on clock; nil is the real clock.
+func newEnvClock(t *testing.T, tweak func(*wxsim.Settings), clock *fakeClock) *env {
 	t.Helper()
 	st := wxsim.DefaultSettings()
 	st.SynccheckHoldMS = 300
@@ -63,7 +105,11 @@ func newEnvClock(t *testing.T, tweak func(*wxsim.Settings), now func() time.Time
 	if tweak != nil {
 		tweak(&st)
 	}
-	sim := wxsim.New(wxsim.Options{Settings: &st, Now: now})
+	opts := wxsim.Options{Settings: &st}
+	if clock != nil {
+		opts.Now, opts.AfterFunc = clock.Now, clock.AfterFunc
+	}
+	sim := wxsim.New(opts)
 	ts := httptest.NewServer(sim)
 	t.Cleanup(ts.Close)
 	t.Cleanup(sim.Close) // runs first: releases long polls so ts.Close does not wait
@@ -114,6 +160,9 @@ type wx struct {
 	self       string
 	key        json.RawMessage
 	checkKey   string
+	// before go ahead of the jar's cookies on every request, as a stale cookie of an
+	// earlier login would.
+	before []*http.Cookie
 }
 
 func (e *env) client() *wx {
@@ -131,6 +180,9 @@ func (e *env) client() *wx {
 
 func (w *wx) do(req *http.Request) (*http.Response, string) {
 	w.e.t.Helper()
+	for _, ck := range w.before {
+		req.AddCookie(ck) // the client adds the jar's cookies after these
+	}
 	resp, err := w.hc.Do(req)
 	if err != nil {
 		w.e.t.Fatalf("%s %s: %v", req.Method, req.URL, err)

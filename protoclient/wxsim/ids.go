@@ -77,6 +77,14 @@ func newMsgID() (string, int64) {
 	return strconv.FormatInt(n, 10), n
 }
 
+// newOldMsgID is the <oldmsgid> of a revoke notice: a legacy 32-bit id (§5.4.5), ten
+// digits like the captured ones, so at most 4294967295; clients may parse it as uint32.
+func newOldMsgID() string {
+	const lo, hi = 1_000_000_000, 1<<32 - 1
+	v, _ := rand.Int(rand.Reader, big.NewInt(hi-lo+1))
+	return strconv.FormatInt(v.Int64()+lo, 10)
+}
+
 func newMediaID() string { return "@crypt_" + randHex(4) + "_" + randHex(64) }
 
 func newStrangerTicket() string { return "v2_" + randHex(64) + "@stranger" }

@@ -211,6 +211,7 @@ func (s *Server) newSession(acct *account) *session {
 		names: map[string]string{}, byName: map[string]string{},
 		encIDs: map[string]string{}, byEnc: map[string]string{},
 		lastSeen: now,
+		endAfter: ms(s.settings.LogoutAfterLoginMS), endCode: s.settings.LogoutAfterLoginRetcode,
 	}
 	sess.startSeq = acct.seq
 	if s.settings.OfflineDelivery {
@@ -223,6 +224,30 @@ func (s *Server) newSession(acct *account) *session {
 	acct.sessionCount++
 	acct.wake()
 	return sess
+}
+
+// armEnd starts the countdown of logout_after_login_ms at the session's first
+// webwxinit, which is where a client counts itself logged in. Callers hold s.mu.
+func (s *Server) armEnd(sess *session) {
+	if sess.endAfter <= 0 || !sess.endAt.IsZero() || sess.dead {
+		return
+	}
+	sess.endAt = s.now().Add(sess.endAfter)
+	sess.endTimer = s.afterFunc(sess.endAfter, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.endIfDue(sess)
+	})
+}
+
+// endIfDue ends a session whose logout_after_login_ms deadline has passed; callers
+// hold s.mu.
+func (s *Server) endIfDue(sess *session) {
+	if sess.dead || sess.endAt.IsZero() || s.now().Before(sess.endAt) {
+		return
+	}
+	sess.end(deny(sess.endCode))
+	s.log.Info().Str("account", sess.acct.wxid).Int("retcode", sess.endCode).Msg("session ended by logout_after_login_ms")
 }
 
 func (s *Server) handlePushLoginURL(c *call) {

@@ -244,3 +244,36 @@ func TestAvatars(t *testing.T) {
 		t.Fatalf("geticon %d", resp.StatusCode)
 	}
 }
+
+// A client that logged in twice may send two webwx_data_ticket cookies, the stale one
+// first; one right ticket is enough.
+func TestTwoDataTicketCookies(t *testing.T) {
+	e := newEnv(t, nil)
+	e.setup()
+	w, _ := e.login("wxid_alice")
+	w.sync()
+	img := pattern(700)
+	ref, err := e.ctl.Incoming(e.ctx, "wxid_alice", wxsim.WorldMessage{From: "wxid_bob", Type: 3, MediaBase64: base64.StdEncoding.EncodeToString(img)})
+	e.must(err)
+	w.sync()
+	stale := &http.Cookie{Name: "webwx_data_ticket", Value: "StaleTicketOfTheLastLogin"}
+	w.before = []*http.Cookie{stale}
+	get := "https://wx2.qq.com/cgi-bin/mmwebwx-bin/webwxgetmsgimg?&MsgID=" + ref.MsgID + "&skey=" + w.skey
+	if resp, body := w.get(get); resp.StatusCode != 200 || body != string(img) {
+		t.Fatalf("download with the stale ticket first: %d", resp.StatusCode)
+	}
+	if a := w.upload("a.txt", "doc", []byte("x"), "filehelper"); a[0].BaseResponse.Ret != 0 {
+		t.Fatalf("upload with the stale ticket first: %+v", a[0])
+	}
+
+	// The stale ticket alone is refused.
+	bare := e.client()
+	bare.web, bare.sid, bare.skey, bare.uin, bare.self = w.web, w.sid, w.skey, w.uin, w.self
+	bare.before = []*http.Cookie{{Name: "wxuin", Value: itoa(w.uin)}, {Name: "wxsid", Value: w.sid}, stale}
+	if resp, _ := bare.get(get); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("download with only the stale ticket: %d", resp.StatusCode)
+	}
+	if a := bare.upload("a.txt", "doc", []byte("x"), "filehelper"); a[0].BaseResponse.Ret != 1102 {
+		t.Fatalf("upload with only the stale ticket: %+v", a[0])
+	}
+}

@@ -23,15 +23,26 @@ type Options struct {
 	Settings *Settings
 	// Now is the clock (revoke window, idle expiry, timestamps); nil means time.Now.
 	Now func() time.Time
+	// AfterFunc runs f once d has passed on the clock of Now (logout_after_login_ms);
+	// nil means time.AfterFunc. Give it with a Now that is not the real clock, or
+	// timed events wake on real time and, finding Now short of them, wait for the next
+	// request to happen.
+	AfterFunc func(d time.Duration, f func()) Timer
+}
+
+// Timer is a pending AfterFunc; *time.Timer is one.
+type Timer interface {
+	Stop() bool
 }
 
 // Server is the double. It is an http.Handler serving the protocol face and, under
 // /_wxsim/v1/, the control face.
 type Server struct {
-	log  zerolog.Logger
-	now  func() time.Time
-	done chan struct{}
-	stop sync.Once
+	log       zerolog.Logger
+	now       func() time.Time
+	afterFunc func(time.Duration, func()) Timer
+	done      chan struct{}
+	stop      sync.Once
 
 	mu           sync.Mutex
 	settings     Settings
@@ -61,9 +72,14 @@ func New(opts Options) *Server {
 	if now == nil {
 		now = time.Now
 	}
+	afterFunc := opts.AfterFunc
+	if afterFunc == nil {
+		afterFunc = func(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+	}
 	s := &Server{
 		log:          opts.Logger,
 		now:          now,
+		afterFunc:    afterFunc,
 		done:         make(chan struct{}),
 		settings:     st,
 		accounts:     map[string]*account{},
@@ -82,7 +98,18 @@ func New(opts Options) *Server {
 
 // Close releases every long poll and hanging request so that an http.Server holding
 // them can shut down. The Server must not be used afterwards.
-func (s *Server) Close() { s.stop.Do(func() { close(s.done) }) }
+func (s *Server) Close() {
+	s.stop.Do(func() {
+		close(s.done)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, sess := range s.sessions {
+			if sess.endTimer != nil {
+				sess.endTimer.Stop()
+			}
+		}
+	})
+}
 
 // Settings returns the current settings.
 func (s *Server) Settings() Settings {

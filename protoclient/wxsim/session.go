@@ -3,6 +3,7 @@ package wxsim
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -99,13 +100,18 @@ func (s *Server) authenticate(c *call, br *protoclient.BaseRequest, need authNee
 		}
 	}
 	if need == needDataTicket {
-		dt := c.cookie("webwx_data_ticket")
-		if st.RequireCookies {
-			if dt != sess.dataTicket {
+		// A client that logged in twice may still hold the stale ticket (under a
+		// domain the new login did not overwrite) and send both, stale first.
+		// Refusing that was a deviation from the real server: one right ticket is
+		// enough.
+		cookies := c.r.CookiesNamed("webwx_data_ticket")
+		switch {
+		case st.RequireCookies:
+			if !hasValue(cookies, sess.dataTicket) {
 				return sess, deny(retCookieInvalid)
 			}
-		} else if dt == "" {
-			dt = c.q.Get("webwx_data_ticket")
+		case len(cookies) == 0:
+			dt := c.q.Get("webwx_data_ticket")
 			if dt == "" && extra != nil {
 				dt = extra.Get("webwx_data_ticket")
 			}
@@ -122,11 +128,23 @@ func (s *Server) authenticate(c *call, br *protoclient.BaseRequest, need authNee
 		s.log.Info().Str("account", sess.acct.wxid).Msg("session expired after idle time")
 		sess.kill(retSessionInvalid)
 	}
+	// The timer normally ends the session; this covers a request that arrives at the
+	// deadline before the timer ran, and clocks without timers.
+	s.endIfDue(sess)
 	if sess.dead {
-		return sess, denial{Ret: retSessionInvalid, Retcode: sess.deadCode}
+		return sess, sess.deadAs
 	}
 	sess.lastSeen = now
 	return sess, denial{}
+}
+
+func hasValue(cookies []*http.Cookie, v string) bool {
+	for _, ck := range cookies {
+		if ck.Value == v {
+			return true
+		}
+	}
+	return false
 }
 
 // sameFamily reports whether host is the web host of the session or one of its

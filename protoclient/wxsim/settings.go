@@ -35,6 +35,13 @@ type Settings struct {
 	OfflineDelivery bool `json:"offline_delivery"`
 	// ContactSelector is the synccheck selector when only contacts changed (4, 6 or 7).
 	ContactSelector int `json:"contact_selector"`
+	// LogoutAfterLoginMS ends every session created while it is on that many ms after
+	// its first webwxinit answer, as WeChat has kicked web logins seconds after they
+	// started (reference §0, January 2025: retcode 1102); 0 is off.
+	LogoutAfterLoginMS int `json:"logout_after_login_ms"`
+	// LogoutAfterLoginRetcode is what such an ended session answers: synccheck retcode
+	// and BaseResponse.Ret alike.
+	LogoutAfterLoginRetcode int `json:"logout_after_login_retcode"`
 }
 
 // DefaultSettings are the values of the contract.
@@ -50,6 +57,8 @@ func DefaultSettings() Settings {
 		CookieSecure:    true,
 		OfflineDelivery: true,
 		ContactSelector: 4,
+
+		LogoutAfterLoginRetcode: retCookieInvalid,
 	}
 }
 
@@ -59,8 +68,11 @@ func (st Settings) validate() error {
 		return fmt.Errorf("hold times must not be negative")
 	case st.SyncBatchMax < 1:
 		return fmt.Errorf("sync_batch_max must be at least 1")
-	case st.RevokeWindowS < 0, st.SessionIdleExpiryS < 0, st.QRExpiryS < 0, st.ContactPageSize < 0:
+	case st.RevokeWindowS < 0, st.SessionIdleExpiryS < 0, st.QRExpiryS < 0, st.ContactPageSize < 0, st.LogoutAfterLoginMS < 0:
 		return fmt.Errorf("durations and sizes must not be negative")
+	case st.LogoutAfterLoginRetcode == 0:
+		// synccheck retcode 0 is a live session; the session would end unseen.
+		return fmt.Errorf("logout_after_login_retcode must not be 0")
 	}
 	switch st.SyncCheckKey {
 	case "equal", "ahead", "omit":

@@ -228,9 +228,15 @@ type session struct {
 	ackSeq   int64
 	lastSeen time.Time
 	dead     bool
-	deadCode int
-	dupNext  bool
+	deadAs   denial // how requests of the dead session are refused
 	dupBatch []*event
+
+	// logout_after_login_ms as it was when the session was created, so that changing
+	// the setting affects only later sessions; endAt is set at the first webwxinit.
+	endAfter time.Duration
+	endCode  int
+	endAt    time.Time
+	endTimer Timer
 }
 
 func (s *session) userName(id string) string {
@@ -277,12 +283,23 @@ func (s *session) encID(gid string) string {
 	return e
 }
 
+// kill ends the session the way the contract's logout does: synccheck answers code,
+// the APIs 1101.
 func (s *session) kill(code int) {
+	s.end(denial{Ret: retSessionInvalid, Retcode: code})
+}
+
+// end makes the session dead on the server; every later request is refused with d,
+// and waiting long polls wake to say so.
+func (s *session) end(d denial) {
 	if s.dead {
 		return
 	}
 	s.dead = true
-	s.deadCode = code
+	s.deadAs = d
+	if s.endTimer != nil {
+		s.endTimer.Stop()
+	}
 	if s.acct.live == s {
 		s.acct.live = nil
 	}

@@ -116,6 +116,7 @@ func (s *Server) handleInit(c *call) {
 	ans.Count = len(ans.ContactList)
 	ans.SyncKey = s.initKey(sess, sess.ackSeq)
 	s.queueSyncConv(sess)
+	s.armEnd(sess)
 	s.mu.Unlock()
 	s.writeJSON(c, ans)
 }
@@ -164,7 +165,7 @@ func (s *Server) handleSyncCheck(c *call) {
 	for {
 		s.mu.Lock()
 		if sess.dead {
-			code := sess.deadCode
+			code := sess.deadAs.Retcode
 			s.mu.Unlock()
 			s.writeJS(c, synccheckText(code, 0))
 			return

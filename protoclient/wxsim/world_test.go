@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -377,4 +378,35 @@ func asControl(err error, target **wxsim.ControlError) bool {
 		*target = ce
 	}
 	return ok
+}
+
+// <oldmsgid> is a legacy 32-bit id (reference §5.4.5); clients may parse it as uint32.
+func TestRevokeOldMsgIDIs32Bit(t *testing.T) {
+	e := newEnv(t, func(s *wxsim.Settings) { s.SyncBatchMax = 2000 })
+	e.setup()
+	w, _ := e.login("wxid_alice")
+	w.sync()
+	ref, err := e.ctl.Incoming(e.ctx, "wxid_alice", wxsim.WorldMessage{From: "wxid_bob", Content: "secret"})
+	e.must(err)
+	const n = 1000
+	for range n {
+		e.must(nil, e.ctl.Revoke(e.ctx, "wxid_alice", ref.MsgID))
+	}
+	seen := 0
+	for _, m := range w.sync().AddMsgList {
+		if m.MsgType != 10002 {
+			continue
+		}
+		rv, err := protoclient.ParseRevoke(m.Content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, err := strconv.ParseUint(rv.OldMsgID, 10, 64); err != nil || id > 4294967295 || len(rv.OldMsgID) != 10 {
+			t.Fatalf("oldmsgid %q", rv.OldMsgID)
+		}
+		seen++
+	}
+	if seen != n {
+		t.Fatalf("%d revokes", seen)
+	}
 }
