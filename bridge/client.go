@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
@@ -28,6 +29,8 @@ const (
 	StateLoggedOut   status.BridgeStateErrorCode = "wechat-logged-out"
 	StateResumeError status.BridgeStateErrorCode = "wechat-resume-failed"
 	StateSyncTrouble status.BridgeStateErrorCode = "wechat-sync-trouble"
+	// StateSessionRefused: WeChat ended the session soon after its login (relogin.go).
+	StateSessionRefused status.BridgeStateErrorCode = "wechat-web-session-refused"
 )
 
 func init() {
@@ -35,6 +38,8 @@ func init() {
 		StateLoggedOut:   "The WeChat web session ended (logged out on the phone, logged in elsewhere, or expired). Send `login` to log in again.",
 		StateResumeError: "Could not resume the WeChat session",
 		StateSyncTrouble: "Having trouble reaching WeChat; retrying",
+		StateSessionRefused: "WeChat ended the web session right after login, as it does to many accounts since 2025. " +
+			"The bridge does not log in again by itself; send `login` to try once more.",
 	})
 }
 
@@ -83,6 +88,12 @@ func (c *WeChatClient) Connect(ctx context.Context) {
 	c.fresh = nil
 	c.replayCheck.Store(init == nil)
 	if init == nil {
+		if meta := c.meta(); meta.Ended != nil {
+			// WeChat ended this session: resuming it would be a retry WeChat sees.
+			log.Info().Time("ended_at", meta.Ended.At).Str("how", string(meta.Ended.State)).Msg("WeChat session ended before this start; not resuming it")
+			c.Login.BridgeState.Send(meta.endedState(time.Now()))
+			return
+		}
 		var err error
 		init, err = c.wx.Resume(ctx)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"time"
 
 	up "go.mau.fi/util/configupgrade"
 )
@@ -20,6 +21,11 @@ type Config struct {
 	RemarkNamesInDMs    bool        `yaml:"remark_names_in_dms"`
 	RecentChatLimit     int         `yaml:"recent_chat_limit"`
 	Media               MediaConfig `yaml:"media"`
+	// EarlyLogoutWindow: a session WeChat ends sooner than this after its login was
+	// refused, not expired (relogin.go); 0 turns the distinction off.
+	EarlyLogoutWindow time.Duration `yaml:"early_logout_window"`
+	// AutoReloginInterval: at most one automatic push login per login in this time.
+	AutoReloginInterval time.Duration `yaml:"auto_relogin_interval"`
 
 	displaynameTmpl *template.Template
 	groupNameTmpl   *template.Template
@@ -39,6 +45,15 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Int, "recent_chat_limit")
 	helper.Copy(up.Int, "media", "max_download_size")
 	helper.Copy(up.Int, "media", "max_upload_size")
+	for _, key := range []string{"early_logout_window", "auto_relogin_interval"} {
+		// A bare 0 is an int in YAML, which does not decode into a duration; any other
+		// number is copied and refused at load with the line it is on.
+		if v, ok := helper.Get(up.Int, key); ok && v == "0" {
+			helper.Set(up.Str, "0s", key)
+		} else {
+			helper.Copy(up.Str|up.Int, key)
+		}
+	}
 }
 
 // DisplaynameParams are the variables of displayname_template.
@@ -63,6 +78,9 @@ func (c *Config) parse() error {
 	}
 	if c.Media.MaxDownloadSize <= 0 || c.Media.MaxUploadSize <= 0 {
 		return fmt.Errorf("network.media sizes must be positive")
+	}
+	if c.EarlyLogoutWindow < 0 || c.AutoReloginInterval < 0 {
+		return fmt.Errorf("network.early_logout_window and network.auto_relogin_interval must not be negative")
 	}
 	return nil
 }

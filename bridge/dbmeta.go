@@ -1,7 +1,10 @@
 package bridge
 
 import (
+	"time"
+
 	"maunium.net/go/mautrix/bridgev2/database"
+	"maunium.net/go/mautrix/bridgev2/status"
 
 	"wxbridge/protoclient"
 )
@@ -19,12 +22,31 @@ func (wc *WeChatConnector) GetDBMetaTypes() database.MetaTypes {
 // resumes where the bridge was without a QR scan and without replays.
 type UserLoginMetadata struct {
 	Session *protoclient.Session `json:"session,omitempty"`
+	// LoggedInAt is when the current session was made by a QR or push login; how soon
+	// WeChat ends a session after it tells a refusal from an expiry (relogin.go).
+	LoggedInAt time.Time `json:"logged_in_at,omitzero"`
+	// Ended is set when WeChat ended the session: a restart then does not try it again.
+	Ended *EndedSession `json:"ended,omitempty"`
+	// Refusals are the times WeChat refused a session of this account, the last 24 h.
+	Refusals []time.Time `json:"refusals,omitempty"`
+	// LastAutoRelogin is when the bridge last asked the phone for a push login by itself.
+	LastAutoRelogin time.Time `json:"last_auto_relogin,omitzero"`
 }
 
-// CopyFrom takes the new session on a re-login of the same account.
+// EndedSession is how the last session ended, for the bridge state after a restart.
+type EndedSession struct {
+	At      time.Time                   `json:"at"`
+	State   status.BridgeStateErrorCode `json:"state"`
+	Retcode int                         `json:"retcode,omitempty"`
+}
+
+// CopyFrom takes the new session on a re-login of the same account; what WeChat did to
+// the account's earlier sessions stays.
 func (m *UserLoginMetadata) CopyFrom(other any) {
 	if o, ok := other.(*UserLoginMetadata); ok && o.Session != nil {
 		m.Session = o.Session
+		m.LoggedInAt = o.LoggedInAt
+		m.Ended = nil
 	}
 }
 

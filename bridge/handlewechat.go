@@ -55,12 +55,7 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 		return err
 	}
 	c.reportMalformed(ctx, b.Malformed)
-	meta, ok := c.Login.Metadata.(*UserLoginMetadata)
-	if !ok {
-		meta = &UserLoginMetadata{}
-		c.Login.Metadata = meta
-	}
-	meta.Session = c.wx.SessionAfter(b)
+	c.meta().Session = c.wx.SessionAfter(b)
 	if err := c.Login.Save(ctx); err != nil {
 		return fmt.Errorf("save sync cursor: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
@@ -85,11 +86,17 @@ func (ql *QRLogin) newQR(ctx context.Context) (*bridgev2.LoginStep, error) {
 			Err: "Could not get a QR code from WeChat: " + err.Error()}
 	}
 	ql.uuid, ql.tip, ql.scanned = uuid, 1, false
+	instructions := "Scan this QR code with WeChat on your phone (Me → the scan icon, or + → Scan), " +
+		"then confirm the login on the phone."
+	if ql.refreshes == 0 {
+		// Once per login, before the code: what WeChat may do to the account.
+		instructions = refusalWarning(ql.userLogins(), time.Now()) + instructions +
+			" Since 2025 WeChat ends many web sessions right after login and has restricted accounts that kept trying: " + limitsURL
+	}
 	return &bridgev2.LoginStep{
-		Type:   bridgev2.LoginStepTypeDisplayAndWait,
-		StepID: LoginStepIDQR,
-		Instructions: "Scan this QR code with WeChat on your phone (Me → the scan icon, or + → Scan), " +
-			"then confirm the login on the phone.",
+		Type:         bridgev2.LoginStepTypeDisplayAndWait,
+		StepID:       LoginStepIDQR,
+		Instructions: instructions,
 		DisplayAndWaitParams: &bridgev2.LoginDisplayAndWaitParams{
 			Type: bridgev2.LoginDisplayTypeQR,
 			Data: protoclient.QRData(uuid),
@@ -139,10 +146,41 @@ func (ql *QRLogin) Wait(ctx context.Context) (*bridgev2.LoginStep, error) {
 
 func (ql *QRLogin) finish(ctx context.Context, redirectURI string) (*bridgev2.LoginStep, error) {
 	init, err := ql.wx.CompleteLogin(ctx, redirectURI)
+	var lo *protoclient.LoggedOutError
+	if errors.As(err, &lo) {
+		return nil, ql.refusedAtInit(ctx, err)
+	}
 	if err != nil {
 		return nil, loginError(err)
 	}
 	return completeLogin(ctx, ql.Main, ql.User, ql.wx, init)
+}
+
+// refusedAtInit answers a login whose webwxinit already said the session has ended:
+// counted with the account's login when the user has one, and explained.
+func (ql *QRLogin) refusedAtInit(ctx context.Context, err error) error {
+	now := time.Now()
+	end := classifySessionEnd(now, now, ql.Main.Config.EarlyLogoutWindow, err)
+	if !end.Refused {
+		return loginError(err)
+	}
+	count := 0
+	loginID := portal.MakeUserLoginID(ql.wx.Uin())
+	for _, ul := range ql.userLogins() {
+		if c, ok := ul.Client.(*WeChatClient); ok && ul.ID == loginID {
+			c.sessionRefused(ctx, end, now)
+			count = len(c.meta().Refusals)
+		}
+	}
+	ql.log(ctx).Warn().Err(err).Msg("WeChat ended the new session at once")
+	return bridgev2.RespError{ErrCode: errCodeLoginRefused, StatusCode: http.StatusForbidden, Err: refusedNotice(end, count)}
+}
+
+func (ql *QRLogin) userLogins() []*bridgev2.UserLogin {
+	if ql.User == nil {
+		return nil
+	}
+	return ql.User.GetUserLogins()
 }
 
 // loginError turns protocol errors into what the user reads.
@@ -179,7 +217,7 @@ func completeLogin(ctx context.Context, wc *WeChatConnector, user *bridgev2.User
 		RemoteProfile: status.RemoteProfile{
 			Name: name,
 		},
-		Metadata: &UserLoginMetadata{Session: wx.Session()},
+		Metadata: &UserLoginMetadata{Session: wx.Session(), LoggedInAt: time.Now()},
 	}, &bridgev2.NewLoginParams{
 		DeleteOnConflict: true,
 		LoadUserLogin: func(ctx context.Context, login *bridgev2.UserLogin) error {

@@ -42,6 +42,11 @@ func TestQRLoginSteps(t *testing.T) {
 	if step.StepID != LoginStepIDQR || step.DisplayAndWaitParams.Type != bridgev2.LoginDisplayTypeQR || uuid == step.DisplayAndWaitParams.Data {
 		t.Fatalf("first step = %+v", step)
 	}
+	// One sentence about the risk, with the link, before the code; no warning about
+	// refusals (there were none).
+	if !strings.Contains(step.Instructions, "has restricted accounts that kept trying: "+limitsURL) || strings.Contains(step.Instructions, "refused") {
+		t.Errorf("first QR step instructions %q: want the risk sentence with %s", step.Instructions, limitsURL)
+	}
 
 	// The code expires: a new one replaces it under the same step id (edited in place).
 	if err := ctl.Expire(ctx, uuid); err != nil {
@@ -54,6 +59,9 @@ func TestQRLoginSteps(t *testing.T) {
 	uuid2 := strings.TrimPrefix(step.DisplayAndWaitParams.Data, "https://login.weixin.qq.com/l/")
 	if step.StepID != LoginStepIDQR || uuid2 == uuid || uuid2 == "" {
 		t.Fatalf("after expiry: step %q uuid %q (was %q)", step.StepID, uuid2, uuid)
+	}
+	if strings.Contains(step.Instructions, limitsURL) {
+		t.Errorf("a refreshed QR code repeats the risk sentence: %q", step.Instructions)
 	}
 
 	// Scanned: a "confirm on your phone" step.
