@@ -182,7 +182,7 @@ func (c *WeChatClient) startSync(ctx context.Context) {
 		var lo *protoclient.LoggedOutError
 		if errors.As(err, &lo) {
 			c.loggedOut(syncCtx, err)
-		} else if err != nil && syncCtx.Err() == nil {
+		} else if syncCtx.Err() == nil {
 			zerolog.Ctx(syncCtx).Err(err).Msg("WeChat sync loop stopped")
 		}
 	}()
