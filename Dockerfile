@@ -18,7 +18,9 @@ ARG GO_IMAGE=golang:1.26-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${GO_IMAGE} AS build
-# Optional: a Go module proxy list for `go mod download` (e.g. a local mirror).
+# Optional: a Go module proxy list for `go mod download` and `go build` (e.g. a local
+# mirror); empty means Go's default (proxy.golang.org). go.sum verifies what it serves.
+# test/docker/run passes only file:///hostmodcache, a module cache it filled on the host.
 ARG GOPROXY=""
 WORKDIR /src
 # Modules first, so that this layer is reused while only the source changes. The replace
