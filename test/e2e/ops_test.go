@@ -305,8 +305,9 @@ func loadOpsEnv(t *testing.T) *opsEnv {
 }
 
 // startOpsBridge starts the second bridge as a child of the test, waits until readyURL
-// (through the proxy) answers 200, and stops it (SIGTERM) when the test ends.
-func startOpsBridge(t *testing.T, e *env, ops *opsEnv, readyURL string) {
+// (through the proxy) answers 200, and stops it (SIGTERM) when the test ends, or earlier
+// when the test calls the function it returns (a restart).
+func startOpsBridge(t *testing.T, e *env, ops *opsEnv, readyURL string) (stop func()) {
 	t.Helper()
 	out, err := os.OpenFile(filepath.Join(ops.dir, "bridge.stdout"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -329,7 +330,7 @@ func startOpsBridge(t *testing.T, e *env, ops *opsEnv, readyURL string) {
 		_ = cmd.Wait()
 		close(exited)
 	}()
-	t.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -341,6 +342,7 @@ func startOpsBridge(t *testing.T, e *env, ops *opsEnv, readyURL string) {
 		out.Close()
 		os.Remove(pidFile)
 	})
+	t.Cleanup(stop)
 
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -352,7 +354,7 @@ func startOpsBridge(t *testing.T, e *env, ops *opsEnv, readyURL string) {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return stop
 			}
 			err = fmt.Errorf("HTTP %d", resp.StatusCode)
 		}

@@ -3,6 +3,8 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
+
+	"wxbridge/test/harness"
 )
 
 // encryptionSettings are the config edits of `bridge-config -encryption` (E2E_ENCRYPTION=1
@@ -23,25 +25,19 @@ import (
 //     bot's device as unverified, which the default verification_levels (unverified) accept.
 //
 // require stays false: the management room is an unencrypted DM the user creates.
-func encryptionSettings() ([]setting, error) {
+func encryptionSettings() ([]harness.Setting, error) {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	return []setting{
-		{"encryption.allow", true},
-		{"encryption.default", true},
-		{"encryption.appservice", false},
-		{"encryption.msc4190", false},
-		{"encryption.self_sign", false},
+	return []harness.Setting{
+		{Path: "encryption.allow", Value: true},
+		{Path: "encryption.default", Value: true},
+		{Path: "encryption.appservice", Value: false},
+		{Path: "encryption.msc4190", Value: false},
+		{Path: "encryption.self_sign", Value: false},
 		// The example says "generate", which the bridge would replace at its first start;
 		// a fixed random key keeps the config file as the run wrote it.
-		{"encryption.pickle_key", base64.RawStdEncoding.EncodeToString(key)},
+		{Path: "encryption.pickle_key", Value: base64.RawStdEncoding.EncodeToString(key)},
 	}, nil
-}
-
-// setting is one config edit: a dotted key path and its new value.
-type setting = struct {
-	path  string
-	value any
 }

@@ -33,11 +33,11 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/appservice"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 func main() {
@@ -104,15 +104,12 @@ func bridgeConfig(args []string) error {
 	asID := fs.String("appservice-id", "", "appservice.id (optional; a second bridge needs its own)")
 	botUsername := fs.String("bot-username", "", "appservice.bot.username (optional)")
 	usernameTemplate := fs.String("username-template", "", "appservice.username_template, e.g. wechat2_{{.}} (optional)")
+	earlyLogout := fs.String("early-logout-window", "", "network.early_logout_window, e.g. 0s (optional)")
 	var admins multiFlag
 	fs.Var(&admins, "admin", "MXID with admin permission (repeatable)")
 	_ = fs.Parse(args)
 	if *path == "" || *hsURL == "" || *asPort == 0 || *wxsimURL == "" || *dir == "" {
 		return errors.New("-config, -hs-url, -as-port, -wxsim and -dir are required")
-	}
-	doc, err := loadYAML(*path)
-	if err != nil {
-		return err
 	}
 	port := strconv.Itoa(*asPort)
 	if *asAddress == "" {
@@ -122,28 +119,25 @@ func bridgeConfig(args []string) error {
 	if err != nil {
 		return err
 	}
-	sets := []struct {
-		path  string
-		value any
-	}{
-		{"homeserver.address", *hsURL},
-		{"homeserver.domain", *server},
-		{"homeserver.software", "standard"},
-		{"appservice.address", *asAddress},
-		{"appservice.hostname", "127.0.0.1"},
-		{"appservice.port", *asPort},
-		{"database.type", dbType(*postgresURI)},
-		{"database.uri", dbURI(*postgresURI, *dir)},
-		{"network.server_url", *wxsimURL},
+	sets := []harness.Setting{
+		{Path: "homeserver.address", Value: *hsURL},
+		{Path: "homeserver.domain", Value: *server},
+		{Path: "homeserver.software", Value: "standard"},
+		{Path: "appservice.address", Value: *asAddress},
+		{Path: "appservice.hostname", Value: "127.0.0.1"},
+		{Path: "appservice.port", Value: *asPort},
+		{Path: "database.type", Value: dbType(*postgresURI)},
+		{Path: "database.uri", Value: dbURI(*postgresURI, *dir)},
+		{Path: "network.server_url", Value: *wxsimURL},
 		// Small enough that a test file can be over it (WeChat → Matrix: a notice instead).
-		{"network.media.max_download_size", 2 << 20},
+		{Path: "network.media.max_download_size", Value: 2 << 20},
 		// Issue 3: a sent message shows as delivered or failed (com.beeper.message_send_status).
-		{"matrix.message_status_events", true},
+		{Path: "matrix.message_status_events", Value: true},
 		// m.notice from Matrix is text on WeChat like m.text (issue 4, Matrix → WeChat).
-		{"bridge.bridge_notices", true},
+		{Path: "bridge.bridge_notices", Value: true},
 		// A known secret: the tests use the provisioning API (create_group).
-		{"provisioning.shared_secret", provSecret},
-		{"logging", map[string]any{
+		{Path: "provisioning.shared_secret", Value: provSecret},
+		{Path: "logging", Value: map[string]any{
 			"min_level": "debug",
 			"writers": []any{
 				map[string]any{"type": "stdout", "format": "pretty", "min_level": *stdoutLevel},
@@ -156,31 +150,23 @@ func bridgeConfig(args []string) error {
 	for _, a := range admins {
 		perms[a] = "admin"
 	}
-	sets = append(sets, struct {
-		path  string
-		value any
-	}{"bridge.permissions", perms})
+	sets = append(sets, harness.Setting{Path: "bridge.permissions", Value: perms})
 	if *dpReg != "" {
 		reg, err := appservice.LoadRegistration(*dpReg)
 		if err != nil {
 			return err
 		}
-		sets = append(sets, struct {
-			path  string
-			value any
-		}{"double_puppet.secrets", map[string]any{*server: "as_token:" + reg.AppToken}})
+		sets = append(sets, harness.Setting{Path: "double_puppet.secrets", Value: map[string]any{*server: "as_token:" + reg.AppToken}})
 	}
 	for _, opt := range []struct{ path, value string }{
 		{"homeserver.status_endpoint", *statusEndpoint},
 		{"appservice.id", *asID},
 		{"appservice.bot.username", *botUsername},
 		{"appservice.username_template", *usernameTemplate},
+		{"network.early_logout_window", *earlyLogout},
 	} {
 		if opt.value != "" {
-			sets = append(sets, struct {
-				path  string
-				value any
-			}{opt.path, opt.value})
+			sets = append(sets, harness.Setting{Path: opt.path, Value: opt.value})
 		}
 	}
 	if *encryption {
@@ -190,12 +176,7 @@ func bridgeConfig(args []string) error {
 		}
 		sets = append(sets, enc...)
 	}
-	for _, s := range sets {
-		if err := setPath(doc, strings.Split(s.path, "."), s.value); err != nil {
-			return fmt.Errorf("%s: %w", s.path, err)
-		}
-	}
-	return saveYAML(*path, doc)
+	return harness.EditConfig(*path, sets...)
 }
 
 // randomSecret is a fresh provisioning secret (bridgev2 wants at least 16 characters).
@@ -211,68 +192,6 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-func loadYAML(path string) (*yaml.Node, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s: not a YAML mapping document", path)
-	}
-	return &doc, nil
-}
-
-func saveYAML(path string, doc *yaml.Node) error {
-	var sb strings.Builder
-	enc := yaml.NewEncoder(&sb)
-	enc.SetIndent(4)
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	if err := enc.Close(); err != nil {
-		return err
-	}
-	return os.WriteFile(path, []byte(sb.String()), 0o600)
-}
-
-// setPath sets the value at a dotted key path, creating missing mappings. The comments of
-// a replaced value are kept.
-func setPath(doc *yaml.Node, path []string, value any) error {
-	m := doc.Content[0]
-	for i, key := range path {
-		if m.Kind != yaml.MappingNode {
-			return fmt.Errorf("%q is not a mapping", strings.Join(path[:i], "."))
-		}
-		var child *yaml.Node
-		for j := 0; j+1 < len(m.Content); j += 2 {
-			if m.Content[j].Value == key {
-				child = m.Content[j+1]
-				break
-			}
-		}
-		last := i == len(path)-1
-		if child == nil {
-			child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, child)
-		}
-		if last {
-			var v yaml.Node
-			if err := v.Encode(value); err != nil {
-				return err
-			}
-			v.HeadComment, v.LineComment, v.FootComment = child.HeadComment, child.LineComment, child.FootComment
-			*child = v
-			return nil
-		}
-		m = child
-	}
-	return nil
-}
 
 func demoSetup(args []string) error {
 	fs := flag.NewFlagSet("demo-setup", flag.ExitOnError)
