@@ -167,7 +167,8 @@ func (ql *QRLogin) refusedAtInit(ctx context.Context, err error) error {
 	count := 0
 	loginID := portal.MakeUserLoginID(ql.wx.Uin())
 	for _, ul := range ql.userLogins() {
-		if c, ok := ul.Client.(*WeChatClient); ok && ul.ID == loginID {
+		// Not a login whose own session still runs: that one WeChat has not ended.
+		if c, ok := ul.Client.(*WeChatClient); ok && ul.ID == loginID && !c.IsLoggedIn() {
 			c.sessionRefused(ctx, end, now)
 			count = len(c.meta().Refusals)
 		}

@@ -112,6 +112,38 @@ func TestQRLoginSteps(t *testing.T) {
 	if !asRespError(err, &re) || re.ErrCode != errCodeLoginCanceled {
 		t.Fatalf("cancelled login: %v", err)
 	}
+
+	// WeChat ends the new session in its very webwxinit: a refused session, explained.
+	wc.Config.EarlyLogoutWindow = 10 * time.Minute
+	if _, err := ctl.Settings(ctx, map[string]any{"login_forbidden": false}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctl.AddFault(ctx, wxsim.Fault{Account: "wxid_alice", Endpoint: "webwxinit", Kind: "retcode", Value: 1102, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	proc3, _ := wc.CreateLogin(ctx, nil, LoginFlowIDQR)
+	ql3 := proc3.(*QRLogin)
+	step, err = ql3.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u4 := strings.TrimPrefix(step.DisplayAndWaitParams.Data, "https://login.weixin.qq.com/l/")
+	if err := ctl.Scan(ctx, u4, "wxid_alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctl.Confirm(ctx, u4); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		step, err = ql3.Wait(ctx)
+		if err != nil || step.StepID != LoginStepIDScanned {
+			break
+		}
+	}
+	if !asRespError(err, &re) || re.ErrCode != errCodeLoginRefused || !strings.Contains(re.Err, "0 seconds after login (error 1102)") ||
+		!strings.Contains(re.Err, "will not log in again by itself") {
+		t.Fatalf("a login whose webwxinit answered 1102: %v", err)
+	}
 }
 
 func asRespError(err error, out *bridgev2.RespError) bool {
