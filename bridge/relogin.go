@@ -96,7 +96,9 @@ func (c *WeChatClient) loggedOut(ctx context.Context, err error) {
 	}
 	meta.Ended = &EndedSession{At: now, State: StateLoggedOut, Retcode: end.Retcode}
 	allowed := mayAutoRelogin(meta.LastAutoRelogin, now, c.Main.Config.AutoReloginInterval)
-	if allowed {
+	if allowed && end.Retcode != 0 {
+		// Without a session WeChat ended (none stored), the push login fails before it
+		// reaches the phone: it does not use up the interval.
 		meta.LastAutoRelogin = now
 	}
 	if err := c.Login.Save(ctx); err != nil {
