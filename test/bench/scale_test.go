@@ -220,7 +220,6 @@ func waitConnected(ctx context.Context, e *env, users []scaleUser, want int) (ti
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	var last time.Time
-	lastStates := map[string]int{}
 	for {
 		list := make([]id.UserID, 0, len(pending))
 		for u := range pending {
@@ -255,10 +254,9 @@ func waitConnected(ctx context.Context, e *env, users []scaleUser, want int) (ti
 		if len(pending) == 0 {
 			return last, nil
 		}
-		lastStates = states
 		select {
 		case <-wctx.Done():
-			return last, fmt.Errorf("%d logins not connected (last states %v): %w", len(pending), lastStates, wctx.Err())
+			return last, fmt.Errorf("%d logins not connected (last states %v): %w", len(pending), states, wctx.Err())
 		case <-tick.C:
 		}
 	}

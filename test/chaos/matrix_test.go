@@ -91,7 +91,7 @@ func registerUser(ctx context.Context, hsURL, localpart, password string) (*mxUs
 	if err != nil {
 		return nil, fmt.Errorf("register %s: %w", localpart, err)
 	}
-	cli.SetCredentials(resp.UserID, resp.AccessToken)
+	cli.UserID, cli.DeviceID, cli.AccessToken = resp.UserID, resp.DeviceID, resp.AccessToken
 	u := &mxUser{cli: cli, dedup: map[string]bool{}, joined: map[id.RoomID]bool{}}
 	f, err := cli.CreateFilter(ctx, &mautrix.Filter{Room: &mautrix.RoomFilter{
 		Timeline: &mautrix.FilterPart{Limit: timelineLimit},

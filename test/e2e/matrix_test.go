@@ -98,7 +98,7 @@ func registerUser(ctx context.Context, t *testing.T, hsURL, localpart, password 
 	if err != nil {
 		t.Fatalf("register %s: %v", localpart, err)
 	}
-	cli.SetCredentials(resp.UserID, resp.AccessToken)
+	cli.UserID, cli.DeviceID, cli.AccessToken = resp.UserID, resp.DeviceID, resp.AccessToken
 	u := &mxUser{t: t, cli: cli, dedup: map[string]bool{}}
 	f, err := cli.CreateFilter(ctx, &mautrix.Filter{Room: &mautrix.RoomFilter{
 		Timeline: &mautrix.FilterPart{Limit: timelineLimit},
@@ -240,14 +240,6 @@ func (u *mxUser) dump(from int) string {
 		return "  (none)\n"
 	}
 	return b.String()
-}
-
-// catchUp makes one /sync call without waiting, to collect whatever is already there.
-func (u *mxUser) catchUp(ctx context.Context) {
-	u.t.Helper()
-	if err := u.sync(ctx, 0); err != nil {
-		u.t.Fatalf("%s: sync: %v", u.id(), err)
-	}
 }
 
 // Event matchers.

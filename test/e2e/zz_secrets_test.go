@@ -53,6 +53,9 @@ func TestZZNoSecretsInLogs(t *testing.T) {
 
 	secrets := map[string]string{}
 	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatalf("open the bridge's database: %v", err)
+	}
 	defer db.Close()
 	rows, err := db.Query("SELECT metadata FROM user_login")
 	if err != nil {
