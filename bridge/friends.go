@@ -209,7 +209,7 @@ func (c *WeChatClient) acceptFriend(ctx context.Context, id string) (pendingFrie
 		return p, errNoSuchFriendRequest
 	}
 	if !c.IsLoggedIn() {
-		return p, errors.New("not connected to WeChat; send `login` to log in again, then try once more")
+		return p, errNotConnected
 	}
 	if p.SessionUser != c.wx.SelfUserName() {
 		// The requester's UserName belonged to an earlier web session.
@@ -218,18 +218,11 @@ func (c *WeChatClient) acceptFriend(ctx context.Context, id string) (pendingFrie
 	}
 	if err := c.wx.AcceptFriendRequest(ctx, p.UserName, p.Ticket); err != nil {
 		var ae *protoclient.APIError
-		var lo *protoclient.LoggedOutError
-		switch {
-		case errors.As(err, &lo):
-			return p, errors.New("the WeChat session has ended; send `login` to log in again")
-		case errors.As(err, &ae) && ae.RateLimited():
-			return p, errors.New("WeChat says you are adding friends too often; wait a while and try again")
-		case errors.As(err, &ae) && ae.Ret == 1:
+		if errors.As(err, &ae) && ae.Refused() {
 			_ = store.remove(ctx, c.Login.ID, p.ID)
 			return p, errors.New("WeChat no longer accepts this request (it may have expired or been handled on your phone)")
-		default:
-			return p, fmt.Errorf("WeChat did not accept it: %w", err)
 		}
+		return p, wechatFailure(err, "accept the request")
 	}
 	if err := store.remove(ctx, c.Login.ID, p.ID); err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("Forgetting an accepted WeChat friend request failed")

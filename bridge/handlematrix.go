@@ -11,7 +11,6 @@ import (
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/bridgev2/networkid"
-	"maunium.net/go/mautrix/event"
 
 	"wxbridge/portal"
 	"wxbridge/protoclient"
@@ -82,7 +81,7 @@ func (c *WeChatClient) sendOutgoing(ctx context.Context, msg *bridgev2.MatrixMes
 	if out.Kind == portal.OutText {
 		res, err := c.wx.SendText(ctx, to, out.Text, clientMsgID)
 		if err != nil {
-			return nil, sendFailure(err)
+			return nil, wechatFailure(err, "send the message")
 		}
 		return res, nil
 	}
@@ -106,7 +105,7 @@ func (c *WeChatClient) sendOutgoing(ctx context.Context, msg *bridgev2.MatrixMes
 	}
 	up, err := c.wx.UploadMedia(ctx, protoclient.Upload{To: to, FileName: out.FileName, MimeType: out.MimeType, Data: bytes.NewReader(data), Size: int64(len(data))})
 	if err != nil {
-		return nil, sendFailure(err)
+		return nil, wechatFailure(err, "send the message")
 	}
 	var res *protoclient.SendResult
 	switch out.Kind {
@@ -120,7 +119,7 @@ func (c *WeChatClient) sendOutgoing(ctx context.Context, msg *bridgev2.MatrixMes
 		res, err = c.wx.SendFile(ctx, to, protoclient.FileInfo{Name: out.FileName, Size: up.Size, MediaID: up.MediaID, Signature: up.Signature}, clientMsgID)
 	}
 	if err != nil {
-		return nil, sendFailure(err)
+		return nil, wechatFailure(err, "send the message")
 	}
 	if out.Text != "" {
 		// The caption is a message of its own on WeChat; losing it must not fail the media.
@@ -132,20 +131,6 @@ func (c *WeChatClient) sendOutgoing(ctx context.Context, msg *bridgev2.MatrixMes
 		}
 	}
 	return res, nil
-}
-
-// failure is a send WeChat refused or the bridge cannot do: certain, shown as failed
-// with the reason, and not worth retrying as it is.
-func failure(reason string) error {
-	return bridgev2.WrapErrorInStatus(errors.New(reason)).WithIsCertain(true).
-		WithStatus(event.MessageStatusFail).WithErrorAsMessage().WithSendNotice(true)
-}
-
-// retriableFailure is a send that may work if tried again later (rate limiting, WeChat
-// unreachable).
-func retriableFailure(reason string) error {
-	return bridgev2.WrapErrorInStatus(errors.New(reason)).WithIsCertain(true).
-		WithStatus(event.MessageStatusRetriable).WithErrorAsMessage().WithSendNotice(true)
 }
 
 // HandleMatrixReadReceipt marks the chat read on the phone.
@@ -160,33 +145,13 @@ func (c *WeChatClient) HandleMatrixReadReceipt(ctx context.Context, receipt *bri
 // sendTarget is the chat's UserName in the current session.
 func (c *WeChatClient) sendTarget(p *bridgev2.Portal) (string, error) {
 	if !c.IsLoggedIn() {
-		return "", failure("not connected to WeChat; send `login` to log in again")
+		return "", errNotConnected
 	}
 	to := c.dir.userName(string(p.ID))
 	if to == "" {
 		return "", failure(fmt.Sprintf("this chat (%s) is not in the current WeChat session", p.ID))
 	}
 	return to, nil
-}
-
-// sendFailure explains a failed send in the words the room shows.
-func sendFailure(err error) error {
-	var ae *protoclient.APIError
-	var lo *protoclient.LoggedOutError
-	var he *protoclient.HTTPError
-	var te *protoclient.TransportError
-	switch {
-	case errors.As(err, &lo):
-		return failure("the WeChat session has ended; send `login` to log in again")
-	case errors.As(err, &ae) && ae.RateLimited():
-		return retriableFailure("WeChat says you are sending too often; wait a moment and try again")
-	case errors.As(err, &ae) && ae.Ret == 1201:
-		return failure("you are no longer a member of this WeChat group")
-	case errors.As(err, &he), errors.As(err, &te):
-		return retriableFailure("WeChat could not be reached: " + err.Error())
-	default:
-		return failure("WeChat did not accept the message: " + err.Error())
-	}
 }
 
 // HandleMatrixMessageRemove recalls a message on WeChat, which allows it for 2 minutes
@@ -203,10 +168,10 @@ func (c *WeChatClient) HandleMatrixMessageRemove(ctx context.Context, msg *bridg
 	}
 	err = c.wx.Revoke(ctx, to, portal.ParseMessageID(msg.TargetMessage.ID), meta.ClientMsgID)
 	var ae *protoclient.APIError
-	if errors.As(err, &ae) && ae.Ret == -1 {
+	if errors.As(err, &ae) && ae.SystemError() {
 		return failure("WeChat only allows recalling a message within 2 minutes of sending it")
 	} else if err != nil {
-		return sendFailure(err)
+		return wechatFailure(err, "recall the message")
 	}
 	return nil
 }

@@ -189,7 +189,7 @@ func loginError(err error) error {
 	var refused *protoclient.LoginRefusedError
 	if errors.As(err, &refused) {
 		msg := "WeChat refused the web login for this account"
-		if refused.Ret == 1203 {
+		if refused.WebLoginForbidden() {
 			msg = "WeChat does not allow this account to log in on the web (error 1203). " +
 				"This is WeChat's decision for the account, often for new accounts or ones without real-name verification; " +
 				"the bridge cannot work around it"

@@ -327,7 +327,7 @@ func (c *WeChatClient) defaultGroupTopic(members []string) string {
 func (c *WeChatClient) CreateGroup(ctx context.Context, params *bridgev2.GroupCreateParams) (*bridgev2.CreateChatResponse, error) {
 	log := zerolog.Ctx(ctx).With().Str("action", "create wechat group").Logger()
 	if !c.IsLoggedIn() {
-		return nil, failure("Not connected to WeChat; send `login` to log in again.")
+		return nil, errNotConnected
 	}
 	if params.Type != "" && params.Type != GroupTypeWeChat {
 		return nil, failure(fmt.Sprintf("WeChat has no %q groups; use %q.", params.Type, GroupTypeWeChat))
@@ -445,25 +445,17 @@ func addMemberFunc(members, adding int) string {
 	return protoclient.ChatRoomAddMember
 }
 
-// chatRoomFailure explains a failed group change in words for people.
+// chatRoomFailure explains a failed group change: what a refusal (Ret 1) means for
+// group changes, and the rest as for any call.
 func chatRoomFailure(err error, what string) error {
 	var ae *protoclient.APIError
-	var lo *protoclient.LoggedOutError
 	switch {
-	case errors.As(err, &lo):
-		return failure("The WeChat session has ended; send `login` to log in again.")
-	case errors.Is(err, protoclient.ErrNotLoggedIn):
-		return failure("Not connected to WeChat; send `login` to log in again.")
-	case errors.As(err, &ae) && ae.RateLimited():
-		return failure("WeChat says you are doing this too often; wait a while and try again.")
-	case errors.As(err, &ae) && ae.Ret == 1201:
-		return failure("You are no longer a member of this WeChat group.")
-	case errors.As(err, &ae) && ae.Ret == 1 && what == "remove them":
-		return failure("Only the group owner can remove members from a WeChat group.")
-	case errors.As(err, &ae) && ae.Ret == 1:
-		return failure("WeChat refused to " + what + " (they must be your WeChat contacts, and the group must allow it).")
+	case errors.As(err, &ae) && ae.Refused() && what == "remove them":
+		return failure("only the group owner can remove members from a WeChat group")
+	case errors.As(err, &ae) && ae.Refused():
+		return failure("WeChat refused to " + what + " (they must be your WeChat contacts, and the group must allow it)")
 	default:
-		return failure("WeChat could not " + what + ": " + err.Error())
+		return wechatFailure(err, what)
 	}
 }
 
@@ -498,7 +490,7 @@ func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2
 		return nil, errNotWeChatUser
 	}
 	if !c.IsLoggedIn() {
-		return nil, failure("Not connected to WeChat; send `login` to log in again.")
+		return nil, errNotConnected
 	}
 	room := c.dir.userName(groupID)
 	group := c.dir.contact(room)

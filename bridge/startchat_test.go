@@ -167,12 +167,12 @@ func TestChatRoomFailure(t *testing.T) {
 		what string
 		want string
 	}{
-		{api(1), "remove them", "Only the group owner can remove members"},
+		{api(1), "remove them", "only the group owner can remove members"},
 		{api(1), "add them", "WeChat refused to add them"},
 		{api(1201), "add them", "no longer a member"},
 		{api(1205), "create the group", "too often"},
 		{&protoclient.LoggedOutError{Retcode: 1101, Endpoint: "webwxupdatechatroom"}, "add them", "send `login`"},
-		{protoclient.ErrNotLoggedIn, "add them", "Not connected"},
+		{protoclient.ErrNotLoggedIn, "add them", "not connected to WeChat"},
 		{errors.New("connection reset"), "add them", "WeChat could not add them: connection reset"},
 	} {
 		err := chatRoomFailure(tt.err, tt.what)
@@ -374,7 +374,7 @@ func TestCreateGroupAndMembership(t *testing.T) {
 	clubID, _ := c.dir.stableID(clubRoom)
 	club := &bridgev2.Portal{Portal: &database.Portal{PortalKey: portal.MakePortalKey(clubID, "1001")}}
 	_, err = c.HandleMatrixMembership(ctx, membership(club, ghost(carol), bridgev2.Kick))
-	if err == nil || !strings.Contains(err.Error(), "Only the group owner can remove members") {
+	if err == nil || !strings.Contains(err.Error(), "only the group owner can remove members") {
 		t.Fatalf("kick in someone else's group: %v", err)
 	}
 

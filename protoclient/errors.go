@@ -58,12 +58,26 @@ func (e *APIError) Error() string {
 // RateLimited reports whether the server refused because of frequency (Ret 1205).
 func (e *APIError) RateLimited() bool { return e.Ret == 1205 }
 
+// NotGroupMember reports whether the account is not (or no longer) in the group the
+// call was about (Ret 1201).
+func (e *APIError) NotGroupMember() bool { return e.Ret == 1201 }
+
+// Refused reports a "parameter error" (Ret 1): WeChat's answer to calls it will not do
+// for this account, e.g. a member removed by someone who is not the group owner.
+func (e *APIError) Refused() bool { return e.Ret == 1 }
+
+// SystemError reports Ret -1, which webwxrevokemsg answers after the recall window.
+func (e *APIError) SystemError() bool { return e.Ret == -1 }
+
 // LoginRefusedError is a webwxnewloginpage answer with ret != 0; ret 1203 means WeChat
 // does not allow this account to log in on the web at all (§3.5).
 type LoginRefusedError struct {
 	Ret     int
 	Message string
 }
+
+// WebLoginForbidden reports ret 1203: WeChat does not let this account use the web.
+func (e *LoginRefusedError) WebLoginForbidden() bool { return e.Ret == 1203 }
 
 func (e *LoginRefusedError) Error() string {
 	return fmt.Sprintf("wechat refused the web login (ret %d): %s", e.Ret, e.Message)
