@@ -8,6 +8,8 @@ import (
 
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/networkid"
+
+	"wxbridge/protoclient"
 )
 
 // maxAvatarSize bounds an avatar download; WeChat's are small JPEGs.
@@ -15,7 +17,7 @@ const maxAvatarSize = 5 << 20
 
 // avatar describes a contact's or group's avatar for bridgev2. Its ID changes when the
 // avatar does (the seq in HeadImgUrl, §6.1), so an unchanged avatar is not fetched again.
-func (c *WeChatClient) avatar(stableID, headImgURL string) *bridgev2.Avatar {
+func (c *WeChatClient) avatar(stableID protoclient.WxID, headImgURL string) *bridgev2.Avatar {
 	if headImgURL == "" {
 		return nil
 	}
@@ -28,7 +30,7 @@ func (c *WeChatClient) avatar(stableID, headImgURL string) *bridgev2.Avatar {
 		seq = "0"
 	}
 	return &bridgev2.Avatar{
-		ID: networkid.AvatarID(stableID + "/" + seq),
+		ID: networkid.AvatarID(string(stableID) + "/" + seq),
 		Get: func(ctx context.Context) ([]byte, error) {
 			m, err := c.wx.DownloadAvatar(ctx, headImgURL, maxAvatarSize)
 			if err != nil {

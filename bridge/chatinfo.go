@@ -6,14 +6,13 @@ import (
 
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/database"
-	"maunium.net/go/mautrix/bridgev2/networkid"
 
 	"wxbridge/portal"
 	"wxbridge/protoclient"
 )
 
 func (c *WeChatClient) GetChatInfo(ctx context.Context, p *bridgev2.Portal) (*bridgev2.ChatInfo, error) {
-	id := string(p.ID)
+	id := portal.ParsePortalID(p.ID)
 	ct := c.dir.byStableID(id)
 	if portal.IsGroupID(id) {
 		if ct == nil {
@@ -29,7 +28,7 @@ func (c *WeChatClient) me() bridgev2.ChatMember {
 }
 
 // dmChatInfo: only the user is in a DM room, so it may carry their private remark name.
-func (c *WeChatClient) dmChatInfo(ct *protoclient.Contact, id string) *bridgev2.ChatInfo {
+func (c *WeChatClient) dmChatInfo(ct *protoclient.Contact, id protoclient.WxID) *bridgev2.ChatInfo {
 	other := portal.MakeUserID(id)
 	members := bridgev2.ChatMemberMap{}
 	members.Set(c.me())
@@ -67,7 +66,7 @@ func (c *WeChatClient) groupChatInfo(ct *protoclient.Contact) *bridgev2.ChatInfo
 			continue
 		}
 		id := c.dir.memberID(ct.UserName, m.UserName)
-		cm := bridgev2.ChatMember{EventSender: bridgev2.EventSender{Sender: networkid.UserID(id)}}
+		cm := bridgev2.ChatMember{EventSender: bridgev2.EventSender{Sender: portal.MakeUserID(id)}}
 		if full := c.dir.contact(m.UserName); full != nil {
 			cm.UserInfo = c.contactUserInfo(full, id)
 		} else {

@@ -223,7 +223,7 @@ func (c *WeChatClient) LogoutRemote(ctx context.Context) {
 }
 
 func (c *WeChatClient) IsThisUser(_ context.Context, userID networkid.UserID) bool {
-	return userID == c.selfID() || (c.dir.selfStable() != "" && string(userID) == c.dir.selfStable())
+	return userID == c.selfID() || (c.dir.selfStable() != "" && portal.ParseUserID(userID) == c.dir.selfStable())
 }
 
 // loadDirectory fills the directory at connect: the pairs stored for this session, the

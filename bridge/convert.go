@@ -132,7 +132,7 @@ func (d *chatDirectory) FindMessage(ctx context.Context, msgID string) *portal.E
 	return &portal.Earlier{EventID: msg.MXID, SenderMXID: d.c.ghostMXIDOrMe(msg.SenderID), MessageID: msgID}
 }
 
-func (c *WeChatClient) ghostMXID(stableID string) id.UserID {
+func (c *WeChatClient) ghostMXID(stableID protoclient.WxID) id.UserID {
 	if stableID == "" {
 		return ""
 	}

@@ -22,14 +22,14 @@ type directory struct {
 	// groups of the same name are not the same group.
 	scope    string
 	self     string
-	selfWxid string
+	selfWxid protoclient.WxID
 	contacts map[string]*protoclient.Contact // session UserName → contact or group
-	stable   map[string]string               // session UserName → proven stable id
-	byStable map[string]string               // stable id → session UserName
+	stable   map[string]protoclient.WxID     // session UserName → proven stable id
+	byStable map[protoclient.WxID]string     // stable id → session UserName
 }
 
 func newDirectory(scope string) *directory {
-	return &directory{scope: scope, contacts: map[string]*protoclient.Contact{}, stable: map[string]string{}, byStable: map[string]string{}}
+	return &directory{scope: scope, contacts: map[string]*protoclient.Contact{}, stable: map[string]protoclient.WxID{}, byStable: map[protoclient.WxID]string{}}
 }
 
 // reset forgets the session: after a new login every UserName is different.
@@ -38,8 +38,8 @@ func (d *directory) reset() {
 	defer d.mu.Unlock()
 	d.self, d.selfWxid = "", ""
 	d.contacts = map[string]*protoclient.Contact{}
-	d.stable = map[string]string{}
-	d.byStable = map[string]string{}
+	d.stable = map[string]protoclient.WxID{}
+	d.byStable = map[protoclient.WxID]string{}
 }
 
 func (d *directory) setSelf(userName string) {
@@ -51,14 +51,14 @@ func (d *directory) setSelf(userName string) {
 	}
 }
 
-func (d *directory) selfStable() string {
+func (d *directory) selfStable() protoclient.WxID {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return d.selfWxid
 }
 
 // learn records proven pairs (session UserName → stable id).
-func (d *directory) learn(pairs map[string]string) {
+func (d *directory) learn(pairs map[string]protoclient.WxID) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for u, id := range pairs {
@@ -102,8 +102,9 @@ func (d *directory) addContacts(cs []protoclient.Contact) {
 		}
 		d.contacts[c.UserName] = &c
 		if _, ok := d.stable[c.UserName]; !ok && isSpecialName(c.UserName) {
-			d.stable[c.UserName] = c.UserName
-			d.byStable[c.UserName] = c.UserName
+			// A special account's fixed name is its id.
+			d.stable[c.UserName] = protoclient.WxID(c.UserName)
+			d.byStable[protoclient.WxID(c.UserName)] = c.UserName
 		}
 	}
 }
@@ -127,32 +128,33 @@ func (d *directory) contact(userName string) *protoclient.Contact {
 
 // stableID returns the id of a chat or contact by session UserName, and whether WeChat
 // proved it. Unknown names without a contact get "" (nothing to derive from).
-func (d *directory) stableID(userName string) (string, bool) {
+func (d *directory) stableID(userName string) (protoclient.WxID, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return d.stableIDLocked(userName)
 }
 
-func (d *directory) stableIDLocked(userName string) (string, bool) {
+func (d *directory) stableIDLocked(userName string) (protoclient.WxID, bool) {
 	if id, ok := d.stable[userName]; ok {
 		return id, true
 	}
 	if isSpecialName(userName) {
-		return userName, true
+		// A special account's fixed name is its id (filehelper, weixin, …).
+		return protoclient.WxID(userName), true
 	}
 	c := d.contacts[userName]
 	if c == nil {
 		return "", false
 	}
 	if protoclient.IsGroup(userName) {
-		return portal.GroupFallbackPrefix + shortHash(d.scope, protoclient.DecodeName(c.NickName)), false
+		return protoclient.WxID(portal.GroupFallbackPrefix + shortHash(d.scope, protoclient.DecodeName(c.NickName))), false
 	}
-	return portal.ContactFallbackPrefix + shortHash(protoclient.DecodeName(c.NickName), strconv.Itoa(c.Sex), c.Province, c.City, c.Alias), false
+	return protoclient.WxID(portal.ContactFallbackPrefix + shortHash(protoclient.DecodeName(c.NickName), strconv.Itoa(c.Sex), c.Province, c.City, c.Alias)), false
 }
 
 // memberID is the stable id of a group member: proven when the member is also a
 // contact, derived from the group and the member's own nickname otherwise.
-func (d *directory) memberID(group, member string) string {
+func (d *directory) memberID(group, member string) protoclient.WxID {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if id, ok := d.stable[member]; ok {
@@ -178,7 +180,7 @@ func (d *directory) memberID(group, member string) string {
 		// session only, better than a ghost shared with someone else.
 		nick = member
 	}
-	return portal.MemberFallbackPrefix + shortHash(gid, nick)
+	return protoclient.WxID(portal.MemberFallbackPrefix + shortHash(string(gid), nick))
 }
 
 // groupMember finds a member entry of a group.
@@ -196,7 +198,7 @@ func (d *directory) groupMember(group, member string) (protoclient.Member, bool)
 }
 
 // userName returns the current session UserName for a stable id (to send to it).
-func (d *directory) userName(stableID string) string {
+func (d *directory) userName(stableID protoclient.WxID) string {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if u, ok := d.byStable[stableID]; ok {
@@ -209,14 +211,14 @@ func (d *directory) userName(stableID string) string {
 	}
 	// Special accounts (filehelper) need not be in the contact list; their name is
 	// their id. wxids and derived ids are never session names.
-	if isSpecialName(stableID) && !strings.Contains(stableID, "@") && !strings.HasPrefix(stableID, "wx") {
-		return stableID
+	if s := string(stableID); isSpecialName(s) && !strings.Contains(s, "@") && !strings.HasPrefix(s, "wx") {
+		return s
 	}
 	return ""
 }
 
 // byStableID finds the contact behind a stable id, or nil.
-func (d *directory) byStableID(stableID string) *protoclient.Contact {
+func (d *directory) byStableID(stableID protoclient.WxID) *protoclient.Contact {
 	u := d.userName(stableID)
 	if u == "" {
 		return nil
@@ -225,7 +227,7 @@ func (d *directory) byStableID(stableID string) *protoclient.Contact {
 }
 
 // memberByID finds a group member behind a derived member id (for its name).
-func (d *directory) memberByID(memberID string) (protoclient.Member, bool) {
+func (d *directory) memberByID(memberID protoclient.WxID) (protoclient.Member, bool) {
 	d.mu.RLock()
 	groups := make([]string, 0)
 	for u := range d.contacts {

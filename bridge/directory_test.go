@@ -19,7 +19,7 @@ func TestDirectoryIdentity(t *testing.T) {
 		}},
 		{UserName: "filehelper", NickName: "文件传输助手"},
 	})
-	d.learn(map[string]string{"@bob": "wxid_bob", "@@family": "12345@chatroom"})
+	d.learn(map[string]protoclient.WxID{"@bob": "wxid_bob", "@@family": "12345@chatroom"})
 
 	if id, proven := d.stableID("@bob"); id != "wxid_bob" || !proven {
 		t.Fatalf("bob = %q %v", id, proven)
@@ -29,7 +29,7 @@ func TestDirectoryIdentity(t *testing.T) {
 	}
 	// No permanent id: a derived one, never a session UserName.
 	id, proven := d.stableID("@stranger")
-	if proven || !strings.HasPrefix(id, portal.ContactFallbackPrefix) || strings.Contains(id, "@") {
+	if proven || !strings.HasPrefix(string(id), portal.ContactFallbackPrefix) || strings.Contains(string(id), "@") {
 		t.Fatalf("stranger = %q %v", id, proven)
 	}
 	if again, _ := d.stableID("@stranger"); again != id {
@@ -44,12 +44,12 @@ func TestDirectoryIdentity(t *testing.T) {
 		t.Fatalf("bob in family = %q", m)
 	}
 	carol := d.memberID("@@family", "@carol")
-	if !strings.HasPrefix(carol, portal.MemberFallbackPrefix) {
+	if !strings.HasPrefix(string(carol), portal.MemberFallbackPrefix) {
 		t.Fatalf("carol = %q", carol)
 	}
 	next := newDirectory("1001")
 	next.addContacts([]protoclient.Contact{{UserName: "@@fam2", NickName: "Family", MemberList: []protoclient.Member{{UserName: "@carol2", NickName: "Carol"}}}})
-	next.learn(map[string]string{"@@fam2": "12345@chatroom"})
+	next.learn(map[string]protoclient.WxID{"@@fam2": "12345@chatroom"})
 	if got := next.memberID("@@fam2", "@carol2"); got != carol {
 		t.Fatalf("carol after a re-login = %q, want %q", got, carol)
 	}

@@ -147,7 +147,7 @@ func (c *WeChatClient) sendTarget(p *bridgev2.Portal) (string, error) {
 	if !c.IsLoggedIn() {
 		return "", errNotConnected
 	}
-	to := c.dir.userName(string(p.ID))
+	to := c.dir.userName(portal.ParsePortalID(p.ID))
 	if to == "" {
 		return "", failure(fmt.Sprintf("this chat (%s) is not in the current WeChat session", p.ID))
 	}

@@ -130,7 +130,7 @@ func (c *WeChatClient) bridgeMessages(ctx context.Context, msgs []protoclient.Me
 // learnIdentities takes the MsgType 51 op-4 lists first, so the messages of the same
 // batch already resolve to stable ids.
 func (c *WeChatClient) learnIdentities(ctx context.Context, b *protoclient.SyncBatch) error {
-	learned := map[string]string{}
+	learned := map[string]protoclient.WxID{}
 	for i := range b.Messages {
 		m := &b.Messages[i]
 		if m.MsgType != protoclient.MsgStatusNotify || m.StatusNotifyCode != protoclient.StatusNotifySyncConv {
@@ -184,7 +184,7 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 		return nil
 	}
 	if !proven {
-		log.Debug().Str("chat_id", chatID).Msg("No permanent WeChat id for this chat; using a derived one")
+		log.Debug().Str("chat_id", string(chatID)).Msg("No permanent WeChat id for this chat; using a derived one")
 	}
 	if m.MsgType == protoclient.MsgRecalled {
 		if target, ok := portal.RevokedMsgID(body); ok {
@@ -276,7 +276,7 @@ func (c *WeChatClient) route(m *protoclient.Message) (chat, sender string, fromM
 	}
 }
 
-func (c *WeChatClient) eventSender(chat, sender string, fromMe bool, chatID string) bridgev2.EventSender {
+func (c *WeChatClient) eventSender(chat, sender string, fromMe bool, chatID protoclient.WxID) bridgev2.EventSender {
 	switch {
 	case fromMe:
 		return bridgev2.EventSender{IsFromMe: true, SenderLogin: c.Login.ID, Sender: c.selfID()}

@@ -6,6 +6,8 @@ import (
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/bridgev2/networkid"
+
+	"wxbridge/protoclient"
 )
 
 //go:embed upgrades/*.sql
@@ -18,15 +20,16 @@ type identityStore struct {
 	db *dbutil.Database
 }
 
-func (s *identityStore) load(ctx context.Context, login networkid.UserLoginID) (map[string]string, error) {
+func (s *identityStore) load(ctx context.Context, login networkid.UserLoginID) (map[string]protoclient.WxID, error) {
 	rows, err := s.db.Query(ctx, "SELECT user_name, stable_id FROM wechat_identity WHERE login_id=$1", login)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]string{}
+	out := map[string]protoclient.WxID{}
 	for rows.Next() {
-		var u, id string
+		var u string
+		var id protoclient.WxID
 		if err := rows.Scan(&u, &id); err != nil {
 			return nil, err
 		}
@@ -35,7 +38,7 @@ func (s *identityStore) load(ctx context.Context, login networkid.UserLoginID) (
 	return out, rows.Err()
 }
 
-func (s *identityStore) put(ctx context.Context, login networkid.UserLoginID, pairs map[string]string) error {
+func (s *identityStore) put(ctx context.Context, login networkid.UserLoginID, pairs map[string]protoclient.WxID) error {
 	if len(pairs) == 0 {
 		return nil
 	}

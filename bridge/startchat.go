@@ -65,8 +65,8 @@ func provisioningCapabilities() bridgev2.ProvisioningCapabilities {
 
 // friend is a person in the user's WeChat contact list: someone a DM can be started with.
 type friend struct {
-	userName string // session UserName, to send to
-	id       string // stable id, the ghost's
+	userName string           // session UserName, to send to
+	id       protoclient.WxID // stable id, the ghost's
 	contact  *protoclient.Contact
 }
 
@@ -80,9 +80,9 @@ func (f friend) label() string {
 		name = r + " (" + name + ")"
 	}
 	if name == "" {
-		name = f.id
+		name = string(f.id)
 	}
-	return name + " — " + f.id
+	return name + " — " + string(f.id)
 }
 
 // isFriend: a person in the contact list (ContactFlag CONTACT, §6.3), not a group, an
@@ -114,7 +114,7 @@ func (d *directory) friends() []friend {
 		if c := strings.Compare(strings.ToLower(a.sortName()), strings.ToLower(b.sortName())); c != 0 {
 			return c
 		}
-		return strings.Compare(a.id, b.id)
+		return strings.Compare(string(a.id), string(b.id))
 	})
 	return out
 }
@@ -153,7 +153,7 @@ func (d *directory) resolveFriend(identifier string) (*friend, error) {
 	}
 	all := d.friends()
 	tiers := []func(f friend) bool{
-		func(f friend) bool { return strings.EqualFold(f.id, q) },
+		func(f friend) bool { return strings.EqualFold(string(f.id), q) },
 		func(f friend) bool { return f.contact.Alias != "" && strings.EqualFold(f.contact.Alias, q) },
 		func(f friend) bool { return f.remark() != "" && strings.EqualFold(f.remark(), q) },
 		func(f friend) bool { return f.nickname() != "" && strings.EqualFold(f.nickname(), q) },
@@ -197,7 +197,7 @@ func (d *directory) searchFriends(query string) []friend {
 	}
 	var out []friend
 	for _, f := range d.friends() {
-		for _, s := range []string{f.nickname(), f.remark(), f.contact.Alias, f.id} {
+		for _, s := range []string{f.nickname(), f.remark(), f.contact.Alias, string(f.id)} {
 			if s != "" && strings.Contains(strings.ToLower(s), q) {
 				out = append(out, f)
 				break
@@ -282,7 +282,7 @@ func (c *WeChatClient) groupMembers(ctx context.Context, participants []networki
 		if c.IsThisUser(ctx, p) {
 			continue
 		}
-		u := c.dir.userName(string(p))
+		u := c.dir.userName(portal.ParseUserID(p))
 		if u == "" || !isFriend(c.dir.contact(u), self) {
 			unknown = append(unknown, string(p))
 			continue
@@ -353,7 +353,7 @@ func (c *WeChatClient) CreateGroup(ctx context.Context, params *bridgev2.GroupCr
 	}
 	ct := c.fetchNewGroup(ctx, res, topic)
 	gid, proven := c.dir.stableID(ct.UserName)
-	log.Info().Str("user_name", ct.UserName).Str("group_id", gid).Bool("id_proven", proven).
+	log.Info().Str("user_name", ct.UserName).Str("group_id", string(gid)).Bool("id_proven", proven).
 		Int("members", len(ct.MemberList)).Msg("Created WeChat group")
 	key := portal.MakePortalKey(gid, c.Login.ID)
 	info := c.groupChatInfo(ct)
@@ -481,7 +481,7 @@ func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2
 	default:
 		return nil, errMembershipNotSupported
 	}
-	groupID := string(msg.Portal.ID)
+	groupID := portal.ParsePortalID(msg.Portal.ID)
 	if !portal.IsGroupID(groupID) {
 		return nil, errDMMembership
 	}
@@ -497,9 +497,10 @@ func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2
 	if room == "" || group == nil {
 		return nil, failure("This group is not in the current WeChat session.")
 	}
-	log := zerolog.Ctx(ctx).With().Str("group_id", groupID).Str("target_id", string(ghost.ID)).Logger()
+	target := portal.ParseUserID(ghost.ID)
+	log := zerolog.Ctx(ctx).With().Str("group_id", string(groupID)).Str("target_id", string(target)).Logger()
 	if msg.Type == bridgev2.Invite {
-		u := c.dir.userName(string(ghost.ID))
+		u := c.dir.userName(target)
 		if u == "" || !isFriend(c.dir.contact(u), c.wx.SelfUserName()) {
 			return nil, errNotWeChatUser
 		}
@@ -512,7 +513,7 @@ func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2
 		return nil, nil
 	}
 	// Kick, or taking back an invitation (addmember made them a member at once).
-	u := c.groupMemberUserName(room, string(ghost.ID))
+	u := c.groupMemberUserName(room, target)
 	if u == "" {
 		return nil, failure("They are not a member of this WeChat group.")
 	}
@@ -525,7 +526,7 @@ func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2
 }
 
 // groupMemberUserName finds the session UserName of a group member by their ghost id.
-func (c *WeChatClient) groupMemberUserName(room, ghostID string) string {
+func (c *WeChatClient) groupMemberUserName(room string, ghostID protoclient.WxID) string {
 	if g := c.dir.contact(room); g != nil {
 		for _, m := range g.MemberList {
 			if c.dir.memberID(room, m.UserName) == ghostID {

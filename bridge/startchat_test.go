@@ -34,7 +34,7 @@ func testDirectory() *directory {
 		{UserName: "filehelper", NickName: "文件传输助手", ContactFlag: 1},
 		{UserName: "weixin", NickName: "微信团队", ContactFlag: 1},
 	})
-	d.learn(map[string]string{"@bob": "wxid_bob", "@carol": "wxid_carol", "@@family": "1@chatroom"})
+	d.learn(map[string]protoclient.WxID{"@bob": "wxid_bob", "@carol": "wxid_carol", "@@family": "1@chatroom"})
 	return d
 }
 
@@ -76,7 +76,7 @@ func TestResolveFriend(t *testing.T) {
 		{"Carol", "@carol"},  // nickname
 		{"  bob ", "@bob"},
 		{"Zoe😄", "@emoji"}, // emoji spans decoded
-		{derivedLin1, "@lin1"},
+		{string(derivedLin1), "@lin1"},
 		{"filehelper", "filehelper"},
 		{"Bo", ""},         // exact only
 		{"Stranger", ""},   // not a friend
@@ -106,7 +106,7 @@ func TestResolveFriend(t *testing.T) {
 		t.Fatalf("ambiguous name: %v", err)
 	}
 	id2, _ := d.stableID("@lin2")
-	if msg := err.Error(); !strings.Contains(msg, derivedLin1) || !strings.Contains(msg, id2) || !strings.Contains(msg, "WeChat ID") {
+	if msg := err.Error(); !strings.Contains(msg, string(derivedLin1)) || !strings.Contains(msg, string(id2)) || !strings.Contains(msg, "WeChat ID") {
 		t.Fatalf("ambiguity error does not help choose: %s", msg)
 	}
 	// An id beats a name: someone whose nickname is another's wxid does not shadow them.
@@ -329,7 +329,7 @@ func TestCreateGroupAndMembership(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gid := string(resp.PortalKey.ID)
+	gid := portal.ParsePortalID(resp.PortalKey.ID)
 	if !portal.IsGroupID(gid) || resp.PortalKey.Receiver != "1001" || resp.PortalInfo == nil ||
 		resp.PortalInfo.Name == nil || *resp.PortalInfo.Name != "Weekend" || resp.PortalInfo.Members == nil ||
 		len(resp.PortalInfo.Members.MemberMap) != 3 || len(resp.FailedParticipants) != 0 {
@@ -392,7 +392,7 @@ func TestCreateGroupAndMembership(t *testing.T) {
 		{weekend, c.Login, bridgev2.Invite, "Only your WeChat contacts"},
 		{weekend, ghost("wxm_0123456789abcdef"), bridgev2.Invite, "Only your WeChat contacts"},
 		{weekend, ghost("wxm_0123456789abcdef"), bridgev2.Kick, "not a member"},
-		{&bridgev2.Portal{Portal: &database.Portal{PortalKey: portal.MakePortalKey(string(bob), "1001")}}, ghost(carol), bridgev2.Invite, "direct chat"},
+		{&bridgev2.Portal{Portal: &database.Portal{PortalKey: portal.MakePortalKey(portal.ParseUserID(bob), "1001")}}, ghost(carol), bridgev2.Invite, "direct chat"},
 	} {
 		_, err := c.HandleMatrixMembership(ctx, membership(tt.p, tt.tgt, tt.typ))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"strings"
 
 	"maunium.net/go/mautrix/bridgev2"
 
@@ -10,7 +11,7 @@ import (
 )
 
 func (c *WeChatClient) GetUserInfo(ctx context.Context, ghost *bridgev2.Ghost) (*bridgev2.UserInfo, error) {
-	id := string(ghost.ID)
+	id := portal.ParseUserID(ghost.ID)
 	if ghost.ID == c.selfID() {
 		name := c.Login.RemoteName
 		return &bridgev2.UserInfo{Name: &name, IsBot: ptr(false)}, nil
@@ -26,23 +27,23 @@ func (c *WeChatClient) GetUserInfo(ctx context.Context, ghost *bridgev2.Ghost) (
 
 // contactUserInfo names a ghost after the contact's own nickname: a ghost is shared by
 // every bridge user who knows this person, so the private remark name never goes here.
-func (c *WeChatClient) contactUserInfo(ct *protoclient.Contact, id string) *bridgev2.UserInfo {
+func (c *WeChatClient) contactUserInfo(ct *protoclient.Contact, id protoclient.WxID) *bridgev2.UserInfo {
 	name := c.Main.Config.FormatDisplayname(DisplaynameParams{
 		Nickname: protoclient.DecodeName(ct.NickName),
 		Alias:    ct.Alias,
-		ID:       id,
+		ID:       string(id),
 	})
 	return &bridgev2.UserInfo{Name: &name, IsBot: ptr(false), Identifiers: identifiers(id), Avatar: c.avatar(id, ct.HeadImgUrl)}
 }
 
-func (c *WeChatClient) memberUserInfo(m protoclient.Member, id string) *bridgev2.UserInfo {
-	name := c.Main.Config.FormatDisplayname(DisplaynameParams{Nickname: protoclient.DecodeName(m.NickName), ID: id})
+func (c *WeChatClient) memberUserInfo(m protoclient.Member, id protoclient.WxID) *bridgev2.UserInfo {
+	name := c.Main.Config.FormatDisplayname(DisplaynameParams{Nickname: protoclient.DecodeName(m.NickName), ID: string(id)})
 	return &bridgev2.UserInfo{Name: &name, IsBot: ptr(false), Identifiers: identifiers(id)}
 }
 
-func identifiers(id string) []string {
-	if len(id) > 4 && (id[:4] == portal.ContactFallbackPrefix || id[:4] == portal.MemberFallbackPrefix) {
+func identifiers(id protoclient.WxID) []string {
+	if strings.HasPrefix(string(id), portal.ContactFallbackPrefix) || strings.HasPrefix(string(id), portal.MemberFallbackPrefix) {
 		return nil
 	}
-	return []string{"wechat:" + id}
+	return []string{"wechat:" + string(id)}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"maunium.net/go/mautrix/bridgev2/networkid"
+
+	"wxbridge/protoclient"
 )
 
 // IDs are stable WeChat identities, never session UserNames (they change at every login,
@@ -30,17 +32,23 @@ func SelfUserID(uin int64) networkid.UserID {
 }
 
 // MakeUserID turns a stable id into a ghost ID.
-func MakeUserID(stableID string) networkid.UserID { return networkid.UserID(stableID) }
+func MakeUserID(id protoclient.WxID) networkid.UserID { return networkid.UserID(id) }
+
+// ParseUserID is the stable id of a ghost (MakeUserID made it from one).
+func ParseUserID(id networkid.UserID) protoclient.WxID { return protoclient.WxID(id) }
 
 // MakePortalKey: every portal belongs to one login, groups included, because WeChat
 // exposes no group id that all members' sessions agree on being the same room.
-func MakePortalKey(stableChatID string, login networkid.UserLoginID) networkid.PortalKey {
-	return networkid.PortalKey{ID: networkid.PortalID(stableChatID), Receiver: login}
+func MakePortalKey(chat protoclient.WxID, login networkid.UserLoginID) networkid.PortalKey {
+	return networkid.PortalKey{ID: networkid.PortalID(chat), Receiver: login}
 }
 
+// ParsePortalID is the stable chat id of a portal (MakePortalKey made it from one).
+func ParsePortalID(id networkid.PortalID) protoclient.WxID { return protoclient.WxID(id) }
+
 // IsGroupID reports whether a stable chat id is a group.
-func IsGroupID(id string) bool {
-	return strings.HasSuffix(id, "@chatroom") || strings.HasPrefix(id, GroupFallbackPrefix)
+func IsGroupID(id protoclient.WxID) bool {
+	return strings.HasSuffix(string(id), "@chatroom") || strings.HasPrefix(string(id), GroupFallbackPrefix)
 }
 
 // MakeMessageID uses the server's MsgId: unique on the server, and what the echo of our

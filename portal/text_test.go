@@ -49,7 +49,7 @@ func TestIDs(t *testing.T) {
 		t.Fatal("a session UserName parsed as a login id")
 	}
 	k := MakePortalKey("12345@chatroom", id)
-	if !IsGroupID(string(k.ID)) || k.Receiver != id {
+	if !IsGroupID(ParsePortalID(k.ID)) || k.Receiver != id {
 		t.Fatalf("portal key %+v", k)
 	}
 	if IsGroupID("wxid_bob") {

@@ -304,7 +304,7 @@ func FuzzParseStatusNotifyOp(f *testing.F) {
 			t.Fatalf("generated op: %v", err)
 		}
 		for i, s := range sess {
-			if pairs[s] != names[i] {
+			if pairs[s] != WxID(names[i]) {
 				t.Fatalf("%s paired with %q, want %q", s, pairs[s], names[i])
 			}
 		}

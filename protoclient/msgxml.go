@@ -510,7 +510,7 @@ func ParseStatusNotifyOp(content string) (*StatusNotifyOp, error) {
 // two lists must have the same length: when they do not, the positions cannot be
 // trusted and an error is returned rather than a map that could put a contact's
 // messages into someone else's room. Positions where either side is empty are skipped.
-func PairStatusNotify(msg Message) (map[string]string, error) {
+func PairStatusNotify(msg Message) (map[string]WxID, error) {
 	if msg.MsgType != MsgStatusNotify {
 		return nil, fmt.Errorf("status notify: message type %d is not %d", msg.MsgType, MsgStatusNotify)
 	}
@@ -523,16 +523,17 @@ func PairStatusNotify(msg Message) (map[string]string, error) {
 		return nil, fmt.Errorf("status notify: %w: %d session names but %d permanent ids",
 			ErrMalformed, len(sessions), len(op.UserNames))
 	}
-	out := make(map[string]string, len(sessions))
+	out := make(map[string]WxID, len(sessions))
 	for i, s := range sessions {
-		if s == "" || op.UserNames[i] == "" {
+		id := WxID(op.UserNames[i])
+		if s == "" || id == "" {
 			continue
 		}
-		if prev, dup := out[s]; dup && prev != op.UserNames[i] {
+		if prev, dup := out[s]; dup && prev != id {
 			return nil, fmt.Errorf("status notify: %w: %s paired with both %s and %s",
-				ErrMalformed, s, prev, op.UserNames[i])
+				ErrMalformed, s, prev, id)
 		}
-		out[s] = op.UserNames[i]
+		out[s] = id
 	}
 	return out, nil
 }

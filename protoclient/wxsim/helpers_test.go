@@ -346,7 +346,7 @@ func (w *wx) names(msgs []protoclient.Message) map[string]string {
 			}
 			out := map[string]string{}
 			for name, id := range pairs {
-				out[id] = name
+				out[string(id)] = name
 			}
 			return out
 		}
