@@ -35,6 +35,8 @@ type WeChatConnector struct {
 	roomCreation *semaphore.Weighted
 	// pending holds Matrix messages taken from the homeserver and not yet handled.
 	pending *pendingMatrixStore
+	// friends holds the friend requests waiting for `accept-friend`.
+	friends *friendRequestStore
 	// started is when Init ran: the replay check gives the homeserver time to finish what
 	// the previous process sent (replay.go).
 	started time.Time
@@ -67,6 +69,7 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 	wc.DB = br.DB.Child("wechat_version", upgradeTable, dbutil.ZeroLogger(br.Log.With().Str("db_section", "wechat").Logger()))
 	wc.identities = &identityStore{db: wc.DB}
 	wc.pending = &pendingMatrixStore{db: wc.DB}
+	wc.friends = newFriendRequestStore(wc.DB)
 	wc.roomCreation = semaphore.NewWeighted(2)
 	// Matrix.Init ran first, and its HTTP server starts later: the middleware is in time.
 	if mc, ok := br.Matrix.(*matrix.Connector); ok && mc.AS != nil {

@@ -44,17 +44,6 @@ func newFriendRequestStore(db *dbutil.Database) *friendRequestStore {
 	return &friendRequestStore{db: db, pending: map[networkid.UserLoginID]map[string]pendingFriend{}}
 }
 
-// friendStores holds each connector's store; the connector struct is not this file's.
-var friendStores sync.Map // *WeChatConnector → *friendRequestStore
-
-func (wc *WeChatConnector) friendRequests() *friendRequestStore {
-	if s, ok := friendStores.Load(wc); ok {
-		return s.(*friendRequestStore)
-	}
-	s, _ := friendStores.LoadOrStore(wc, newFriendRequestStore(wc.DB))
-	return s.(*friendRequestStore)
-}
-
 // loaded returns the login's requests, reading them from the database the first time.
 // The caller holds mu.
 func (s *friendRequestStore) loaded(ctx context.Context, login networkid.UserLoginID) (map[string]pendingFriend, error) {
@@ -153,7 +142,7 @@ func (c *WeChatClient) handleFriendRequest(ctx context.Context, m *protoclient.M
 	content, req := portal.FriendRequestNotice(m, body)
 	log := zerolog.Ctx(ctx).With().Str("msg_id", m.MsgId).Str("request_id", req.ID).Str("requester_wxid", req.WxID).Logger()
 	if req.CanAccept() && req.ID != "" {
-		isNew, err := c.Main.friendRequests().put(ctx, c.Login.ID, pendingFriend{
+		isNew, err := c.Main.friends.put(ctx, c.Login.ID, pendingFriend{
 			ID:          req.ID,
 			SessionUser: c.wx.SelfUserName(),
 			UserName:    req.UserName,
@@ -199,7 +188,7 @@ var errNoSuchFriendRequest = errors.New("no such friend request")
 // acceptFriend accepts a pending friend request (webwxverifyuser Opcode 3) and returns
 // it. The errors are written for people.
 func (c *WeChatClient) acceptFriend(ctx context.Context, id string) (pendingFriend, error) {
-	store := c.Main.friendRequests()
+	store := c.Main.friends
 	p, ok, err := store.get(ctx, c.Login.ID, id)
 	if err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Reading pending WeChat friend requests failed")

@@ -157,7 +157,7 @@ func TestFriendRequestStore(t *testing.T) {
 // path; the requester becomes a contact with their real wxid.
 func TestAcceptFriend(t *testing.T) {
 	db := openTestDB(t)
-	wc := &WeChatConnector{DB: db, identities: &identityStore{db: db}}
+	wc := &WeChatConnector{DB: db, identities: &identityStore{db: db}, friends: newFriendRequestStore(db)}
 	e := newSimEnv(t, wc)
 	ctx, c := e.ctx, e.c
 
@@ -188,7 +188,7 @@ func TestAcceptFriend(t *testing.T) {
 		t.Fatalf("request %+v, notice %q", req, content.Body)
 	}
 	// What handleFriendRequest stores before announcing it.
-	if _, err := wc.friendRequests().put(ctx, c.Login.ID, pendingFriend{ID: req.ID, SessionUser: e.wx.SelfUserName(),
+	if _, err := wc.friends.put(ctx, c.Login.ID, pendingFriend{ID: req.ID, SessionUser: e.wx.SelfUserName(),
 		UserName: req.UserName, Ticket: req.Ticket, WxID: req.WxID, NickName: req.NickName}); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestAcceptFriend(t *testing.T) {
 	}
 
 	// A request from an earlier web session cannot be accepted here, and says so.
-	if _, err := wc.friendRequests().put(ctx, c.Login.ID, pendingFriend{ID: "wxid_old", SessionUser: "@previous-session",
+	if _, err := wc.friends.put(ctx, c.Login.ID, pendingFriend{ID: "wxid_old", SessionUser: "@previous-session",
 		UserName: "@old", Ticket: "t"}); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestAcceptFriend(t *testing.T) {
 		t.Fatalf("stale request: %v", err)
 	}
 	// A ticket WeChat does not know (Ret 1) is explained and forgotten.
-	if _, err := wc.friendRequests().put(ctx, c.Login.ID, pendingFriend{ID: "wxid_gone", SessionUser: e.wx.SelfUserName(),
+	if _, err := wc.friends.put(ctx, c.Login.ID, pendingFriend{ID: "wxid_gone", SessionUser: e.wx.SelfUserName(),
 		UserName: "@gone", Ticket: "bogus"}); err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestAcceptFriend(t *testing.T) {
 		t.Fatalf("bogus ticket kept: %v", err)
 	}
 	// Not connected: no call to WeChat, and the request stays.
-	if _, err := wc.friendRequests().put(ctx, c.Login.ID, pendingFriend{ID: "wxid_later", SessionUser: e.wx.SelfUserName(),
+	if _, err := wc.friends.put(ctx, c.Login.ID, pendingFriend{ID: "wxid_later", SessionUser: e.wx.SelfUserName(),
 		UserName: "@later", Ticket: "t"}); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestAcceptFriend(t *testing.T) {
 	if _, err := c.acceptFriend(ctx, "wxid_later"); err == nil || !strings.Contains(err.Error(), "not connected") {
 		t.Fatalf("offline: %v", err)
 	}
-	if _, ok, _ := wc.friendRequests().get(ctx, c.Login.ID, "wxid_later"); !ok {
+	if _, ok, _ := wc.friends.get(ctx, c.Login.ID, "wxid_later"); !ok {
 		t.Fatal("offline attempt dropped the request")
 	}
 }
