@@ -5,6 +5,7 @@ package e2e
 import (
 	"database/sql"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,10 +17,21 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// Runs last (file order): every log the run produced so far must be free of the WeChat
-// sessions' secrets (skey, pass_ticket, wxsid, cookie values) and the appservice tokens.
-// The bridge's own files must not be readable by other users.
-func TestZZNoSecretsInLogs(t *testing.T) {
+// TestMain runs noSecretsInLogs after every other test of the run, whichever were chosen
+// with -test.run: the check must see all the logs the run made.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	all := func(string, string) (bool, error) { return true, nil }
+	if !testing.RunTests(all, []testing.InternalTest{{Name: "NoSecretsInLogs", F: noSecretsInLogs}}) && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// noSecretsInLogs: every log the run produced must be free of the WeChat sessions'
+// secrets (skey, pass_ticket, wxsid, cookie values) and the appservice tokens. The
+// bridge's own files must not be readable by other users.
+func noSecretsInLogs(t *testing.T) {
 	e := loadEnv(t)
 	cfgYAML, err := os.ReadFile(e.bridge.Config)
 	if err != nil {
@@ -94,6 +106,11 @@ func TestZZNoSecretsInLogs(t *testing.T) {
 		}
 	}
 	if len(secrets) == 0 {
+		// The whole suite logs in many times: without a session the check would pass
+		// for nothing. A run of a few chosen tests may not log in at all.
+		if f := flag.Lookup("test.run"); f != nil && f.Value.String() != "" {
+			t.Skipf("no WeChat session in the bridge database after -test.run %q: nothing to check", f.Value.String())
+		}
 		t.Fatal("no WeChat session in the bridge database: nothing to check")
 	}
 	regYAML, err := os.ReadFile(e.bridge.Registration)
