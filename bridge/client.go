@@ -19,9 +19,7 @@ import (
 )
 
 var (
-	_ bridgev2.NetworkAPI                    = (*WeChatClient)(nil)
-	_ bridgev2.ReadReceiptHandlingNetworkAPI = (*WeChatClient)(nil)
-	_ bridgev2.RedactionHandlingNetworkAPI   = (*WeChatClient)(nil)
+	_ bridgev2.NetworkAPI = (*WeChatClient)(nil)
 )
 
 // Bridge state error codes, with the text users see.

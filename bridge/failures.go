@@ -58,3 +58,17 @@ func wechatFailure(err error, action string) error {
 		return failure("WeChat could not " + action + ": " + err.Error())
 	}
 }
+
+// chatRoomFailure explains a failed group change: what a refusal (Ret 1) means for
+// group changes, and the rest as for any call.
+func chatRoomFailure(err error, what string) error {
+	var ae *protoclient.APIError
+	switch {
+	case errors.As(err, &ae) && ae.Refused() && what == "remove them":
+		return failure("only the group owner can remove members from a WeChat group")
+	case errors.As(err, &ae) && ae.Refused():
+		return failure("WeChat refused to " + what + " (they must be your WeChat contacts, and the group must allow it)")
+	default:
+		return wechatFailure(err, what)
+	}
+}

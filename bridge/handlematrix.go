@@ -16,6 +16,12 @@ import (
 	"wxbridge/protoclient"
 )
 
+var (
+	_ bridgev2.ReadReceiptHandlingNetworkAPI = (*WeChatClient)(nil)
+	_ bridgev2.RedactionHandlingNetworkAPI   = (*WeChatClient)(nil)
+	_ bridgev2.MembershipHandlingNetworkAPI  = (*WeChatClient)(nil)
+)
+
 // HandleMatrixMessage sends a Matrix message with a fresh ClientMsgId (the transaction
 // id, so the echo in webwxsync is not bridged back) and stores WeChat's MsgID as the
 // message ID. Conversion is portal.FromMatrix; media is fetched from Matrix and uploaded
@@ -174,4 +180,106 @@ func (c *WeChatClient) HandleMatrixMessageRemove(ctx context.Context, msg *bridg
 		return wechatFailure(err, "recall the message")
 	}
 	return nil
+}
+
+// ---------------------------------------------------------------------------------------
+// Membership
+
+// inviteStartCount is the group size from which WeChat wants members invited (they
+// accept first) instead of added directly (init InviteStartCount, §4.19).
+const inviteStartCount = 40
+
+// addMemberFunc picks how to add people to a group: directly while it is small, by an
+// invitation they accept from a size on, as the official web client does (§4.19:
+// current members plus new ones ≥ 40).
+func addMemberFunc(members, adding int) string {
+	if members+adding >= inviteStartCount {
+		return protoclient.ChatRoomInviteMember
+	}
+	return protoclient.ChatRoomAddMember
+}
+
+var (
+	errMembershipNotSupported = failure("WeChat does not support that change of membership from Matrix; make it on your phone")
+	errDMMembership           = failure("a WeChat direct chat is always between two people; create a group to add more")
+	errNotWeChatUser          = failure("only your WeChat contacts can be added to a WeChat group")
+	errLeaveNotSupported      = failure("leaving a WeChat group is not possible from Matrix; leave it on your phone")
+)
+
+// HandleMatrixMembership adds WeChat contacts invited to a group portal to the group
+// (webwxupdatechatroom addmember/invitemember) and removes kicked ones (delmember, which
+// only the owner may). Everything else is refused visibly, except the user's own joins,
+// which need nothing on WeChat.
+func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2.MatrixMembershipChange) (*bridgev2.MatrixMembershipResult, error) {
+	switch msg.Type {
+	case bridgev2.AcceptInvite, bridgev2.Join, bridgev2.ProfileChange:
+		// The user entering or renaming themselves in the Matrix room: WeChat is not involved.
+		return nil, nil
+	case bridgev2.Leave:
+		return nil, errLeaveNotSupported
+	case bridgev2.Invite, bridgev2.Kick, bridgev2.RevokeInvite:
+	default:
+		return nil, errMembershipNotSupported
+	}
+	groupID := portal.ParsePortalID(msg.Portal.ID)
+	if !portal.IsGroupID(groupID) {
+		return nil, errDMMembership
+	}
+	ghost, ok := msg.Target.(*bridgev2.Ghost)
+	if !ok || ghost == nil {
+		return nil, errNotWeChatUser
+	}
+	if !c.IsLoggedIn() {
+		return nil, errNotConnected
+	}
+	room := c.dir.userName(groupID)
+	group := c.dir.contact(room)
+	if room == "" || group == nil {
+		return nil, failure("this group is not in the current WeChat session")
+	}
+	target := portal.ParseUserID(ghost.ID)
+	log := zerolog.Ctx(ctx).With().Str("group_id", string(groupID)).Str("target_id", string(target)).Logger()
+	if msg.Type == bridgev2.Invite {
+		u := c.dir.userName(target)
+		if u == "" || !isFriend(c.dir.contact(u), c.wx.SelfUserName()) {
+			return nil, errNotWeChatUser
+		}
+		fun := addMemberFunc(max(group.MemberCount, len(group.MemberList)), 1)
+		if _, err := c.wx.UpdateChatRoom(ctx, room, fun, []string{u}, ""); err != nil {
+			log.Err(err).Str("fun", fun).Msg("Adding a WeChat group member failed")
+			return nil, chatRoomFailure(err, "add them")
+		}
+		log.Info().Str("fun", fun).Msg("Added a member to a WeChat group")
+		return nil, nil
+	}
+	// Kick, or taking back an invitation (addmember made them a member at once).
+	u := c.groupMemberUserName(room, target)
+	if u == "" {
+		return nil, failure("they are not a member of this WeChat group")
+	}
+	if _, err := c.wx.UpdateChatRoom(ctx, room, protoclient.ChatRoomDelMember, []string{u}, ""); err != nil {
+		log.Err(err).Msg("Removing a WeChat group member failed")
+		return nil, chatRoomFailure(err, "remove them")
+	}
+	log.Info().Msg("Removed a member from a WeChat group")
+	return nil, nil
+}
+
+// groupMemberUserName finds the session UserName of a group member by their ghost id.
+func (c *WeChatClient) groupMemberUserName(room string, ghostID protoclient.WxID) string {
+	if g := c.dir.contact(room); g != nil {
+		for _, m := range g.MemberList {
+			if c.dir.memberID(room, m.UserName) == ghostID {
+				return m.UserName
+			}
+		}
+		if u := c.dir.userName(ghostID); u != "" {
+			for _, m := range g.MemberList {
+				if m.UserName == u {
+					return u
+				}
+			}
+		}
+	}
+	return ""
 }

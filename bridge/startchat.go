@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -21,7 +20,6 @@ var (
 	_ bridgev2.ContactListingNetworkAPI      = (*WeChatClient)(nil)
 	_ bridgev2.UserSearchingNetworkAPI       = (*WeChatClient)(nil)
 	_ bridgev2.GroupCreatingNetworkAPI       = (*WeChatClient)(nil)
-	_ bridgev2.MembershipHandlingNetworkAPI  = (*WeChatClient)(nil)
 )
 
 // GroupTypeWeChat is the one kind of group WeChat has, as named in the provisioning
@@ -30,14 +28,6 @@ const GroupTypeWeChat = "group"
 
 // minGroupOthers: webwxcreatechatroom needs at least two people besides the user (§4.18).
 const minGroupOthers = 2
-
-// inviteStartCount is the group size from which WeChat wants members invited (they
-// accept first) instead of added directly (init InviteStartCount, §4.19).
-const inviteStartCount = 40
-
-// maxSearchResults bounds what a search returns; a query of one letter matches most of
-// a contact list.
-const maxSearchResults = 50
 
 // provisioningCapabilities is what the provisioning API and the start-chat, search and
 // create-group commands may offer for WeChat.
@@ -61,153 +51,6 @@ func provisioningCapabilities() bridgev2.ProvisioningCapabilities {
 			},
 		},
 	}
-}
-
-// friend is a person in the user's WeChat contact list: someone a DM can be started with.
-type friend struct {
-	userName string           // session UserName, to send to
-	id       protoclient.WxID // stable id, the ghost's
-	contact  *protoclient.Contact
-}
-
-func (f friend) nickname() string { return protoclient.DecodeName(f.contact.NickName) }
-func (f friend) remark() string   { return protoclient.DecodeName(f.contact.RemarkName) }
-
-// label names a friend for people: remark (nickname), WeChat ID.
-func (f friend) label() string {
-	name := f.nickname()
-	if r := f.remark(); r != "" && r != name {
-		name = r + " (" + name + ")"
-	}
-	if name == "" {
-		name = string(f.id)
-	}
-	return name + " — " + string(f.id)
-}
-
-// isFriend: a person in the contact list (ContactFlag CONTACT, §6.3), not a group, an
-// official account or a special account (filehelper, weixin, fmessage…), and not the
-// user.
-func isFriend(ct *protoclient.Contact, self string) bool {
-	return ct != nil && ct.UserName != self &&
-		strings.HasPrefix(ct.UserName, "@") && !ct.IsGroup() &&
-		!ct.IsOfficialAccount() && ct.ContactFlag&1 != 0
-}
-
-// friends lists the user's WeChat friends in the directory, sorted by what the user
-// sees them as.
-func (d *directory) friends() []friend {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	out := make([]friend, 0, len(d.contacts))
-	for u, ct := range d.contacts {
-		if !isFriend(ct, d.self) {
-			continue
-		}
-		id, _ := d.stableIDLocked(u)
-		if id == "" {
-			continue
-		}
-		out = append(out, friend{userName: u, id: id, contact: ct})
-	}
-	slices.SortFunc(out, func(a, b friend) int {
-		if c := strings.Compare(strings.ToLower(a.sortName()), strings.ToLower(b.sortName())); c != 0 {
-			return c
-		}
-		return strings.Compare(string(a.id), string(b.id))
-	})
-	return out
-}
-
-func (f friend) sortName() string {
-	if r := f.remark(); r != "" {
-		return r
-	}
-	return f.nickname()
-}
-
-// errAmbiguous says which contacts share a name, so the user can pick one by id.
-type errAmbiguous struct {
-	query   string
-	matches []friend
-}
-
-func (e *errAmbiguous) Error() string {
-	labels := make([]string, len(e.matches))
-	for i, m := range e.matches {
-		labels[i] = m.label()
-	}
-	return fmt.Sprintf("%d WeChat contacts match %q: %s. Use the WeChat ID of the one you mean.",
-		len(e.matches), e.query, strings.Join(labels, "; "))
-}
-
-// resolveFriend finds the one contact an identifier names: its stable id (wxid, with or
-// without "wechat:"), its WeChat ID (alias), its remark name or its nickname, each
-// compared exactly but without regard to case, in that order. Nobody is nil; more than
-// one contact with the same name is an *errAmbiguous — never a guess.
-func (d *directory) resolveFriend(identifier string) (*friend, error) {
-	q := strings.TrimSpace(identifier)
-	q = strings.TrimSpace(strings.TrimPrefix(q, "wechat:"))
-	if q == "" {
-		return nil, nil
-	}
-	all := d.friends()
-	tiers := []func(f friend) bool{
-		func(f friend) bool { return strings.EqualFold(string(f.id), q) },
-		func(f friend) bool { return f.contact.Alias != "" && strings.EqualFold(f.contact.Alias, q) },
-		func(f friend) bool { return f.remark() != "" && strings.EqualFold(f.remark(), q) },
-		func(f friend) bool { return f.nickname() != "" && strings.EqualFold(f.nickname(), q) },
-	}
-	for _, match := range tiers {
-		var found []friend
-		for _, f := range all {
-			if match(f) {
-				found = append(found, f)
-			}
-		}
-		switch len(found) {
-		case 0:
-			continue
-		case 1:
-			return &found[0], nil
-		default:
-			return nil, &errAmbiguous{query: q, matches: found}
-		}
-	}
-	// Special accounts that are normal chat targets are reachable by name, though not
-	// listed as contacts.
-	if strings.EqualFold(q, "filehelper") {
-		d.mu.RLock()
-		defer d.mu.RUnlock()
-		ct := d.contacts["filehelper"]
-		if ct == nil {
-			ct = &protoclient.Contact{UserName: "filehelper", NickName: "File Transfer"}
-		}
-		return &friend{userName: "filehelper", id: "filehelper", contact: ct}, nil
-	}
-	return nil, nil
-}
-
-// searchFriends returns the friends whose nickname, remark name, WeChat ID or id
-// contains the query, without regard to case.
-func (d *directory) searchFriends(query string) []friend {
-	q := strings.ToLower(strings.TrimSpace(query))
-	if q == "" {
-		return nil
-	}
-	var out []friend
-	for _, f := range d.friends() {
-		for _, s := range []string{f.nickname(), f.remark(), f.contact.Alias, string(f.id)} {
-			if s != "" && strings.Contains(strings.ToLower(s), q) {
-				out = append(out, f)
-				break
-			}
-		}
-		if len(out) >= maxSearchResults {
-			break
-		}
-	}
-	return out
 }
 
 // ResolveIdentifier finds a WeChat contact by wxid, WeChat ID, remark name or nickname
@@ -293,7 +136,7 @@ func (c *WeChatClient) groupMembers(ctx context.Context, participants []networki
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, failure("These are not in your WeChat contacts, so they cannot be put in a WeChat group: " + strings.Join(unknown, ", "))
+		return nil, failure("these are not in your WeChat contacts, so they cannot be put in a WeChat group: " + strings.Join(unknown, ", "))
 	}
 	if len(names) < minGroupOthers {
 		return nil, failure(fmt.Sprintf("WeChat needs at least %d other people to create a group (you chose %d).", minGroupOthers, len(names)))
@@ -349,7 +192,7 @@ func (c *WeChatClient) CreateGroup(ctx context.Context, params *bridgev2.GroupCr
 		return nil, chatRoomFailure(err, "create the group")
 	}
 	if res.ChatRoomName == "" {
-		return nil, failure("WeChat said the group was created but did not name it; look on your phone.")
+		return nil, failure("WeChat said the group was created but did not name it; look on your phone")
 	}
 	ct := c.fetchNewGroup(ctx, res, topic)
 	gid, proven := c.dir.stableID(ct.UserName)
@@ -430,116 +273,4 @@ func notAdded(asked []string, got []protoclient.Member) []string {
 		}
 	}
 	return out
-}
-
-// ---------------------------------------------------------------------------------------
-// Membership
-
-// addMemberFunc picks how to add people to a group: directly while it is small, by an
-// invitation they accept from a size on, as the official web client does (§4.19:
-// current members plus new ones ≥ 40).
-func addMemberFunc(members, adding int) string {
-	if members+adding >= inviteStartCount {
-		return protoclient.ChatRoomInviteMember
-	}
-	return protoclient.ChatRoomAddMember
-}
-
-// chatRoomFailure explains a failed group change: what a refusal (Ret 1) means for
-// group changes, and the rest as for any call.
-func chatRoomFailure(err error, what string) error {
-	var ae *protoclient.APIError
-	switch {
-	case errors.As(err, &ae) && ae.Refused() && what == "remove them":
-		return failure("only the group owner can remove members from a WeChat group")
-	case errors.As(err, &ae) && ae.Refused():
-		return failure("WeChat refused to " + what + " (they must be your WeChat contacts, and the group must allow it)")
-	default:
-		return wechatFailure(err, what)
-	}
-}
-
-var (
-	errMembershipNotSupported = failure("WeChat does not support that change of membership from Matrix; make it on your phone.")
-	errDMMembership           = failure("A WeChat direct chat is always between two people; create a group to add more.")
-	errNotWeChatUser          = failure("Only your WeChat contacts can be added to a WeChat group.")
-	errLeaveNotSupported      = failure("Leaving a WeChat group is not possible from Matrix; leave it on your phone.")
-)
-
-// HandleMatrixMembership adds WeChat contacts invited to a group portal to the group
-// (webwxupdatechatroom addmember/invitemember) and removes kicked ones (delmember, which
-// only the owner may). Everything else is refused visibly, except the user's own joins,
-// which need nothing on WeChat.
-func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2.MatrixMembershipChange) (*bridgev2.MatrixMembershipResult, error) {
-	switch msg.Type {
-	case bridgev2.AcceptInvite, bridgev2.Join, bridgev2.ProfileChange:
-		// The user entering or renaming themselves in the Matrix room: WeChat is not involved.
-		return nil, nil
-	case bridgev2.Leave:
-		return nil, errLeaveNotSupported
-	case bridgev2.Invite, bridgev2.Kick, bridgev2.RevokeInvite:
-	default:
-		return nil, errMembershipNotSupported
-	}
-	groupID := portal.ParsePortalID(msg.Portal.ID)
-	if !portal.IsGroupID(groupID) {
-		return nil, errDMMembership
-	}
-	ghost, ok := msg.Target.(*bridgev2.Ghost)
-	if !ok || ghost == nil {
-		return nil, errNotWeChatUser
-	}
-	if !c.IsLoggedIn() {
-		return nil, errNotConnected
-	}
-	room := c.dir.userName(groupID)
-	group := c.dir.contact(room)
-	if room == "" || group == nil {
-		return nil, failure("This group is not in the current WeChat session.")
-	}
-	target := portal.ParseUserID(ghost.ID)
-	log := zerolog.Ctx(ctx).With().Str("group_id", string(groupID)).Str("target_id", string(target)).Logger()
-	if msg.Type == bridgev2.Invite {
-		u := c.dir.userName(target)
-		if u == "" || !isFriend(c.dir.contact(u), c.wx.SelfUserName()) {
-			return nil, errNotWeChatUser
-		}
-		fun := addMemberFunc(max(group.MemberCount, len(group.MemberList)), 1)
-		if _, err := c.wx.UpdateChatRoom(ctx, room, fun, []string{u}, ""); err != nil {
-			log.Err(err).Str("fun", fun).Msg("Adding a WeChat group member failed")
-			return nil, chatRoomFailure(err, "add them")
-		}
-		log.Info().Str("fun", fun).Msg("Added a member to a WeChat group")
-		return nil, nil
-	}
-	// Kick, or taking back an invitation (addmember made them a member at once).
-	u := c.groupMemberUserName(room, target)
-	if u == "" {
-		return nil, failure("They are not a member of this WeChat group.")
-	}
-	if _, err := c.wx.UpdateChatRoom(ctx, room, protoclient.ChatRoomDelMember, []string{u}, ""); err != nil {
-		log.Err(err).Msg("Removing a WeChat group member failed")
-		return nil, chatRoomFailure(err, "remove them")
-	}
-	log.Info().Msg("Removed a member from a WeChat group")
-	return nil, nil
-}
-
-// groupMemberUserName finds the session UserName of a group member by their ghost id.
-func (c *WeChatClient) groupMemberUserName(room string, ghostID protoclient.WxID) string {
-	if g := c.dir.contact(room); g != nil {
-		for _, m := range g.MemberList {
-			if c.dir.memberID(room, m.UserName) == ghostID {
-				return m.UserName
-			}
-		}
-		if u := c.dir.userName(ghostID); u != "" {
-			for _, m := range g.MemberList {
-				if m.UserName == u {
-					return u
-				}
-			}
-		}
-	}
-	return ""
 }

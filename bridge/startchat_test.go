@@ -388,9 +388,9 @@ func TestCreateGroupAndMembership(t *testing.T) {
 		{weekend, ghost(carol), bridgev2.BanJoined, "does not support"},
 		{weekend, ghost(carol), bridgev2.BanLeft, "does not support"},
 		{weekend, c.Login, bridgev2.Leave, "leave it on your phone"},
-		{weekend, nil, bridgev2.Invite, "Only your WeChat contacts"},
-		{weekend, c.Login, bridgev2.Invite, "Only your WeChat contacts"},
-		{weekend, ghost("wxm_0123456789abcdef"), bridgev2.Invite, "Only your WeChat contacts"},
+		{weekend, nil, bridgev2.Invite, "only your WeChat contacts"},
+		{weekend, c.Login, bridgev2.Invite, "only your WeChat contacts"},
+		{weekend, ghost("wxm_0123456789abcdef"), bridgev2.Invite, "only your WeChat contacts"},
 		{weekend, ghost("wxm_0123456789abcdef"), bridgev2.Kick, "not a member"},
 		{&bridgev2.Portal{Portal: &database.Portal{PortalKey: portal.MakePortalKey(portal.ParseUserID(bob), "1001")}}, ghost(carol), bridgev2.Invite, "direct chat"},
 	} {
