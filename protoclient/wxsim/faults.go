@@ -199,7 +199,7 @@ func errorBody(endpoint string, ret int) any {
 	case "webwxsync":
 		return emptySyncAnswer(ret)
 	case "webwxinit":
-		return initAnswer{BaseResponse: br, ContactList: []protoclient.Contact{}, SyncKey: protoclient.SyncKey{List: []protoclient.SyncKeyItem{}},
+		return protoclient.InitResponse{BaseResponse: br, ContactList: []protoclient.Contact{}, SyncKey: protoclient.SyncKey{List: []protoclient.SyncKeyItem{}},
 			User: protoclient.Contact{MemberList: []protoclient.Member{}}, MPSubscribeMsgList: []protoclient.MPSubscribeMsg{}}
 	case "webwxsendmsg", "webwxsendmsgimg", "webwxsendvideomsg", "webwxsendappmsg", "webwxsendemoticon":
 		return protoclient.SendResponse{BaseResponse: br}

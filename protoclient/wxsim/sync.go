@@ -48,23 +48,6 @@ func (sess *session) cursor(k protoclient.SyncKey) int64 {
 	return seq
 }
 
-type initAnswer struct {
-	BaseResponse        protoclient.BaseResponse     `json:"BaseResponse"`
-	Count               int                          `json:"Count"`
-	ContactList         []protoclient.Contact        `json:"ContactList"`
-	SyncKey             protoclient.SyncKey          `json:"SyncKey"`
-	User                protoclient.Contact          `json:"User"`
-	ChatSet             string                       `json:"ChatSet"`
-	SKey                string                       `json:"SKey"`
-	ClientVersion       int64                        `json:"ClientVersion"`
-	SystemTime          int64                        `json:"SystemTime"`
-	GrayScale           int                          `json:"GrayScale"`
-	InviteStartCount    int                          `json:"InviteStartCount"`
-	MPSubscribeMsgCount int                          `json:"MPSubscribeMsgCount"`
-	MPSubscribeMsgList  []protoclient.MPSubscribeMsg `json:"MPSubscribeMsgList"`
-	ClickReportInterval int64                        `json:"ClickReportInterval"`
-}
-
 // initRecentLimit bounds the recent chats of webwxinit, which is not the contact list.
 const initRecentLimit = 20
 
@@ -77,7 +60,7 @@ func (s *Server) handleInit(c *call) {
 	}
 	s.mu.Lock()
 	acct := sess.acct
-	ans := initAnswer{
+	ans := protoclient.InitResponse{
 		ContactList:         []protoclient.Contact{s.specialContact(sess, "filehelper")},
 		User:                s.selfContact(sess),
 		SKey:                sess.skey,
