@@ -163,7 +163,7 @@ type incoming struct {
 }
 
 func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message) error {
-	log := zerolog.Ctx(ctx).With().Str("msg_id", m.MsgId).Int("msg_type", m.MsgType).Logger()
+	log := zerolog.Ctx(ctx).With().Str("msg_id", m.MsgId).Stringer("msg_type", m.MsgType).Logger()
 	switch m.MsgType {
 	case protoclient.MsgStatusNotify, protoclient.MsgSysNotice:
 		// Phone-side state, not chat messages.
@@ -212,7 +212,7 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 			CreatePortal: true,
 			Timestamp:    time.Unix(m.CreateTime, 0),
 			LogContext: func(lc zerolog.Context) zerolog.Context {
-				return lc.Str("wechat_msg_id", m.MsgId).Int("wechat_msg_type", m.MsgType)
+				return lc.Str("wechat_msg_id", m.MsgId).Stringer("wechat_msg_type", m.MsgType)
 			},
 			PreHandleFunc: growEventStack,
 		},
@@ -226,7 +226,7 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 
 // queue hands one event to its portal and reports whether the batch may go on.
 func (c *WeChatClient) queue(ctx context.Context, m *protoclient.Message, evt bridgev2.RemoteEvent) error {
-	log := zerolog.Ctx(ctx).With().Str("msg_id", m.MsgId).Int("msg_type", m.MsgType).Logger()
+	log := zerolog.Ctx(ctx).With().Str("msg_id", m.MsgId).Stringer("msg_type", m.MsgType).Logger()
 	res := c.Login.QueueRemoteEvent(evt)
 	c.failuresMu.Lock()
 	defer c.failuresMu.Unlock()

@@ -125,7 +125,7 @@ func safeURL(u string) string {
 // (plain links need none), the title as a link, the description, then the URL in the
 // body. Official-account article lists become one entry per article. nil when there is
 // nothing to show.
-func (c *converter) linkCard(typ int, a *protoclient.AppMsg) *event.MessageEventContent {
+func (c *converter) linkCard(typ protoclient.AppMsgType, a *protoclient.AppMsg) *event.MessageEventContent {
 	title := c.appTitle(a)
 	var des, link, extra string
 	if a != nil {

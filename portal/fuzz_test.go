@@ -20,13 +20,13 @@ func FuzzToMatrix(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("..", "protoclient", "testdata", "payloads", "msg_*.json"))
 	for _, p := range seeds {
 		m, body := payload(f, filepath.Base(p))
-		f.Add(body, m.MsgType, m.AppMsgType, m.SubMsgType, m.OriContent, m.Url, false)
+		f.Add(body, int(m.MsgType), int(m.AppMsgType), m.SubMsgType, m.OriContent, m.Url, false)
 	}
 	xmls, _ := filepath.Glob(filepath.Join("..", "protoclient", "testdata", "payloads", "appmsg_*.xml"))
 	for _, p := range xmls {
 		raw, _ := os.ReadFile(p)
-		f.Add(string(raw), protoclient.MsgApp, 5, 0, "", "", true)
-		f.Add(protoclient.EncodeContent(string(raw)), protoclient.MsgApp, 57, 0, "", "", false)
+		f.Add(string(raw), int(protoclient.MsgApp), 5, 0, "", "", true)
+		f.Add(protoclient.EncodeContent(string(raw)), int(protoclient.MsgApp), 57, 0, "", "", false)
 	}
 	f.Add(quoteBody, 1, 0, 0, "", "", false)
 	f.Add(emojiXML, 47, 0, 0, "", "", true)
@@ -36,7 +36,7 @@ func FuzzToMatrix(f *testing.F) {
 	dir := groupDir()
 	f.Fuzz(func(t *testing.T, content string, msgType, appMsgType, subMsgType int, ori, url string, hasProduct bool) {
 		msg := &protoclient.Message{
-			MsgId: "1", MsgType: msgType, AppMsgType: appMsgType, SubMsgType: subMsgType,
+			MsgId: "1", MsgType: protoclient.MsgType(msgType), AppMsgType: protoclient.AppMsgType(appMsgType), SubMsgType: subMsgType,
 			Content: content, OriContent: ori, Url: url, FileName: content, FileSize: url,
 			VoiceLength: int64(len(content)) * 1000, PlayLength: int64(appMsgType), ImgWidth: subMsgType, ImgHeight: appMsgType,
 		}
@@ -63,7 +63,7 @@ func FuzzToMatrix(f *testing.F) {
 				t.Fatalf("unsafe link %q", p.FormattedBody)
 			}
 		}
-		if msgType != protoclient.MsgStatusNotify && msgType != protoclient.MsgSysNotice && msgType != protoclient.MsgPossibleFriend && len(c.Parts) == 0 {
+		if mt := msg.MsgType; mt != protoclient.MsgStatusNotify && mt != protoclient.MsgSysNotice && mt != protoclient.MsgPossibleFriend && len(c.Parts) == 0 {
 			t.Fatal("a message became silence")
 		}
 		_, _ = FriendRequestNotice(msg, content)

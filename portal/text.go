@@ -23,13 +23,13 @@ func NoticeToMatrix(text string) *event.MessageEventContent {
 
 // UnsupportedToMatrix tells the user that something arrived that the bridge cannot show,
 // rather than dropping it without a trace.
-func UnsupportedToMatrix(msgType, appMsgType int) *event.MessageEventContent {
+func UnsupportedToMatrix(msgType protoclient.MsgType, appMsgType protoclient.AppMsgType) *event.MessageEventContent {
 	what := KindName(msgType, appMsgType)
 	return NoticeToMatrix("[" + what + " — this kind of message cannot be shown here yet; open WeChat on your phone to see it]")
 }
 
 // KindName names a WeChat message kind for people.
-func KindName(msgType, appMsgType int) string {
+func KindName(msgType protoclient.MsgType, appMsgType protoclient.AppMsgType) string {
 	switch msgType {
 	case protoclient.MsgImage:
 		return "Image"

@@ -48,7 +48,7 @@ func ToMatrix(ctx context.Context, msg *protoclient.Message, body string, media 
 	return toMatrix(ctx, msg, body, media, up, dir, opts)
 }
 
-func msgTypeOf(msg *protoclient.Message) int {
+func msgTypeOf(msg *protoclient.Message) protoclient.MsgType {
 	if msg == nil {
 		return 0
 	}
@@ -125,7 +125,7 @@ func phoneNotice(what, hint string) *event.MessageEventContent {
 }
 
 // cannotShow is the notice for content that should have been understood and was not.
-func cannotShow(msgType int, why string) *event.MessageEventContent {
+func cannotShow(msgType protoclient.MsgType, why string) *event.MessageEventContent {
 	what := "A message"
 	if msgType != 0 {
 		what = "A message (" + KindName(msgType, -1) + ")"

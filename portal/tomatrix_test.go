@@ -31,7 +31,7 @@ func textMsg(body string) func(*testing.T) (*protoclient.Message, string) {
 	}
 }
 
-func kindMsg(msgType, appMsgType int, body string) func(*testing.T) (*protoclient.Message, string) {
+func kindMsg(msgType protoclient.MsgType, appMsgType protoclient.AppMsgType, body string) func(*testing.T) (*protoclient.Message, string) {
 	return func(*testing.T) (*protoclient.Message, string) {
 		return &protoclient.Message{MsgId: "2", MsgType: msgType, AppMsgType: appMsgType, Content: body}, body
 	}
@@ -49,7 +49,7 @@ func fromPayload(name string, edit func(*protoclient.Message)) func(*testing.T) 
 
 // appMsg is a MsgType 49 message whose content is a payload XML file, escaped as the
 // server delivers it.
-func appMsg(file string, appMsgType int) func(*testing.T) (*protoclient.Message, string) {
+func appMsg(file string, appMsgType protoclient.AppMsgType) func(*testing.T) (*protoclient.Message, string) {
 	return func(t *testing.T) (*protoclient.Message, string) {
 		body := protoclient.EncodeContent(payloadText(t, file))
 		return &protoclient.Message{MsgId: "3", MsgType: protoclient.MsgApp, AppMsgType: appMsgType, Content: body}, body

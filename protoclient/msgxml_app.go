@@ -35,7 +35,7 @@ type ArticleItem struct {
 // ReferMsg is the quoted message of a structured reply (AppMsgType 57). The web protocol
 // is not known to deliver these (§5.3), but phones' XML may carry them.
 type ReferMsg struct {
-	Type        int
+	Type        MsgType
 	SvrID       string // the quoted message's MsgId
 	FromUsr     string
 	ChatUsr     string
@@ -50,7 +50,7 @@ type AppMsg struct {
 	Title             string
 	Des               string
 	Action            string
-	Type              int
+	Type              AppMsgType
 	ShowType          int
 	Content           string
 	URL               string
@@ -150,7 +150,7 @@ func ParseAppMsg(content string) (*AppMsg, error) {
 		Title:             a.Title,
 		Des:               a.Des,
 		Action:            trim(a.Action),
-		Type:              atoi(a.Type),
+		Type:              AppMsgType(atoi(a.Type)),
 		ShowType:          atoi(a.ShowType),
 		Content:           a.Content,
 		URL:               trim(a.URL),
@@ -193,7 +193,7 @@ func ParseAppMsg(content string) (*AppMsg, error) {
 	}
 	if r := a.ReferMsg; r != nil {
 		m.ReferMsg = &ReferMsg{
-			Type:        atoi(r.Type),
+			Type:        MsgType(atoi(r.Type)),
 			SvrID:       trim(r.SvrID),
 			FromUsr:     trim(r.FromUsr),
 			ChatUsr:     trim(r.ChatUsr),

@@ -416,7 +416,7 @@ func TestStatusNotifyOpSmall(t *testing.T) {
 func TestPayloadsSend(t *testing.T) {
 	var req SendRequest
 	decodePayload(t, "webwxsendmsg_request.json", &req)
-	eq(t, "Msg.Type", req.Msg.Type, MsgText)
+	eq(t, "Msg.Type", req.Msg.Type, int(MsgText))
 	eq(t, "Msg.LocalID", req.Msg.LocalID, FlexString("15462147414160521"))
 	eq(t, "Msg.ClientMsgId", req.Msg.ClientMsgId, FlexString("15462147414160521"))
 	eq(t, "Scene", req.Scene, 0)

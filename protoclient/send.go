@@ -111,7 +111,7 @@ func retryable(err error) bool {
 
 // SendText sends plain text (newlines as \n, emoji as Unicode, WeChat faces as [微笑]).
 func (c *Client) SendText(ctx context.Context, to, text, clientMsgID string) (*SendResult, error) {
-	return c.send(ctx, "webwxsendmsg", nil, SendMsg{Type: MsgText, Content: text, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
+	return c.send(ctx, "webwxsendmsg", nil, SendMsg{Type: int(MsgText), Content: text, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
 }
 
 func asyncQuery() url.Values {
@@ -123,12 +123,12 @@ func asyncQuery() url.Values {
 
 // SendImage sends an uploaded image.
 func (c *Client) SendImage(ctx context.Context, to, mediaID, clientMsgID string) (*SendResult, error) {
-	return c.send(ctx, "webwxsendmsgimg", asyncQuery(), SendMsg{Type: MsgImage, MediaId: mediaID, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
+	return c.send(ctx, "webwxsendmsgimg", asyncQuery(), SendMsg{Type: int(MsgImage), MediaId: mediaID, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
 }
 
 // SendVideo sends an uploaded mp4 video.
 func (c *Client) SendVideo(ctx context.Context, to, mediaID, clientMsgID string) (*SendResult, error) {
-	return c.send(ctx, "webwxsendvideomsg", asyncQuery(), SendMsg{Type: MsgVideo, MediaId: mediaID, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
+	return c.send(ctx, "webwxsendvideomsg", asyncQuery(), SendMsg{Type: int(MsgVideo), MediaId: mediaID, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
 }
 
 // FileInfo describes an uploaded attachment for SendFile.
@@ -150,14 +150,14 @@ func (c *Client) SendFile(ctx context.Context, to string, f FileInfo, clientMsgI
 	ext := strings.TrimPrefix(strings.ToLower(path.Ext(f.Name)), ".")
 	content := "<appmsg appid='" + appID + "' sdkver=''><title>" + xmlEscape(f.Name) + "</title><des></des><action></action><type>6</type><content></content><url></url><lowurl></lowurl><appattach><totallen>" +
 		strconv.FormatInt(f.Size, 10) + "</totallen><attachid>" + xmlEscape(f.MediaID) + "</attachid><fileext>" + xmlEscape(ext) + "</fileext></appattach><extinfo></extinfo></appmsg>"
-	return c.send(ctx, "webwxsendappmsg", q, SendMsg{Type: AppMsgAttach, Content: content, ToUserName: to, Signature: f.Signature, ClientMsgId: FlexString(clientMsgID)})
+	return c.send(ctx, "webwxsendappmsg", q, SendMsg{Type: int(AppMsgAttach), Content: content, ToUserName: to, Signature: f.Signature, ClientMsgId: FlexString(clientMsgID)})
 }
 
 // SendEmoticon sends a sticker: an uploaded GIF (mediaID) or a known sticker's md5.
 func (c *Client) SendEmoticon(ctx context.Context, to, mediaID, md5, clientMsgID string) (*SendResult, error) {
 	q := url.Values{}
 	q.Set("fun", "sys")
-	return c.send(ctx, "webwxsendemoticon", q, SendMsg{Type: MsgEmoticon, EmojiFlag: EmojiFlagGIF, MediaId: mediaID, EMoticonMd5: md5, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
+	return c.send(ctx, "webwxsendemoticon", q, SendMsg{Type: int(MsgEmoticon), EmojiFlag: EmojiFlagGIF, MediaId: mediaID, EMoticonMd5: md5, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
 }
 
 var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&apos;", `"`, "&quot;")

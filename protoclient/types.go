@@ -256,7 +256,7 @@ type Message struct {
 	MsgId                string        `json:"MsgId"`
 	FromUserName         string        `json:"FromUserName"`
 	ToUserName           string        `json:"ToUserName"`
-	MsgType              int           `json:"MsgType"`
+	MsgType              MsgType       `json:"MsgType"`
 	Content              string        `json:"Content"`
 	Status               int           `json:"Status"`
 	ImgStatus            int           `json:"ImgStatus"`
@@ -267,7 +267,7 @@ type Message struct {
 	FileSize             string        `json:"FileSize"`
 	MediaId              string        `json:"MediaId"`
 	Url                  string        `json:"Url"`
-	AppMsgType           int           `json:"AppMsgType"`
+	AppMsgType           AppMsgType    `json:"AppMsgType"`
 	StatusNotifyCode     int           `json:"StatusNotifyCode"`
 	StatusNotifyUserName string        `json:"StatusNotifyUserName"`
 	RecommendInfo        RecommendInfo `json:"RecommendInfo"`
@@ -573,46 +573,89 @@ type PushLoginResponse struct {
 	UUID string     `json:"uuid"`
 }
 
-// MsgType values (official MSGTYPE_*, §5.2).
+// MsgType is the kind of a message (official MSGTYPE_*, §5.2).
+type MsgType int
+
+// MsgType values.
 const (
-	MsgText           = 1
-	MsgImage          = 3
-	MsgVoice          = 34
-	MsgVerify         = 37
-	MsgPossibleFriend = 40
-	MsgShareCard      = 42
-	MsgVideo          = 43
-	MsgEmoticon       = 47
-	MsgLocation       = 48
-	MsgApp            = 49
-	MsgVoip           = 50
-	MsgStatusNotify   = 51
-	MsgVoipNotify     = 52
-	MsgVoipInvite     = 53
-	MsgMicroVideo     = 62
-	MsgSysNotice      = 9999
-	MsgSys            = 10000
-	MsgRecalled       = 10002
+	MsgText           MsgType = 1
+	MsgImage          MsgType = 3
+	MsgVoice          MsgType = 34
+	MsgVerify         MsgType = 37
+	MsgPossibleFriend MsgType = 40
+	MsgShareCard      MsgType = 42
+	MsgVideo          MsgType = 43
+	MsgEmoticon       MsgType = 47
+	MsgLocation       MsgType = 48
+	MsgApp            MsgType = 49
+	MsgVoip           MsgType = 50
+	MsgStatusNotify   MsgType = 51
+	MsgVoipNotify     MsgType = 52
+	MsgVoipInvite     MsgType = 53
+	MsgMicroVideo     MsgType = 62
+	MsgSysNotice      MsgType = 9999
+	MsgSys            MsgType = 10000
+	MsgRecalled       MsgType = 10002
 )
 
-// AppMsgType values (APPMSGTYPE_* and newer ones, §5.3).
+var msgTypeNames = map[MsgType]string{
+	MsgText: "MsgText", MsgImage: "MsgImage", MsgVoice: "MsgVoice", MsgVerify: "MsgVerify",
+	MsgPossibleFriend: "MsgPossibleFriend", MsgShareCard: "MsgShareCard", MsgVideo: "MsgVideo",
+	MsgEmoticon: "MsgEmoticon", MsgLocation: "MsgLocation", MsgApp: "MsgApp", MsgVoip: "MsgVoip",
+	MsgStatusNotify: "MsgStatusNotify", MsgVoipNotify: "MsgVoipNotify", MsgVoipInvite: "MsgVoipInvite",
+	MsgMicroVideo: "MsgMicroVideo", MsgSysNotice: "MsgSysNotice", MsgSys: "MsgSys", MsgRecalled: "MsgRecalled",
+}
+
+// String is the constant's name, for logs (portal.KindName names kinds for people).
+func (t MsgType) String() string {
+	if n, ok := msgTypeNames[t]; ok {
+		return n
+	}
+	return "MsgType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// AppMsgType is the kind of an app message (MsgType 49; APPMSGTYPE_* and newer, §5.3).
+type AppMsgType int
+
+// AppMsgType values.
 const (
-	AppMsgText          = 1
-	AppMsgImg           = 2
-	AppMsgAudio         = 3
-	AppMsgVideo         = 4
-	AppMsgURL           = 5
-	AppMsgAttach        = 6
-	AppMsgOpen          = 7
-	AppMsgEmoji         = 8
-	AppMsgRealtimeLoc   = 17
-	AppMsgChatHistory   = 19
-	AppMsgMiniProgram   = 33
-	AppMsgMiniProgApp   = 36
-	AppMsgChannels      = 51
-	AppMsgRefer         = 57
-	AppMsgTransfers     = 2000
-	AppMsgRedEnvelopes  = 2001
+	AppMsgText         AppMsgType = 1
+	AppMsgImg          AppMsgType = 2
+	AppMsgAudio        AppMsgType = 3
+	AppMsgVideo        AppMsgType = 4
+	AppMsgURL          AppMsgType = 5
+	AppMsgAttach       AppMsgType = 6
+	AppMsgOpen         AppMsgType = 7
+	AppMsgEmoji        AppMsgType = 8
+	AppMsgRealtimeLoc  AppMsgType = 17
+	AppMsgChatHistory  AppMsgType = 19
+	AppMsgMiniProgram  AppMsgType = 33
+	AppMsgMiniProgApp  AppMsgType = 36
+	AppMsgChannels     AppMsgType = 51
+	AppMsgRefer        AppMsgType = 57
+	AppMsgTransfers    AppMsgType = 2000
+	AppMsgRedEnvelopes AppMsgType = 2001
+)
+
+var appMsgTypeNames = map[AppMsgType]string{
+	AppMsgText: "AppMsgText", AppMsgImg: "AppMsgImg", AppMsgAudio: "AppMsgAudio", AppMsgVideo: "AppMsgVideo",
+	AppMsgURL: "AppMsgURL", AppMsgAttach: "AppMsgAttach", AppMsgOpen: "AppMsgOpen", AppMsgEmoji: "AppMsgEmoji",
+	AppMsgRealtimeLoc: "AppMsgRealtimeLoc", AppMsgChatHistory: "AppMsgChatHistory",
+	AppMsgMiniProgram: "AppMsgMiniProgram", AppMsgMiniProgApp: "AppMsgMiniProgApp",
+	AppMsgChannels: "AppMsgChannels", AppMsgRefer: "AppMsgRefer", AppMsgTransfers: "AppMsgTransfers",
+	AppMsgRedEnvelopes: "AppMsgRedEnvelopes",
+}
+
+// String is the constant's name, for logs (portal.KindName names kinds for people).
+func (t AppMsgType) String() string {
+	if n, ok := appMsgTypeNames[t]; ok {
+		return n
+	}
+	return "AppMsgType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Other protocol numbers.
+const (
 	SubMsgTypeLocation  = 48
 	UploadMediaTypeAtt  = 4
 	EmojiFlagGIF        = 2

@@ -52,7 +52,7 @@ func (s *Server) buildMsg(a *account, from, to, sender, author string, in *World
 		}
 	}
 	id, nid := newMsgID()
-	m := &msgEvent{id: id, newID: nid, msgType: in.Type, from: from, to: to, sender: sender,
+	m := &msgEvent{id: id, newID: nid, msgType: protoclient.MsgType(in.Type), from: from, to: to, sender: sender,
 		status: 3, imgStatus: 1, created: s.now().Unix(), url: in.URL}
 	if m.msgType == 0 {
 		m.msgType = protoclient.MsgText
@@ -106,7 +106,7 @@ func (s *Server) buildMsg(a *account, from, to, sender, author string, in *World
 		m.media = newMedia("", orDefault(in.FileName, "emoticon.gif"), data, a.wxid)
 		m.thumb = data
 	case protoclient.MsgApp:
-		m.appMsgType = in.AppMsgType
+		m.appMsgType = protoclient.AppMsgType(in.AppMsgType)
 		if m.appMsgType == 0 {
 			m.appMsgType = protoclient.AppMsgURL
 			if len(data) > 0 {
@@ -126,7 +126,7 @@ func (s *Server) buildMsg(a *account, from, to, sender, author string, in *World
 			m.appInfo = protoclient.AppInfo{AppID: "wx6618f1cfc6c132f8"}
 		} else {
 			title := orDefault(in.Content, in.FileName)
-			m.body = wrapXML(appXML(m.appMsgType, title, in.URL, author))
+			m.body = wrapXML(appXML(int(m.appMsgType), title, in.URL, author))
 			m.fileName = title
 		}
 	case protoclient.MsgSys, protoclient.MsgRecalled:

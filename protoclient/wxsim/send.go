@@ -111,7 +111,7 @@ func (s *Server) buildSent(sess *session, endpoint string, in *protoclient.SendM
 	}
 	switch endpoint {
 	case "webwxsendmsg":
-		m.msgType = in.Type
+		m.msgType = protoclient.MsgType(in.Type)
 		if m.msgType == 0 {
 			m.msgType = protoclient.MsgText
 		}
@@ -126,8 +126,8 @@ func (s *Server) buildSent(sess *session, endpoint string, in *protoclient.SendM
 		}
 	case "webwxsendvideomsg":
 		m.msgType = protoclient.MsgVideo
-		if in.Type == protoclient.MsgMicroVideo {
-			m.msgType = in.Type
+		if protoclient.MsgType(in.Type) == protoclient.MsgMicroVideo {
+			m.msgType = protoclient.MsgType(in.Type)
 		}
 		if media != nil {
 			m.body = wrapXML(videoXML(media.data, 10, 640, 360, a.wxid))
@@ -146,11 +146,12 @@ func (s *Server) buildSent(sess *session, endpoint string, in *protoclient.SendM
 		m.body = wrapXML(emojiXML(data, m.imgW, m.imgH, a.wxid, to))
 	case "webwxsendappmsg":
 		m.msgType = protoclient.MsgApp
-		m.appMsgType = in.Type
+		m.appMsgType = protoclient.AppMsgType(in.Type)
 		if t := firstMatch(reAppType, in.Content); t != "" {
-			m.appMsgType, _ = strconv.Atoi(t)
+			n, _ := strconv.Atoi(t)
+			m.appMsgType = protoclient.AppMsgType(n)
 		}
-		rec.AppMsgType = m.appMsgType
+		rec.AppMsgType = int(m.appMsgType)
 		rec.FileName = firstMatch(reTitle, in.Content)
 		m.fileName = rec.FileName
 		if aid := firstMatch(reAttachID, in.Content); aid != "" && media == nil {
@@ -172,7 +173,7 @@ func (s *Server) buildSent(sess *session, endpoint string, in *protoclient.SendM
 	default:
 		return nil, nil, retParam
 	}
-	rec.Type = m.msgType
+	rec.Type = int(m.msgType)
 	if media != nil {
 		rec.MediaSHA256 = media.sha
 		if rec.FileName == "" {

@@ -350,7 +350,7 @@ type SyncFragment struct {
 type msgEvent struct {
 	id         string
 	newID      int64
-	msgType    int
+	msgType    protoclient.MsgType
 	from, to   string
 	sender     string // group messages from others: prefixes "@sender:<br/>"
 	body       string // wire content without the prefix
@@ -365,7 +365,7 @@ type msgEvent struct {
 	mediaID    string
 	encFile    string
 	url        string
-	appMsgType int
+	appMsgType protoclient.AppMsgType
 	appInfo    protoclient.AppInfo
 	notifyCode int
 	notifyIDs  []string
