@@ -13,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2/matrix"
 	"maunium.net/go/mautrix/bridgev2/networkid"
 
+	"wxbridge/bridge/mautrixfix"
 	"wxbridge/protoclient"
 )
 
@@ -21,6 +22,14 @@ var (
 	_ bridgev2.IdentifierValidatingNetwork = (*WeChatConnector)(nil)
 	_ bridgev2.MaxFileSizeingNetwork       = (*WeChatConnector)(nil)
 )
+
+// exitAddressTaken is the exit code when the appservice address is taken (mautrix's own
+// codes for startup failures are 16-50; 24 is not one of them).
+const exitAddressTaken = 24
+
+// homeserverIdleConns is how many idle connections to the homeserver the appservice keeps:
+// more than the portals of one batch send on at once.
+const homeserverIdleConns = 4 * portalConcurrency
 
 // WeChatConnector is the bridge's network connector; one per process.
 type WeChatConnector struct {
@@ -54,17 +63,17 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 			Msg("Setting bridge.portal_event_buffer to 0: WeChat sync cursors are saved only after events are stored")
 		br.Config.PortalEventBuffer = 0
 	}
-	keepIdleConnections(br)
+	mautrixfix.KeepIdleDBConnections(br)
 	if mc, ok := br.Matrix.(*matrix.Connector); ok {
 		// Before anything else starts: the database, the homeserver and WeChat are not
 		// touched by a copy that must not run.
-		if err := appserviceAddressTaken(mc); err != nil {
+		if err := mautrixfix.AppserviceAddressTaken(mc); err != nil {
 			br.Log.WithLevel(zerolog.FatalLevel).Err(err).
 				Msg("Cannot listen for the homeserver: is another copy of the bridge running, or another program on appservice.port? Not starting")
 			matrix.ExitError{ExitCode: exitAddressTaken}.Exit()
 		}
-		keepHomeserverConnections(mc.AS)
-		useJoinedCache(mc)
+		mautrixfix.KeepHomeserverConnections(mc.AS, homeserverIdleConns)
+		mautrixfix.UseJoinedCache(mc)
 	}
 	wc.DB = br.DB.Child("wechat_version", upgradeTable, dbutil.ZeroLogger(br.Log.With().Str("db_section", "wechat").Logger()))
 	wc.identities = &identityStore{db: wc.DB}

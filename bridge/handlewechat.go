@@ -17,6 +17,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2/simplevent"
 	"maunium.net/go/mautrix/event"
 
+	"wxbridge/bridge/mautrixfix"
 	"wxbridge/portal"
 	"wxbridge/protoclient"
 )
@@ -214,7 +215,7 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 			LogContext: func(lc zerolog.Context) zerolog.Context {
 				return lc.Str("wechat_msg_id", m.MsgId).Stringer("wechat_msg_type", m.MsgType)
 			},
-			PreHandleFunc: growEventStack,
+			PreHandleFunc: mautrixfix.GrowEventStack,
 		},
 		ID: portal.MakeMessageID(m.MsgId),
 		Data: &incoming{msg: m, body: body, chat: chat, senderNames: c.senderNames(chat, sender, fromMe),

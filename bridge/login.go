@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/bridgev2/status"
 
+	"wxbridge/bridge/mautrixfix"
 	"wxbridge/portal"
 	"wxbridge/protoclient"
 )
@@ -222,7 +223,7 @@ func completeLogin(ctx context.Context, wc *WeChatConnector, user *bridgev2.User
 	}, &bridgev2.NewLoginParams{
 		DeleteOnConflict: true,
 		LoadUserLogin: func(ctx context.Context, login *bridgev2.UserLogin) error {
-			ensureInPortalCache(login)
+			mautrixfix.EnsureInPortalCache(login)
 			c := newClient(wc, login, wx)
 			c.fresh = init
 			login.Client = c

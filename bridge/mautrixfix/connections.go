@@ -1,4 +1,4 @@
-package bridge
+package mautrixfix
 
 import (
 	"net/http"
@@ -8,12 +8,12 @@ import (
 	"maunium.net/go/mautrix/bridgev2/matrix"
 )
 
-// keepIdleConnections keeps as many database connections open as may be used at once.
+// KeepIdleDBConnections keeps as many database connections open as may be used at once.
 // mautrix's default config keeps one idle: with several portals writing at the same time
-// (portalConcurrency per batch), database/sql then closes a connection after nearly every
+// (the connector's portals of one batch), database/sql then closes a connection after nearly every
 // query and opens another, which for SQLite means running the connection PRAGMAs again and
 // losing the connection's prepared statements (bridge/sqliteshim), for PostgreSQL a new login.
-func keepIdleConnections(br *bridgev2.Bridge) {
+func KeepIdleDBConnections(br *bridgev2.Bridge) {
 	mc, ok := br.Matrix.(*matrix.Connector)
 	if !ok || mc.Config == nil || br.DB == nil {
 		return
@@ -26,16 +26,12 @@ func keepIdleConnections(br *bridgev2.Bridge) {
 	}
 }
 
-// homeserverIdleConns is how many idle connections to the homeserver the appservice keeps:
-// more than the portals of one batch send on at once.
-const homeserverIdleConns = 4 * portalConcurrency
-
-// keepHomeserverConnections lets the appservice's HTTP client keep its connections to the
+// KeepHomeserverConnections lets the appservice's HTTP client keep its connections to the
 // homeserver. mautrix uses Go's default transport, which keeps two idle per host: with
-// portalConcurrency portals sending at once, the rest were dialled and closed again for
+// many portals sending at once, the rest were dialled and closed again for
 // nearly every event (a TCP handshake, two goroutines and a close, on both sides). Every
 // intent shares this *http.Client, so changing its transport reaches them all.
-func keepHomeserverConnections(as *appservice.AppService) {
+func KeepHomeserverConnections(as *appservice.AppService, idle int) {
 	if as == nil || as.HTTPClient == nil {
 		return
 	}
@@ -46,11 +42,11 @@ func keepHomeserverConnections(as *appservice.AppService) {
 			return
 		}
 		c := def.Clone()
-		c.MaxIdleConnsPerHost = homeserverIdleConns
+		c.MaxIdleConnsPerHost = idle
 		as.HTTPClient.Transport = c
 	case *http.Transport: // a unix socket (homeserver.address unix://…)
-		if t.MaxIdleConnsPerHost < homeserverIdleConns {
-			t.MaxIdleConnsPerHost = homeserverIdleConns
+		if t.MaxIdleConnsPerHost < idle {
+			t.MaxIdleConnsPerHost = idle
 		}
 	}
 }

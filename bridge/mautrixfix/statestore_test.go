@@ -1,4 +1,4 @@
-package bridge
+package mautrixfix
 
 import (
 	"context"
@@ -156,7 +156,7 @@ func TestJoinedCacheBounded(t *testing.T) {
 	}
 }
 
-// useJoinedCache reaches the appservice and the bot intent Matrix.Init already made.
+// UseJoinedCache reaches the appservice and the bot intent Matrix.Init already made.
 func TestUseJoinedCache(t *testing.T) {
 	store, _ := newTestStateStore(t)
 	as := appservice.Create()
@@ -165,8 +165,8 @@ func TestUseJoinedCache(t *testing.T) {
 	as.StateStore = store
 	bot := as.BotIntent()
 	mc := &matrix.Connector{AS: as}
-	useJoinedCache(mc)
-	useJoinedCache(mc) // twice: still one layer
+	UseJoinedCache(mc)
+	UseJoinedCache(mc) // twice: still one layer
 	c, ok := as.StateStore.(*joinedCache)
 	if !ok {
 		t.Fatalf("appservice state store is %T", as.StateStore)

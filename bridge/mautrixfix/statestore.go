@@ -1,4 +1,4 @@
-package bridge
+package mautrixfix
 
 import (
 	"context"
@@ -37,10 +37,10 @@ func newJoinedCache(inner appservice.StateStore) *joinedCache {
 	return &joinedCache{StateStore: inner, joined: map[id.RoomID]map[id.UserID]struct{}{}}
 }
 
-// useJoinedCache puts the cache in front of the appservice's state store. It must run
+// UseJoinedCache puts the cache in front of the appservice's state store. It must run
 // before intents other than the bot's are made: each intent keeps the store it was made
 // with (Matrix.Init made the bot's; ghosts' and double puppets' are made on first use).
-func useJoinedCache(mc *matrix.Connector) {
+func UseJoinedCache(mc *matrix.Connector) {
 	if mc == nil || mc.AS == nil || mc.AS.StateStore == nil {
 		return
 	}

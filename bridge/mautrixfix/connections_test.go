@@ -1,4 +1,4 @@
-package bridge
+package mautrixfix
 
 import (
 	"io"
@@ -17,6 +17,8 @@ import (
 // Sending on as many connections at once as a batch of portals does, and again, must reuse
 // the connections of the first time instead of dialling the homeserver anew.
 func TestHomeserverConnectionsKept(t *testing.T) {
+	// As many requests at once as the bridge's portals of one batch send.
+	const portalConcurrency = 16
 	var opened atomic.Int32
 	// The server answers a burst only once all of it has arrived, so each burst needs
 	// exactly portalConcurrency connections at once (no request finishes early and
@@ -89,7 +91,7 @@ func TestHomeserverConnectionsKept(t *testing.T) {
 		as := &appservice.AppService{HTTPClient: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
 		if keep {
 			as.HTTPClient.Transport = nil
-			keepHomeserverConnections(as)
+			KeepHomeserverConnections(as, 4*portalConcurrency)
 		}
 		burst(as.HTTPClient)
 		first := opened.Swap(0)

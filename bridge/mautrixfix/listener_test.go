@@ -1,4 +1,4 @@
-package bridge
+package mautrixfix
 
 import (
 	"errors"
@@ -24,16 +24,16 @@ func TestAppserviceAddressTaken(t *testing.T) {
 	}
 	port := uint16(held.Addr().(*net.TCPAddr).Port)
 	mc := connectorListeningOn(appservice.HostConfig{Hostname: "127.0.0.1", Port: port})
-	if err := appserviceAddressTaken(mc); !errors.Is(err, syscall.EADDRINUSE) {
+	if err := AppserviceAddressTaken(mc); !errors.Is(err, syscall.EADDRINUSE) {
 		t.Fatalf("port %d held by another listener: got %v, want address in use", port, err)
 	}
 	mc.Config.Homeserver.Websocket = true
-	if err := appserviceAddressTaken(mc); err != nil {
+	if err := AppserviceAddressTaken(mc); err != nil {
 		t.Fatalf("websocket mode listens on nothing, got %v", err)
 	}
 	mc.Config.Homeserver.Websocket = false
 	held.Close()
-	if err := appserviceAddressTaken(mc); err != nil {
+	if err := AppserviceAddressTaken(mc); err != nil {
 		t.Fatalf("port %d free again: %v", port, err)
 	}
 	// The check itself must leave the port free for mautrix's listener.
@@ -42,7 +42,7 @@ func TestAppserviceAddressTaken(t *testing.T) {
 		t.Fatalf("the check kept the port: %v", err)
 	}
 	again.Close()
-	if err := appserviceAddressTaken(connectorListeningOn(appservice.HostConfig{Hostname: "/run/wxbridge/as.sock"})); err != nil {
+	if err := AppserviceAddressTaken(connectorListeningOn(appservice.HostConfig{Hostname: "/run/wxbridge/as.sock"})); err != nil {
 		t.Fatalf("unix socket: %v", err)
 	}
 }

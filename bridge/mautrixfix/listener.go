@@ -1,4 +1,4 @@
-package bridge
+package mautrixfix
 
 import (
 	"fmt"
@@ -7,16 +7,12 @@ import (
 	"maunium.net/go/mautrix/bridgev2/matrix"
 )
 
-// exitAddressTaken is the exit code when the appservice address is taken (mautrix's own
-// codes for startup failures are 16-50; 24 is not one of them).
-const exitAddressTaken = 24
-
-// appserviceAddressTaken tries the address the appservice's HTTP listener will listen on.
+// AppserviceAddressTaken tries the address the appservice's HTTP listener will listen on.
 // mautrix starts that listener in a goroutine and, when listening fails, logs one error and
 // runs on without it: a bridge that never hears from the homeserver, and when the port's
 // holder is another copy of the bridge, two bridges on one WeChat session and database,
 // both bridging every message. Trying first lets the bridge refuse to start instead.
-func appserviceAddressTaken(mc *matrix.Connector) error {
+func AppserviceAddressTaken(mc *matrix.Connector) error {
 	if mc == nil || mc.AS == nil || mc.Config == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package bridge
+package mautrixfix
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 // A login made by User.NewLogin (a QR login in this process) must not write its user_portal
 // row again for every WeChat message: mautrix-go v0.32.0 builds such logins without the cache
-// that prevents it, and ensureInPortalCache supplies it.
+// that prevents it, and EnsureInPortalCache supplies it.
 func TestNewLoginInPortalCache(t *testing.T) {
 	ctx := context.Background()
 	raw, counter := newCountingDB(t, "INSERT INTO user_portal")
@@ -45,8 +45,8 @@ func TestNewLoginInPortalCache(t *testing.T) {
 		t.Logf("without the fix: %d user_portal writes for 5 messages; mautrix-go may have fixed NewLogin", n)
 	}
 	ul := &bridgev2.UserLogin{UserLogin: dbLogin, Bridge: br}
-	if !ensureInPortalCache(ul) {
-		t.Fatal("ensureInPortalCache found no inPortalCache field of the expected type: check bridgev2.UserLogin of this mautrix-go version")
+	if !EnsureInPortalCache(ul) {
+		t.Fatal("EnsureInPortalCache found no inPortalCache field of the expected type: check bridgev2.UserLogin of this mautrix-go version")
 	}
 	if n := mark(ul); n != 1 {
 		t.Fatalf("5 messages in one portal wrote its user_portal row %d times, want 1", n)

@@ -1,4 +1,4 @@
-package bridge
+package mautrixfix
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 // grow nothing.
 func TestGrowEventStackStaysOnStack(t *testing.T) {
 	ctx := context.Background()
-	if n := testing.AllocsPerRun(100, func() { growEventStack(ctx, nil) }); n != 0 {
-		t.Fatalf("growEventStack allocates %.0f times per call", n)
+	if n := testing.AllocsPerRun(100, func() { GrowEventStack(ctx, nil) }); n != 0 {
+		t.Fatalf("GrowEventStack allocates %.0f times per call", n)
 	}
 }

@@ -1,4 +1,4 @@
-package bridge
+package mautrixfix
 
 import (
 	"reflect"
@@ -9,7 +9,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2/networkid"
 )
 
-// ensureInPortalCache gives a UserLogin made by User.NewLogin the in-portal cache that
+// EnsureInPortalCache gives a UserLogin made by User.NewLogin the in-portal cache that
 // mautrix-go v0.32.0 forgets there (bridgev2/userlogin.go builds it only when loading
 // logins at start). Without it UserLogin.MarkInPortal, which QueueRemoteEvent calls for
 // every WeChat event, upserts a user_portal row and asks the state store whether the
@@ -17,7 +17,7 @@ import (
 // the benchmark's burst. The field is unexported, hence reflection; when a mautrix-go
 // version renames or retypes it, this does nothing (TestNewLoginInPortalCache then fails
 // and says so).
-func ensureInPortalCache(ul *bridgev2.UserLogin) bool {
+func EnsureInPortalCache(ul *bridgev2.UserLogin) bool {
 	f := reflect.ValueOf(ul).Elem().FieldByName("inPortalCache")
 	want := reflect.TypeOf((*exsync.Set[networkid.PortalKey])(nil))
 	if !f.IsValid() || f.Type() != want {
