@@ -227,7 +227,7 @@ func (c *WeChatClient) IsThisUser(_ context.Context, userID networkid.UserID) bo
 // loadDirectory fills the directory at connect: the pairs stored for this session, the
 // account, recent chats, the contact list, and the members of every known group.
 func (c *WeChatClient) loadDirectory(ctx context.Context, init *protoclient.InitResponse) error {
-	stored, err := c.Main.identities.load(ctx, c.Login.ID)
+	stored, err := c.Main.DB.Identity.Load(ctx, c.Login.ID)
 	if err != nil {
 		return err
 	}

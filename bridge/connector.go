@@ -7,13 +7,13 @@ import (
 
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/configupgrade"
-	"go.mau.fi/util/dbutil"
 	"golang.org/x/sync/semaphore"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/matrix"
 	"maunium.net/go/mautrix/bridgev2/networkid"
 
 	"wxbridge/bridge/mautrixfix"
+	"wxbridge/bridge/wxdb"
 	"wxbridge/protoclient"
 )
 
@@ -35,17 +35,12 @@ const homeserverIdleConns = 4 * portalConcurrency
 type WeChatConnector struct {
 	Bridge *bridgev2.Bridge
 	Config Config
-	DB     *dbutil.Database
+	DB     *wxdb.Database
 
-	identities *identityStore
 	// roomCreation bounds how many recent-chat rooms are created at once across all
 	// logins: a thousand logins connecting must not send the homeserver a thousand
 	// createRoom calls together.
 	roomCreation *semaphore.Weighted
-	// pending holds Matrix messages taken from the homeserver and not yet handled.
-	pending *pendingMatrixStore
-	// friends holds the friend requests waiting for `accept-friend`.
-	friends *friendRequestStore
 	// started is when Init ran: the replay check gives the homeserver time to finish what
 	// the previous process sent (replay.go).
 	started time.Time
@@ -75,10 +70,7 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 		mautrixfix.KeepHomeserverConnections(mc.AS, homeserverIdleConns)
 		mautrixfix.UseJoinedCache(mc)
 	}
-	wc.DB = br.DB.Child("wechat_version", upgradeTable, dbutil.ZeroLogger(br.Log.With().Str("db_section", "wechat").Logger()))
-	wc.identities = &identityStore{db: wc.DB}
-	wc.pending = &pendingMatrixStore{db: wc.DB}
-	wc.friends = newFriendRequestStore(wc.DB)
+	wc.DB = wxdb.New(br.DB.Database, br.Log.With().Str("db_section", "wechat").Logger())
 	wc.roomCreation = semaphore.NewWeighted(2)
 	// Matrix.Init ran first, and its HTTP server starts later: the middleware is in time.
 	if mc, ok := br.Matrix.(*matrix.Connector); ok && mc.AS != nil {
@@ -100,7 +92,7 @@ func (wc *WeChatConnector) Start(ctx context.Context) error {
 	}
 	// Older leftovers stay until their login connects (recoverMatrixMessages says which
 	// it did not send); those of a login that never comes back go after a day.
-	if err := wc.pending.prune(ctx, 24*time.Hour); err != nil {
+	if err := wc.DB.PendingMatrix.Prune(ctx, 24*time.Hour); err != nil {
 		return err
 	}
 	go wc.prunePendingLoop(wc.Bridge.Log.WithContext(wc.Bridge.BackgroundCtx))

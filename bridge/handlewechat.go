@@ -150,7 +150,7 @@ func (c *WeChatClient) learnIdentities(ctx context.Context, b *protoclient.SyncB
 		return nil
 	}
 	c.dir.learn(learned)
-	return c.Main.identities.put(ctx, c.Login.ID, learned)
+	return c.Main.DB.Identity.Put(ctx, c.Login.ID, learned)
 }
 
 // incoming is what the converter needs of a WeChat message.

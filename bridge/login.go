@@ -209,7 +209,7 @@ func loginError(err error) error {
 func completeLogin(ctx context.Context, wc *WeChatConnector, user *bridgev2.User, wx *protoclient.Client, init *protoclient.InitResponse) (*bridgev2.LoginStep, error) {
 	loginID := portal.MakeUserLoginID(wx.Uin())
 	// A new session means new UserNames: the old map must not resolve anyone.
-	if err := wc.identities.clear(ctx, loginID); err != nil {
+	if err := wc.DB.Identity.Clear(ctx, loginID); err != nil {
 		return nil, fmt.Errorf("clear identity map: %w", err)
 	}
 	name := protoclient.DecodeName(init.User.NickName)

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"wxbridge/bridge/wxdb"
+
 	"github.com/rs/zerolog"
-	"go.mau.fi/util/dbutil"
 	"go.mau.fi/util/exhttp"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/appservice"
@@ -32,62 +33,6 @@ import (
 // pendingMaxAge bounds which leftovers are still sent after a restart: a message the
 // user wrote long ago must not suddenly appear in WeChat.
 const pendingMaxAge = 15 * time.Minute
-
-type pendingMatrixStore struct {
-	db *dbutil.Database
-}
-
-func (s *pendingMatrixStore) add(ctx context.Context, evts []pendingEvent) error {
-	if len(evts) == 0 {
-		return nil
-	}
-	return s.db.DoTxn(ctx, nil, func(ctx context.Context) error {
-		for _, e := range evts {
-			if _, err := s.db.Exec(ctx, `INSERT INTO wechat_pending_matrix (event_id, room_id, received_at) VALUES ($1, $2, $3)
-				ON CONFLICT (event_id) DO NOTHING`, e.ID, e.Room, time.Now().UnixMilli()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-func (s *pendingMatrixStore) done(ctx context.Context, evt id.EventID) {
-	if _, err := s.db.Exec(ctx, "DELETE FROM wechat_pending_matrix WHERE event_id=$1", evt); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Stringer("event_id", evt).Msg("Could not cross off a handled Matrix message")
-	}
-}
-
-// prune forgets leftovers older than age, which no restart would send any more.
-func (s *pendingMatrixStore) prune(ctx context.Context, age time.Duration) error {
-	_, err := s.db.Exec(ctx, "DELETE FROM wechat_pending_matrix WHERE received_at < $1", time.Now().Add(-age).UnixMilli())
-	return err
-}
-
-func (s *pendingMatrixStore) all(ctx context.Context) ([]pendingEvent, error) {
-	rows, err := s.db.Query(ctx, "SELECT event_id, room_id, received_at FROM wechat_pending_matrix ORDER BY received_at")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []pendingEvent
-	for rows.Next() {
-		var e pendingEvent
-		var at int64
-		if err := rows.Scan(&e.ID, &e.Room, &at); err != nil {
-			return nil, err
-		}
-		e.Received = time.UnixMilli(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
-type pendingEvent struct {
-	ID       id.EventID
-	Room     id.RoomID
-	Received time.Time
-}
 
 // txnEvent is what the middleware reads of each event of a transaction.
 type txnEvent struct {
@@ -144,7 +89,7 @@ func (wc *WeChatConnector) pendingMiddleware(mc *matrix.Connector) exhttp.Middle
 			}
 			if json.Unmarshal(body, &txn) == nil {
 				ctx := wc.Bridge.BackgroundCtx
-				if err := wc.pending.add(ctx, wc.userMessages(ctx, txn.Events)); err != nil {
+				if err := wc.DB.PendingMatrix.Add(ctx, wc.userMessages(ctx, txn.Events)); err != nil {
 					wc.Bridge.Log.Err(err).Msg("Could not write down the Matrix messages of a transaction; the homeserver will send it again")
 					mautrix.MUnknown.WithMessage("bridge database unavailable").WithStatus(http.StatusServiceUnavailable).Write(w)
 					return
@@ -206,8 +151,8 @@ func hasServerToken(r *http.Request, token string) bool {
 // edits, not commands) by a real user in a portal, redactions (recalls), and, in encrypted
 // portals, every m.room.encrypted event of a user: what it is shows only once decrypted,
 // at recovery (recoverEncrypted); an edit's relation is in the clear.
-func (wc *WeChatConnector) userMessages(ctx context.Context, evts []txnEvent) []pendingEvent {
-	var out []pendingEvent
+func (wc *WeChatConnector) userMessages(ctx context.Context, evts []txnEvent) []wxdb.PendingEvent {
+	var out []wxdb.PendingEvent
 	for _, e := range evts {
 		switch e.Type {
 		case event.EventMessage.Type, event.EventSticker.Type, event.EventRedaction.Type, event.EventEncrypted.Type:
@@ -224,7 +169,7 @@ func (wc *WeChatConnector) userMessages(ctx context.Context, evts []txnEvent) []
 		if p, err := wc.Bridge.GetPortalByMXID(ctx, e.Room); err != nil || p == nil {
 			continue
 		}
-		out = append(out, pendingEvent{ID: e.ID, Room: e.Room})
+		out = append(out, wxdb.PendingEvent{ID: e.ID, Room: e.Room})
 	}
 	return out
 }
@@ -246,7 +191,7 @@ func (wc *WeChatConnector) isUserMessage(sender id.UserID, body, relType, double
 // portals that the previous process took from the homeserver and never handled.
 func (c *WeChatClient) recoverMatrixMessages(ctx context.Context) {
 	log := zerolog.Ctx(ctx)
-	left, err := c.Main.pending.all(ctx)
+	left, err := c.Main.DB.PendingMatrix.All(ctx)
 	if err != nil {
 		log.Err(err).Msg("Could not read the Matrix messages left unhandled by the last run")
 		return
@@ -259,7 +204,7 @@ func (c *WeChatClient) recoverMatrixMessages(ctx context.Context) {
 		portal, err := c.Main.Bridge.GetPortalByMXID(ctx, p.Room)
 		if err != nil || portal == nil {
 			if err == nil {
-				c.Main.pending.done(ctx, p.ID)
+				c.Main.DB.PendingMatrix.Done(ctx, p.ID)
 			}
 			continue
 		}
@@ -268,11 +213,11 @@ func (c *WeChatClient) recoverMatrixMessages(ctx context.Context) {
 		}
 		if time.Since(p.Received) > pendingMaxAge {
 			log.Warn().Stringer("event_id", p.ID).Time("received", p.Received).Msg("Not sending a Matrix message the last run left unhandled: too old")
-			c.Main.pending.done(ctx, p.ID)
+			c.Main.DB.PendingMatrix.Done(ctx, p.ID)
 			continue
 		}
 		if row, err := c.Main.Bridge.DB.Message.GetPartByMXID(ctx, p.ID); err == nil && row != nil {
-			c.Main.pending.done(ctx, p.ID)
+			c.Main.DB.PendingMatrix.Done(ctx, p.ID)
 			continue
 		}
 		evt, err := mc.Bot.GetEvent(ctx, p.Room, p.ID)
@@ -281,18 +226,18 @@ func (c *WeChatClient) recoverMatrixMessages(ctx context.Context) {
 			continue
 		}
 		if evt.Sender != c.Login.UserMXID {
-			c.Main.pending.done(ctx, p.ID)
+			c.Main.DB.PendingMatrix.Done(ctx, p.ID)
 			continue
 		}
 		_ = evt.Content.ParseRaw(evt.Type)
 		if evt.Type == event.EventEncrypted {
 			c.recoverEncrypted(ctx, mc, evt)
-			c.Main.pending.done(ctx, p.ID)
+			c.Main.DB.PendingMatrix.Done(ctx, p.ID)
 			continue
 		}
 		log.Info().Stringer("event_id", p.ID).Stringer("room_id", p.Room).Msg("Handling a Matrix message the last run took but did not handle")
 		c.Main.Bridge.QueueMatrixEvent(ctx, evt)
-		c.Main.pending.done(ctx, p.ID)
+		c.Main.DB.PendingMatrix.Done(ctx, p.ID)
 	}
 }
 
@@ -341,7 +286,7 @@ func (wc *WeChatConnector) prunePendingLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if err := wc.pending.prune(ctx, pendingMaxAge); err != nil {
+			if err := wc.DB.PendingMatrix.Prune(ctx, pendingMaxAge); err != nil {
 				zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not prune handled Matrix messages")
 			}
 		}
@@ -352,6 +297,6 @@ func (wc *WeChatConnector) prunePendingLoop(ctx context.Context) {
 // outcome (a failure is shown to the user and is not retried at the next start).
 func (c *WeChatClient) pendingDone(ctx context.Context, evt *event.Event) {
 	if evt != nil {
-		c.Main.pending.done(ctx, evt.ID)
+		c.Main.DB.PendingMatrix.Done(ctx, evt.ID)
 	}
 }

@@ -281,7 +281,7 @@ func (c *WeChatClient) pushRelogin(ctx context.Context) {
 // UserNames, so the directory starts over; same Uin, so the same login and rooms.
 func (c *WeChatClient) adoptSession(ctx context.Context, init *protoclient.InitResponse) error {
 	c.Disconnect()
-	if err := c.Main.identities.clear(ctx, c.Login.ID); err != nil {
+	if err := c.Main.DB.Identity.Clear(ctx, c.Login.ID); err != nil {
 		return err
 	}
 	c.dir.reset()

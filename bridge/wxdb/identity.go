@@ -1,26 +1,20 @@
-package bridge
+package wxdb
 
 import (
 	"context"
-	"embed"
+	"wxbridge/protoclient"
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/bridgev2/networkid"
-
-	"wxbridge/protoclient"
 )
 
-//go:embed upgrades/*.sql
-var upgradesFS embed.FS
-
-var upgradeTable = dbutil.BuildUpgradeTable().WithFSPath(upgradesFS, "upgrades").Finish()
-
-// identityStore persists the session UserName → stable id map of each login.
-type identityStore struct {
+// IdentityQuery persists the session UserName → stable id map of each login.
+type IdentityQuery struct {
 	db *dbutil.Database
 }
 
-func (s *identityStore) load(ctx context.Context, login networkid.UserLoginID) (map[string]protoclient.WxID, error) {
+// Load is the login's map.
+func (s *IdentityQuery) Load(ctx context.Context, login networkid.UserLoginID) (map[string]protoclient.WxID, error) {
 	rows, err := s.db.Query(ctx, "SELECT user_name, stable_id FROM wechat_identity WHERE login_id=$1", login)
 	if err != nil {
 		return nil, err
@@ -38,7 +32,8 @@ func (s *identityStore) load(ctx context.Context, login networkid.UserLoginID) (
 	return out, rows.Err()
 }
 
-func (s *identityStore) put(ctx context.Context, login networkid.UserLoginID, pairs map[string]protoclient.WxID) error {
+// Put adds or replaces pairs.
+func (s *IdentityQuery) Put(ctx context.Context, login networkid.UserLoginID, pairs map[string]protoclient.WxID) error {
 	if len(pairs) == 0 {
 		return nil
 	}
@@ -54,7 +49,8 @@ func (s *identityStore) put(ctx context.Context, login networkid.UserLoginID, pa
 	})
 }
 
-func (s *identityStore) clear(ctx context.Context, login networkid.UserLoginID) error {
+// Clear forgets the login's map (a new session: every UserName is new).
+func (s *IdentityQuery) Clear(ctx context.Context, login networkid.UserLoginID) error {
 	_, err := s.db.Exec(ctx, "DELETE FROM wechat_identity WHERE login_id=$1", login)
 	return err
 }
