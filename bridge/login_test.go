@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -10,20 +9,16 @@ import (
 	"maunium.net/go/mautrix/bridgev2"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/protoclient/wxsim/wxsimtest"
 )
 
 // The QR steps a user sees, up to the point where the bridge stores the login (which
 // the end-to-end tests cover with a real homeserver).
 func TestQRLoginSteps(t *testing.T) {
-	st := wxsim.DefaultSettings()
-	st.LoginPollHoldMS = 300
-	sim := wxsim.New(wxsim.Options{Settings: &st})
-	ts := httptest.NewServer(sim)
-	t.Cleanup(ts.Close)
-	t.Cleanup(sim.Close)
+	srv := wxsimtest.New(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
-	ctl := &wxsim.Control{BaseURL: ts.URL, HTTP: ts.Client()}
+	ts, ctl := srv.TS, srv.Ctl
 	if _, err := ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: "wxid_alice", Nickname: "Alice", Uin: 1001}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"wxbridge/portal"
 	"wxbridge/protoclient"
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/protoclient/wxsim/wxsimtest"
 )
 
 func testDirectory() *directory {
@@ -214,13 +214,11 @@ type simEnv struct {
 
 func newSimEnv(t *testing.T, wc *WeChatConnector) *simEnv {
 	t.Helper()
-	sim := wxsim.New(wxsim.Options{})
-	ts := httptest.NewServer(sim)
-	t.Cleanup(ts.Close)
-	t.Cleanup(sim.Close)
+	srv := wxsimtest.New(t, nil)
+	ts := srv.TS
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	e := &simEnv{t: t, ctx: ctx, ctl: &wxsim.Control{BaseURL: ts.URL, HTTP: ts.Client()}}
+	e := &simEnv{t: t, ctx: ctx, ctl: srv.Ctl}
 	e.must(e.ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: "wxid_alice", Nickname: "Alice", Uin: 1001}))
 	for _, p := range []string{"Bob", "Carol", "Dave"} {
 		e.must(e.ctl.AddContact(ctx, "wxid_alice", wxsim.ContactSpec{Wxid: "wxid_" + strings.ToLower(p), Nickname: ptr(p)}))

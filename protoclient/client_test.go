@@ -9,6 +9,7 @@ import (
 
 	"wxbridge/protoclient"
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/protoclient/wxsim/wxsimtest"
 )
 
 // These tests run the client against wxsim in-process, the way the bridge uses it.
@@ -23,20 +24,10 @@ type env struct {
 
 func newEnv(t *testing.T, tweak func(*wxsim.Settings)) *env {
 	t.Helper()
-	st := wxsim.DefaultSettings()
-	// Short holds keep idle long polls from slowing the tests; nothing waits on them.
-	st.SynccheckHoldMS = 500
-	st.LoginPollHoldMS = 500
-	if tweak != nil {
-		tweak(&st)
-	}
-	sim := wxsim.New(wxsim.Options{Settings: &st})
-	ts := httptest.NewServer(sim)
-	t.Cleanup(ts.Close)
-	t.Cleanup(sim.Close)
+	srv := wxsimtest.New(t, tweak)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	e := &env{t: t, sim: sim, ts: ts, ctl: &wxsim.Control{BaseURL: ts.URL, HTTP: ts.Client()}, ctx: ctx}
+	e := &env{t: t, sim: srv.Sim, ts: srv.TS, ctl: srv.Ctl, ctx: ctx}
 	e.must(e.ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: "wxid_alice", Nickname: "Alice", Uin: 1001, Host: "wx2.qq.com"}))
 	e.must(e.ctl.AddContact(ctx, "wxid_alice", wxsim.ContactSpec{Wxid: "wxid_bob", Nickname: ptr("Bob")}))
 	e.must(e.ctl.CreateGroup(ctx, "wxid_alice", wxsim.GroupSpec{ID: "12345@chatroom", Name: "Family",

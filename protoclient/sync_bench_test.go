@@ -13,6 +13,7 @@ import (
 
 	"wxbridge/protoclient"
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/protoclient/wxsim/wxsimtest"
 )
 
 // benchSyncBatch is how many messages one injection puts into the account: one
@@ -23,14 +24,10 @@ const benchSyncBatch = 100
 // client logged in by QR as wxid_alice, and the control client.
 func benchLogin(b *testing.B) (*protoclient.Client, *wxsim.Control, *httptest.Server) {
 	b.Helper()
-	st := wxsim.DefaultSettings()
-	st.LoginPollHoldMS = 500
-	sim := wxsim.New(wxsim.Options{Settings: &st})
-	ts := httptest.NewServer(sim)
-	b.Cleanup(ts.Close)
-	b.Cleanup(sim.Close)
+	// The real synccheck hold: what the benchmark measures includes the idle polls.
+	srv := wxsimtest.New(b, func(s *wxsim.Settings) { s.SynccheckHoldMS = wxsim.DefaultSettings().SynccheckHoldMS })
+	ts, ctl := srv.TS, srv.Ctl
 	ctx := b.Context()
-	ctl := &wxsim.Control{BaseURL: ts.URL, HTTP: ts.Client()}
 	must := func(_ any, err error) {
 		b.Helper()
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"wxbridge/protoclient"
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/protoclient/wxsim/wxsimtest"
 )
 
 // The tests drive the protocol face with plain net/http, the way a client written from
@@ -99,23 +100,14 @@ func (tm *fakeTimer) Stop() bool {
 // newEnvClock runs wxsim on clock; nil is the real clock.
 func newEnvClock(t *testing.T, tweak func(*wxsim.Settings), clock *fakeClock) *env {
 	t.Helper()
-	st := wxsim.DefaultSettings()
-	st.SynccheckHoldMS = 300
-	st.LoginPollHoldMS = 300
-	if tweak != nil {
-		tweak(&st)
-	}
-	opts := wxsim.Options{Settings: &st}
-	if clock != nil {
-		opts.Now, opts.AfterFunc = clock.Now, clock.AfterFunc
-	}
-	sim := wxsim.New(opts)
-	ts := httptest.NewServer(sim)
-	t.Cleanup(ts.Close)
-	t.Cleanup(sim.Close) // runs first: releases long polls so ts.Close does not wait
+	srv := wxsimtest.New(t, tweak, func(o *wxsim.Options) {
+		if clock != nil {
+			o.Now, o.AfterFunc = clock.Now, clock.AfterFunc
+		}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	t.Cleanup(cancel)
-	return &env{t: t, sim: sim, ts: ts, ctl: &wxsim.Control{BaseURL: ts.URL, HTTP: ts.Client()}, ctx: ctx}
+	return &env{t: t, sim: srv.Sim, ts: srv.TS, ctl: srv.Ctl, ctx: ctx}
 }
 
 // setup creates Alice on wx2.qq.com with Bob, Carol and a group.

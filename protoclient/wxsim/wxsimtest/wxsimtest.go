@@ -1,0 +1,43 @@
+// Package wxsimtest runs wxsim inside a test, the way net/http/httptest runs a handler: a
+// server on loopback with its control client, stopped when the test ends. Every test that
+// needs the WeChat servers in-process starts them here. It must not import the bridge's
+// packages.
+package wxsimtest
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"wxbridge/protoclient/wxsim"
+)
+
+// Server is a running wxsim.
+type Server struct {
+	Sim *wxsim.Server
+	// TS is the loopback listener: TS.URL is network.server_url, TS.Client() the HTTP
+	// client for protoclient.Options.
+	TS  *httptest.Server
+	Ctl *wxsim.Control
+}
+
+// New starts wxsim with short long-poll holds (idle polls must not slow the tests down;
+// nothing waits on them), changed by tweak when not nil, and with opts (a clock); the
+// settings are the server's from the start. The server stops when tb ends.
+func New(tb testing.TB, tweak func(*wxsim.Settings), opts ...func(*wxsim.Options)) *Server {
+	tb.Helper()
+	st := wxsim.DefaultSettings()
+	st.SynccheckHoldMS = 300
+	st.LoginPollHoldMS = 300
+	if tweak != nil {
+		tweak(&st)
+	}
+	o := wxsim.Options{Settings: &st}
+	for _, f := range opts {
+		f(&o)
+	}
+	sim := wxsim.New(o)
+	ts := httptest.NewServer(sim)
+	tb.Cleanup(ts.Close)
+	tb.Cleanup(sim.Close) // runs first: it releases held long polls, so ts.Close does not wait for them
+	return &Server{Sim: sim, TS: ts, Ctl: &wxsim.Control{BaseURL: ts.URL, HTTP: ts.Client()}}
+}
