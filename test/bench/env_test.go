@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"wxbridge/test/harness"
 )
 
@@ -71,29 +69,26 @@ func loadEnv(t *testing.T) *env {
 // (BENCH_LOG_LEVEL, default info: the benchmark measures the bridge, not its debug log)
 // and reads the appservice port and provisioning secret back.
 func (e *env) prepareConfig(logLevel string) error {
-	b, err := os.ReadFile(e.bridge.Config)
-	if err != nil {
+	var cfg struct {
+		Logging struct {
+			Writers []any `yaml:"writers"`
+		} `yaml:"logging"`
+		AppService struct {
+			Port int `yaml:"port"`
+		} `yaml:"appservice"`
+		Provisioning struct {
+			SharedSecret string `yaml:"shared_secret"`
+		} `yaml:"provisioning"`
+	}
+	if err := harness.ReadConfig(e.bridge.Config, &cfg); err != nil {
 		return err
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return err
-	}
-	root := doc.Content[0]
-	logging := mapGet(root, "logging")
-	if logging == nil {
-		return errors.New("config has no logging section")
-	}
-	setScalar(logging, "min_level", logLevel)
-	if w := mapGet(logging, "writers"); w != nil {
-		for _, wr := range w.Content {
-			setScalar(wr, "min_level", logLevel)
-		}
-	}
-	port := mapGet(mapGet(root, "appservice"), "port")
-	secret := mapGet(mapGet(root, "provisioning"), "shared_secret")
-	if port == nil || secret == nil {
+	if cfg.AppService.Port == 0 || cfg.Provisioning.SharedSecret == "" {
 		return errors.New("config has no appservice.port or provisioning.shared_secret")
+	}
+	sets := []harness.Setting{{Path: "logging.min_level", Value: logLevel}}
+	for i := range cfg.Logging.Writers {
+		sets = append(sets, harness.Setting{Path: "logging.writers." + strconv.Itoa(i) + ".min_level", Value: logLevel})
 	}
 	// Each login's recent chats get rooms at login, two at a time across the bridge (a
 	// thousand createRoom calls at once would swamp the homeserver). Dendrite needs about
@@ -102,50 +97,18 @@ func (e *env) prepareConfig(logLevel string) error {
 	// settled after 12 min, bridge 6% of a core, Dendrite 139%). The benchmark measures
 	// idle logins: no rooms for recent chats (BENCH_RECENT_CHATS=1 keeps them).
 	if os.Getenv("BENCH_RECENT_CHATS") != "1" {
-		network := mapGet(root, "network")
-		if network == nil {
-			return errors.New("config has no network section")
-		}
-		setScalar(network, "recent_chat_limit", "0")
-		mapGet(network, "recent_chat_limit").Tag = "!!int"
+		sets = append(sets, harness.Setting{Path: "network.recent_chat_limit", Value: 0})
 	}
+	port := strconv.Itoa(cfg.AppService.Port)
 	if os.Getenv("BENCH_PPROF") == "1" {
 		// bridgev2's /debug/pprof on the appservice port, behind the provisioning secret.
-		prov := mapGet(root, "provisioning")
-		setScalar(prov, "debug_endpoints", "true")
-		mapGet(prov, "debug_endpoints").Tag = "!!bool"
-		e.pprofURL = "http://127.0.0.1:" + port.Value + "/debug/pprof"
+		sets = append(sets, harness.Setting{Path: "provisioning.debug_endpoints", Value: true})
+		e.pprofURL = "http://127.0.0.1:" + port + "/debug/pprof"
 	}
-	e.bridge.ReadyURL = "http://127.0.0.1:" + port.Value + "/_matrix/mau/ready"
-	e.provURL = "http://127.0.0.1:" + port.Value + "/_matrix/provision"
-	e.provSecret = secret.Value
-	out, err := yaml.Marshal(&doc)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(e.bridge.Config, out, 0o600)
-}
-
-func mapGet(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
-
-func setScalar(m *yaml.Node, key, value string) {
-	if v := mapGet(m, key); v != nil {
-		v.Kind, v.Tag, v.Value = yaml.ScalarNode, "!!str", value
-		return
-	}
-	m.Content = append(m.Content,
-		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
-		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
+	e.bridge.ReadyURL = "http://127.0.0.1:" + port + "/_matrix/mau/ready"
+	e.provURL = "http://127.0.0.1:" + port + "/_matrix/provision"
+	e.provSecret = cfg.Provisioning.SharedSecret
+	return harness.EditConfig(e.bridge.Config, sets...)
 }
 
 // startBridge starts the bridge as test/e2e/run does (own session, PID file for the run

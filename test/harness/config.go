@@ -3,6 +3,7 @@ package harness
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -58,11 +59,24 @@ func saveYAML(path string, doc *yaml.Node) error {
 	return os.WriteFile(path, []byte(sb.String()), 0o600)
 }
 
-// setPath sets the value at a dotted key path, creating missing mappings. The comments of
-// a replaced value are kept.
+// setPath sets the value at a dotted key path, creating missing mappings; a number
+// selects an existing entry of a list ("logging.writers.0.min_level"). The comments of a
+// replaced value are kept.
 func setPath(doc *yaml.Node, path []string, value any) error {
 	m := doc.Content[0]
 	for i, key := range path {
+		last := i == len(path)-1
+		if m.Kind == yaml.SequenceNode {
+			n, err := strconv.Atoi(key)
+			if err != nil || n < 0 || n >= len(m.Content) {
+				return fmt.Errorf("%q has no entry %q", strings.Join(path[:i], "."), key)
+			}
+			if last {
+				return replaceNode(m.Content[n], value)
+			}
+			m = m.Content[n]
+			continue
+		}
 		if m.Kind != yaml.MappingNode {
 			return fmt.Errorf("%q is not a mapping", strings.Join(path[:i], "."))
 		}
@@ -73,21 +87,37 @@ func setPath(doc *yaml.Node, path []string, value any) error {
 				break
 			}
 		}
-		last := i == len(path)-1
 		if child == nil {
 			child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, child)
 		}
 		if last {
-			var v yaml.Node
-			if err := v.Encode(value); err != nil {
-				return err
-			}
-			v.HeadComment, v.LineComment, v.FootComment = child.HeadComment, child.LineComment, child.FootComment
-			*child = v
-			return nil
+			return replaceNode(child, value)
 		}
 		m = child
+	}
+	return nil
+}
+
+// replaceNode puts value where node is, keeping node's comments.
+func replaceNode(node *yaml.Node, value any) error {
+	var v yaml.Node
+	if err := v.Encode(value); err != nil {
+		return err
+	}
+	v.HeadComment, v.LineComment, v.FootComment = node.HeadComment, node.LineComment, node.FootComment
+	*node = v
+	return nil
+}
+
+// ReadConfig decodes a bridge config file (or the part of it into has fields for).
+func ReadConfig(path string, into any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(b, into); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
