@@ -37,29 +37,17 @@ type env struct {
 
 func loadEnv(t *testing.T) *env {
 	t.Helper()
-	get := func(k string) string {
-		v := os.Getenv(k)
-		if v == "" {
-			t.Skipf("%s is not set: run the benchmark through test/bench/run", k)
-		}
-		return v
-	}
+	h := harness.Env{TB: t, Prefix: "BENCH", Runner: "test/bench/run"}
 	e := &env{
-		hsURL:    get("BENCH_HS_URL"),
-		server:   get("BENCH_SERVER_NAME"),
-		wxsimURL: get("BENCH_WXSIM_URL"),
-		runDir:   get("BENCH_RUN_DIR"),
-		bridge: harness.Bridge{
-			Bin:          get("BENCH_BRIDGE_BIN"),
-			Dir:          get("BENCH_BRIDGE_DIR"),
-			Config:       get("BENCH_BRIDGE_CONFIG"),
-			Registration: get("BENCH_BRIDGE_REGISTRATION"),
-			Stdout:       get("BENCH_BRIDGE_STDOUT"),
-		},
+		hsURL:    h.Get("HS_URL"),
+		server:   h.Get("SERVER_NAME"),
+		wxsimURL: h.Get("WXSIM_URL"),
+		runDir:   h.Get("RUN_DIR"),
+		bridge:   h.Bridge(),
 	}
 	e.bridge.PIDFile = e.runDir + "/bridge.pid"
 	var err error
-	if e.hsPID, err = strconv.Atoi(get("BENCH_HS_PID")); err != nil {
+	if e.hsPID, err = strconv.Atoi(h.Get("HS_PID")); err != nil {
 		t.Fatalf("BENCH_HS_PID: %v", err)
 	}
 	return e

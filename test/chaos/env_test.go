@@ -26,34 +26,22 @@ type env struct {
 
 func loadEnv(t *testing.T) *env {
 	t.Helper()
-	get := func(k string) string {
-		v := os.Getenv(k)
-		if v == "" {
-			t.Skipf("%s is not set: run the chaos test through test/chaos/run", k)
-		}
-		return v
+	h := harness.Env{TB: t, Prefix: "CHAOS", Runner: "test/chaos/run"}
+	e := &env{
+		hsURL:     h.Get("HS_URL"),
+		server:    h.Get("SERVER_NAME"),
+		wxsimURL:  h.Get("WXSIM_URL"),
+		runDir:    h.Get("RUN_DIR"),
+		hsDir:     h.Get("HS_DIR"),
+		hsPort:    h.Get("HS_PORT"),
+		hsScript:  h.Get("HS_SCRIPT"),
+		hsRegs:    strings.Split(h.Get("HS_REGS"), ":"),
+		bridge:    h.Bridge(),
+		bridgeLog: h.Get("BRIDGE_LOG"),
+		summary:   h.Get("SUMMARY"),
 	}
-	return &env{
-		hsURL:    get("CHAOS_HS_URL"),
-		server:   get("CHAOS_SERVER_NAME"),
-		wxsimURL: get("CHAOS_WXSIM_URL"),
-		runDir:   get("CHAOS_RUN_DIR"),
-		hsDir:    get("CHAOS_HS_DIR"),
-		hsPort:   get("CHAOS_HS_PORT"),
-		hsScript: get("CHAOS_HS_SCRIPT"),
-		hsRegs:   strings.Split(get("CHAOS_HS_REGS"), ":"),
-		bridge: harness.Bridge{
-			Bin:          get("CHAOS_BRIDGE_BIN"),
-			Dir:          get("CHAOS_BRIDGE_DIR"),
-			Config:       get("CHAOS_BRIDGE_CONFIG"),
-			Registration: get("CHAOS_BRIDGE_REGISTRATION"),
-			PIDFile:      get("CHAOS_BRIDGE_PIDFILE"),
-			Stdout:       get("CHAOS_BRIDGE_STDOUT"),
-			ReadyURL:     get("CHAOS_BRIDGE_READY_URL"),
-		},
-		bridgeLog: get("CHAOS_BRIDGE_LOG"),
-		summary:   get("CHAOS_SUMMARY"),
-	}
+	e.bridge.PIDFile, e.bridge.ReadyURL = h.Get("BRIDGE_PIDFILE"), h.Get("BRIDGE_READY_URL")
+	return e
 }
 
 // The methods below fix what is the chaos suite's own, its poll intervals and the banner

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -21,29 +20,22 @@ type env struct {
 
 func loadEnv(t *testing.T) *env {
 	t.Helper()
-	get := func(k string) string {
-		v := os.Getenv(k)
-		if v == "" {
-			t.Skipf("%s is not set: run the end-to-end tests through test/e2e/run", k)
-		}
-		return v
+	h := suiteEnv(t)
+	e := &env{
+		hsURL:     h.Get("HS_URL"),
+		server:    h.Get("SERVER_NAME"),
+		wxsimURL:  h.Get("WXSIM_URL"),
+		runDir:    h.Get("RUN_DIR"),
+		bridge:    h.Bridge(),
+		bridgeLog: h.Get("BRIDGE_LOG"),
 	}
-	return &env{
-		hsURL:    get("E2E_HS_URL"),
-		server:   get("E2E_SERVER_NAME"),
-		wxsimURL: get("E2E_WXSIM_URL"),
-		runDir:   get("E2E_RUN_DIR"),
-		bridge: harness.Bridge{
-			Bin:          get("E2E_BRIDGE_BIN"),
-			Dir:          get("E2E_BRIDGE_DIR"),
-			Config:       get("E2E_BRIDGE_CONFIG"),
-			Registration: get("E2E_BRIDGE_REGISTRATION"),
-			PIDFile:      get("E2E_BRIDGE_PIDFILE"),
-			Stdout:       get("E2E_BRIDGE_STDOUT"),
-			ReadyURL:     get("E2E_BRIDGE_READY_URL"),
-		},
-		bridgeLog: get("E2E_BRIDGE_LOG"),
-	}
+	e.bridge.PIDFile, e.bridge.ReadyURL = h.Get("BRIDGE_PIDFILE"), h.Get("BRIDGE_READY_URL")
+	return e
+}
+
+// suiteEnv reads the E2E_* variables test/e2e/run sets.
+func suiteEnv(t *testing.T) harness.Env {
+	return harness.Env{TB: t, Prefix: "E2E", Runner: "test/e2e/run"}
 }
 
 // The methods below fix what is the e2e suite's own, its poll intervals and the banner of a

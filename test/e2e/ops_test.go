@@ -272,14 +272,8 @@ type opsEnv struct {
 
 func loadOpsEnv(t *testing.T) *opsEnv {
 	t.Helper()
-	get := func(k string) string {
-		v := os.Getenv(k)
-		if v == "" {
-			t.Skipf("%s is not set: run the end-to-end tests through test/e2e/run", k)
-		}
-		return v
-	}
-	o := &opsEnv{dir: get("E2E_OPS_DIR"), port: get("E2E_OPS_PORT"), proxyAddr: get("E2E_OPS_PROXY_ADDR"), statusAddr: get("E2E_OPS_STATUS_ADDR")}
+	h := suiteEnv(t)
+	o := &opsEnv{dir: h.Get("OPS_DIR"), port: h.Get("OPS_PORT"), proxyAddr: h.Get("OPS_PROXY_ADDR"), statusAddr: h.Get("OPS_STATUS_ADDR")}
 	var cfg struct {
 		Provisioning struct {
 			SharedSecret string `yaml:"shared_secret"`

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -163,5 +164,41 @@ func (b *Bridge) WaitReady(ctx context.Context, pid int, poll time.Duration) err
 			return errors.Join(ctx.Err(), last)
 		case <-tick.C:
 		}
+	}
+}
+
+// Env reads what a suite's run script hands its tests: environment variables named
+// Prefix_NAME (E2E_HS_URL, CHAOS_BRIDGE_BIN, …).
+type Env struct {
+	TB     testing.TB
+	Prefix string // "E2E", "CHAOS", "BENCH"
+	Runner string // the script that sets them, named when they are missing
+}
+
+// Get is Prefix_name. A missing one skips the test: the suites run only through their
+// scripts, which start the homeserver, wxsim and the bridge first.
+func (e Env) Get(name string) string {
+	e.TB.Helper()
+	k := e.Prefix + "_" + name
+	v := os.Getenv(k)
+	if v == "" {
+		e.TB.Skipf("%s is not set: run these tests through %s", k, e.Runner)
+	}
+	return v
+}
+
+// Bridge is the bridge of the run: Prefix_BRIDGE_BIN, _DIR, _CONFIG, _REGISTRATION and
+// _STDOUT, and _PIDFILE and _READY_URL where the script knows them.
+func (e Env) Bridge() Bridge {
+	e.TB.Helper()
+	opt := func(name string) string { return os.Getenv(e.Prefix + "_BRIDGE_" + name) }
+	return Bridge{
+		Bin:          e.Get("BRIDGE_BIN"),
+		Dir:          e.Get("BRIDGE_DIR"),
+		Config:       e.Get("BRIDGE_CONFIG"),
+		Registration: e.Get("BRIDGE_REGISTRATION"),
+		Stdout:       e.Get("BRIDGE_STDOUT"),
+		PIDFile:      opt("PIDFILE"),
+		ReadyURL:     opt("READY_URL"),
 	}
 }
