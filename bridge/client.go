@@ -58,7 +58,7 @@ type WeChatClient struct {
 	// echoes holds the MsgIDs the bridge sent, to drop their echoes (echoes.go).
 	echoes sentEchoes
 	// recentChats is webwxinit's ChatSet, given rooms once identities are known.
-	recentChats []string
+	recentChats []protoclient.UserName
 	// replayCheck is on for the first batch after a resume (replay.go).
 	replayCheck atomic.Bool
 	replayMu    sync.Mutex
@@ -120,7 +120,7 @@ func (c *WeChatClient) Connect(ctx context.Context) {
 // existing room up to date), like the chat list the phone shows.
 // It runs once the id list of the session is known (the first batch after login, or the
 // stored pairs after a restart), since rooms are keyed on permanent ids.
-func (c *WeChatClient) syncRecentChats(ctx context.Context, chats []string) {
+func (c *WeChatClient) syncRecentChats(ctx context.Context, chats []protoclient.UserName) {
 	limit := c.Main.Config.RecentChatLimit
 	if limit <= 0 {
 		return
@@ -239,7 +239,7 @@ func (c *WeChatClient) loadDirectory(ctx context.Context, init *protoclient.Init
 		return err
 	}
 	c.dir.addContacts(contacts)
-	groups := map[string]bool{}
+	groups := map[protoclient.UserName]bool{}
 	for _, ct := range append(init.ContactList, contacts...) {
 		if ct.IsGroup() {
 			groups[ct.UserName] = true
@@ -253,7 +253,7 @@ func (c *WeChatClient) loadDirectory(ctx context.Context, init *protoclient.Init
 	if len(groups) == 0 {
 		return nil
 	}
-	names := make([]string, 0, len(groups))
+	names := make([]protoclient.UserName, 0, len(groups))
 	for g := range groups {
 		names = append(names, g)
 	}

@@ -76,7 +76,7 @@ func (m *matrixMedia) Upload(ctx context.Context, data []byte, fileName, mimeTyp
 // chatDirectory answers name and message lookups for one chat.
 type chatDirectory struct {
 	c      *WeChatClient
-	chat   string // session UserName of the chat
+	chat   protoclient.UserName // session UserName of the chat
 	portal *bridgev2.Portal
 }
 

@@ -21,15 +21,15 @@ type directory struct {
 	// scope is the login id: derived group ids are per account, since two accounts'
 	// groups of the same name are not the same group.
 	scope    string
-	self     string
+	self     protoclient.UserName
 	selfWxid protoclient.WxID
-	contacts map[string]*protoclient.Contact // session UserName → contact or group
-	stable   map[string]protoclient.WxID     // session UserName → proven stable id
-	byStable map[protoclient.WxID]string     // stable id → session UserName
+	contacts map[protoclient.UserName]*protoclient.Contact // session UserName → contact or group
+	stable   map[protoclient.UserName]protoclient.WxID     // session UserName → proven stable id
+	byStable map[protoclient.WxID]protoclient.UserName     // stable id → session UserName
 }
 
 func newDirectory(scope string) *directory {
-	return &directory{scope: scope, contacts: map[string]*protoclient.Contact{}, stable: map[string]protoclient.WxID{}, byStable: map[protoclient.WxID]string{}}
+	return &directory{scope: scope, contacts: map[protoclient.UserName]*protoclient.Contact{}, stable: map[protoclient.UserName]protoclient.WxID{}, byStable: map[protoclient.WxID]protoclient.UserName{}}
 }
 
 // reset forgets the session: after a new login every UserName is different.
@@ -37,12 +37,12 @@ func (d *directory) reset() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.self, d.selfWxid = "", ""
-	d.contacts = map[string]*protoclient.Contact{}
-	d.stable = map[string]protoclient.WxID{}
-	d.byStable = map[protoclient.WxID]string{}
+	d.contacts = map[protoclient.UserName]*protoclient.Contact{}
+	d.stable = map[protoclient.UserName]protoclient.WxID{}
+	d.byStable = map[protoclient.WxID]protoclient.UserName{}
 }
 
-func (d *directory) setSelf(userName string) {
+func (d *directory) setSelf(userName protoclient.UserName) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.self = userName
@@ -58,7 +58,7 @@ func (d *directory) selfStable() protoclient.WxID {
 }
 
 // learn records proven pairs (session UserName → stable id).
-func (d *directory) learn(pairs map[string]protoclient.WxID) {
+func (d *directory) learn(pairs map[protoclient.UserName]protoclient.WxID) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for u, id := range pairs {
@@ -81,7 +81,7 @@ func (d *directory) knowsIdentities() bool {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	for u := range d.stable {
-		if strings.HasPrefix(u, "@") {
+		if strings.HasPrefix(string(u), "@") {
 			return true
 		}
 	}
@@ -109,18 +109,18 @@ func (d *directory) addContacts(cs []protoclient.Contact) {
 	}
 }
 
-func (d *directory) removeContact(userName string) {
+func (d *directory) removeContact(userName protoclient.UserName) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.contacts, userName)
 }
 
 // isSpecialName: fixed names such as filehelper or weixin are already permanent.
-func isSpecialName(userName string) bool {
-	return userName != "" && !strings.HasPrefix(userName, "@")
+func isSpecialName(userName protoclient.UserName) bool {
+	return userName != "" && !strings.HasPrefix(string(userName), "@")
 }
 
-func (d *directory) contact(userName string) *protoclient.Contact {
+func (d *directory) contact(userName protoclient.UserName) *protoclient.Contact {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return d.contacts[userName]
@@ -128,13 +128,13 @@ func (d *directory) contact(userName string) *protoclient.Contact {
 
 // stableID returns the id of a chat or contact by session UserName, and whether WeChat
 // proved it. Unknown names without a contact get "" (nothing to derive from).
-func (d *directory) stableID(userName string) (protoclient.WxID, bool) {
+func (d *directory) stableID(userName protoclient.UserName) (protoclient.WxID, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return d.stableIDLocked(userName)
 }
 
-func (d *directory) stableIDLocked(userName string) (protoclient.WxID, bool) {
+func (d *directory) stableIDLocked(userName protoclient.UserName) (protoclient.WxID, bool) {
 	if id, ok := d.stable[userName]; ok {
 		return id, true
 	}
@@ -154,7 +154,7 @@ func (d *directory) stableIDLocked(userName string) (protoclient.WxID, bool) {
 
 // memberID is the stable id of a group member: proven when the member is also a
 // contact, derived from the group and the member's own nickname otherwise.
-func (d *directory) memberID(group, member string) protoclient.WxID {
+func (d *directory) memberID(group, member protoclient.UserName) protoclient.WxID {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if id, ok := d.stable[member]; ok {
@@ -178,13 +178,13 @@ func (d *directory) memberID(group, member string) protoclient.WxID {
 	if nick == "" {
 		// Nothing to tell this member apart by but the session name: a ghost for this
 		// session only, better than a ghost shared with someone else.
-		nick = member
+		nick = string(member)
 	}
 	return protoclient.WxID(portal.MemberFallbackPrefix + shortHash(string(gid), nick))
 }
 
 // groupMember finds a member entry of a group.
-func (d *directory) groupMember(group, member string) (protoclient.Member, bool) {
+func (d *directory) groupMember(group, member protoclient.UserName) (protoclient.Member, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if g := d.contacts[group]; g != nil {
@@ -198,7 +198,7 @@ func (d *directory) groupMember(group, member string) (protoclient.Member, bool)
 }
 
 // userName returns the current session UserName for a stable id (to send to it).
-func (d *directory) userName(stableID protoclient.WxID) string {
+func (d *directory) userName(stableID protoclient.WxID) protoclient.UserName {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if u, ok := d.byStable[stableID]; ok {
@@ -211,7 +211,7 @@ func (d *directory) userName(stableID protoclient.WxID) string {
 	}
 	// Special accounts (filehelper) need not be in the contact list; their name is
 	// their id. wxids and derived ids are never session names.
-	if s := string(stableID); isSpecialName(s) && !strings.Contains(s, "@") && !strings.HasPrefix(s, "wx") {
+	if s := protoclient.UserName(stableID); isSpecialName(s) && !strings.Contains(string(s), "@") && !strings.HasPrefix(string(s), "wx") {
 		return s
 	}
 	return ""
@@ -229,7 +229,7 @@ func (d *directory) byStableID(stableID protoclient.WxID) *protoclient.Contact {
 // memberByID finds a group member behind a derived member id (for its name).
 func (d *directory) memberByID(memberID protoclient.WxID) (protoclient.Member, bool) {
 	d.mu.RLock()
-	groups := make([]string, 0)
+	groups := make([]protoclient.UserName, 0)
 	for u := range d.contacts {
 		if protoclient.IsGroup(u) {
 			groups = append(groups, u)

@@ -19,7 +19,7 @@ func TestDirectoryIdentity(t *testing.T) {
 		}},
 		{UserName: "filehelper", NickName: "文件传输助手"},
 	})
-	d.learn(map[string]protoclient.WxID{"@bob": "wxid_bob", "@@family": "12345@chatroom"})
+	d.learn(map[protoclient.UserName]protoclient.WxID{"@bob": "wxid_bob", "@@family": "12345@chatroom"})
 
 	if id, proven := d.stableID("@bob"); id != "wxid_bob" || !proven {
 		t.Fatalf("bob = %q %v", id, proven)
@@ -49,7 +49,7 @@ func TestDirectoryIdentity(t *testing.T) {
 	}
 	next := newDirectory("1001")
 	next.addContacts([]protoclient.Contact{{UserName: "@@fam2", NickName: "Family", MemberList: []protoclient.Member{{UserName: "@carol2", NickName: "Carol"}}}})
-	next.learn(map[string]protoclient.WxID{"@@fam2": "12345@chatroom"})
+	next.learn(map[protoclient.UserName]protoclient.WxID{"@@fam2": "12345@chatroom"})
 	if got := next.memberID("@@fam2", "@carol2"); got != carol {
 		t.Fatalf("carol after a re-login = %q, want %q", got, carol)
 	}

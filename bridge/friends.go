@@ -100,7 +100,7 @@ func (c *WeChatClient) acceptFriend(ctx context.Context, id string) (wxdb.Friend
 	// The request named the requester's permanent wxid next to their session name: the
 	// new contact that ModContactList brings gets its real id, not a derived one.
 	if looksLikeWxid(p.WxID) && p.UserName != "" {
-		pair := map[string]protoclient.WxID{p.UserName: protoclient.WxID(p.WxID)}
+		pair := map[protoclient.UserName]protoclient.WxID{p.UserName: protoclient.WxID(p.WxID)}
 		c.dir.learn(pair)
 		if err := c.Main.DB.Identity.Put(ctx, c.Login.ID, pair); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("Storing the new contact's WeChat id failed")

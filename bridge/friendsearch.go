@@ -14,8 +14,8 @@ const maxSearchResults = 50
 
 // friend is a person in the user's WeChat contact list: someone a DM can be started with.
 type friend struct {
-	userName string           // session UserName, to send to
-	id       protoclient.WxID // stable id, the ghost's
+	userName protoclient.UserName // session UserName, to send to
+	id       protoclient.WxID     // stable id, the ghost's
 	contact  *protoclient.Contact
 }
 
@@ -37,9 +37,9 @@ func (f friend) label() string {
 // isFriend: a person in the contact list (ContactFlag CONTACT, §6.3), not a group, an
 // official account or a special account (filehelper, weixin, fmessage…), and not the
 // user.
-func isFriend(ct *protoclient.Contact, self string) bool {
+func isFriend(ct *protoclient.Contact, self protoclient.UserName) bool {
 	return ct != nil && ct.UserName != self &&
-		strings.HasPrefix(ct.UserName, "@") && !ct.IsGroup() &&
+		strings.HasPrefix(string(ct.UserName), "@") && !ct.IsGroup() &&
 		!ct.IsOfficialAccount() && ct.ContactFlag&1 != 0
 }
 

@@ -83,7 +83,7 @@ func (c *WeChatClient) quotedMessage(msg *bridgev2.MatrixMessage) *portal.Quoted
 
 // sendOutgoing uploads media when there is some and sends with the given ClientMsgId;
 // a caption follows the media as a text.
-func (c *WeChatClient) sendOutgoing(ctx context.Context, msg *bridgev2.MatrixMessage, to string, out *portal.Outgoing, clientMsgID string) (*protoclient.SendResult, error) {
+func (c *WeChatClient) sendOutgoing(ctx context.Context, msg *bridgev2.MatrixMessage, to protoclient.UserName, out *portal.Outgoing, clientMsgID string) (*protoclient.SendResult, error) {
 	if out.Kind == portal.OutText {
 		res, err := c.wx.SendText(ctx, to, out.Text, clientMsgID)
 		if err != nil {
@@ -149,7 +149,7 @@ func (c *WeChatClient) HandleMatrixReadReceipt(ctx context.Context, receipt *bri
 }
 
 // sendTarget is the chat's UserName in the current session.
-func (c *WeChatClient) sendTarget(p *bridgev2.Portal) (string, error) {
+func (c *WeChatClient) sendTarget(p *bridgev2.Portal) (protoclient.UserName, error) {
 	if !c.IsLoggedIn() {
 		return "", errNotConnected
 	}
@@ -245,7 +245,7 @@ func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2
 			return nil, errNotWeChatUser
 		}
 		fun := addMemberFunc(max(group.MemberCount, len(group.MemberList)), 1)
-		if _, err := c.wx.UpdateChatRoom(ctx, room, fun, []string{u}, ""); err != nil {
+		if _, err := c.wx.UpdateChatRoom(ctx, room, fun, []protoclient.UserName{u}, ""); err != nil {
 			log.Err(err).Str("fun", fun).Msg("Adding a WeChat group member failed")
 			return nil, chatRoomFailure(err, "add them")
 		}
@@ -257,7 +257,7 @@ func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2
 	if u == "" {
 		return nil, failure("they are not a member of this WeChat group")
 	}
-	if _, err := c.wx.UpdateChatRoom(ctx, room, protoclient.ChatRoomDelMember, []string{u}, ""); err != nil {
+	if _, err := c.wx.UpdateChatRoom(ctx, room, protoclient.ChatRoomDelMember, []protoclient.UserName{u}, ""); err != nil {
 		log.Err(err).Msg("Removing a WeChat group member failed")
 		return nil, chatRoomFailure(err, "remove them")
 	}
@@ -266,7 +266,7 @@ func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2
 }
 
 // groupMemberUserName finds the session UserName of a group member by their ghost id.
-func (c *WeChatClient) groupMemberUserName(room string, ghostID protoclient.WxID) string {
+func (c *WeChatClient) groupMemberUserName(room protoclient.UserName, ghostID protoclient.WxID) protoclient.UserName {
 	if g := c.dir.contact(room); g != nil {
 		for _, m := range g.MemberList {
 			if c.dir.memberID(room, m.UserName) == ghostID {

@@ -26,7 +26,7 @@ func TestRecallAndMarkRead(t *testing.T) {
 	}
 	for _, ct := range contacts {
 		if ct.NickName == "Bob" {
-			c.dir.learn(map[string]protoclient.WxID{ct.UserName: "wxid_bob"})
+			c.dir.learn(map[protoclient.UserName]protoclient.WxID{ct.UserName: "wxid_bob"})
 		}
 	}
 	p := &bridgev2.Portal{Portal: &database.Portal{PortalKey: portal.MakePortalKey("wxid_bob", "1001")}}

@@ -80,8 +80,8 @@ const portalConcurrency = 16
 // is still saved only after every chat is done (handleBatch), and a failure in one chat
 // makes the whole batch come again, where what was stored is dropped by its MsgId.
 func (c *WeChatClient) bridgeMessages(ctx context.Context, msgs []protoclient.Message) error {
-	var order []string
-	groups := map[string][]*protoclient.Message{}
+	var order []protoclient.UserName
+	groups := map[protoclient.UserName][]*protoclient.Message{}
 	for i := range msgs {
 		chat, _, _, _ := c.route(&msgs[i])
 		if _, ok := groups[chat]; !ok {
@@ -131,7 +131,7 @@ func (c *WeChatClient) bridgeMessages(ctx context.Context, msgs []protoclient.Me
 // learnIdentities takes the MsgType 51 op-4 lists first, so the messages of the same
 // batch already resolve to stable ids.
 func (c *WeChatClient) learnIdentities(ctx context.Context, b *protoclient.SyncBatch) error {
-	learned := map[string]protoclient.WxID{}
+	learned := map[protoclient.UserName]protoclient.WxID{}
 	for i := range b.Messages {
 		m := &b.Messages[i]
 		if m.MsgType != protoclient.MsgStatusNotify || m.StatusNotifyCode != protoclient.StatusNotifySyncConv {
@@ -156,10 +156,10 @@ func (c *WeChatClient) learnIdentities(ctx context.Context, b *protoclient.SyncB
 // incoming is what the converter needs of a WeChat message.
 type incoming struct {
 	msg         *protoclient.Message
-	body        string   // content without the group sender prefix
-	chat        string   // session UserName of the chat
-	senderNames []string // the names WeChat may show for the sender, for quotes
-	derivedID   bool     // WeChat proved no permanent id for the chat
+	body        string               // content without the group sender prefix
+	chat        protoclient.UserName // session UserName of the chat
+	senderNames []string             // the names WeChat may show for the sender, for quotes
+	derivedID   bool                 // WeChat proved no permanent id for the chat
 	sender      networkid.UserID
 }
 
@@ -260,7 +260,7 @@ func orUnknown(err error) error {
 // route finds the chat, the sender and the content of a message (§5.4.2): in groups the
 // sender is the "@member:<br/>" prefix; what the user sent from the phone (or our own
 // echo) has FromUserName = self.
-func (c *WeChatClient) route(m *protoclient.Message) (chat, sender string, fromMe bool, body string) {
+func (c *WeChatClient) route(m *protoclient.Message) (chat, sender protoclient.UserName, fromMe bool, body string) {
 	self := c.wx.SelfUserName()
 	switch {
 	case m.FromUserName == self || m.FromUserName == "":
@@ -271,13 +271,13 @@ func (c *WeChatClient) route(m *protoclient.Message) (chat, sender string, fromM
 			// Group system texts carry no sender.
 			return m.FromUserName, "", false, m.Content
 		}
-		return m.FromUserName, s, s == self, rest
+		return m.FromUserName, protoclient.UserName(s), protoclient.UserName(s) == self, rest
 	default:
 		return m.FromUserName, m.FromUserName, false, m.Content
 	}
 }
 
-func (c *WeChatClient) eventSender(chat, sender string, fromMe bool, chatID protoclient.WxID) bridgev2.EventSender {
+func (c *WeChatClient) eventSender(chat, sender protoclient.UserName, fromMe bool, chatID protoclient.WxID) bridgev2.EventSender {
 	switch {
 	case fromMe:
 		return bridgev2.EventSender{IsFromMe: true, SenderLogin: c.Login.ID, Sender: c.selfID()}
@@ -292,8 +292,8 @@ func (c *WeChatClient) eventSender(chat, sender string, fromMe bool, chatID prot
 
 // ensureKnown fetches a chat or group member the session has not seen yet, so its room
 // and ghost get real names.
-func (c *WeChatClient) ensureKnown(ctx context.Context, chat, sender string) {
-	var fetch []string
+func (c *WeChatClient) ensureKnown(ctx context.Context, chat, sender protoclient.UserName) {
+	var fetch []protoclient.UserName
 	if c.dir.contact(chat) == nil && !isSpecialName(chat) {
 		fetch = append(fetch, chat)
 	} else if protoclient.IsGroup(chat) && sender != "" && sender != c.wx.SelfUserName() {
@@ -313,7 +313,7 @@ func (c *WeChatClient) ensureKnown(ctx context.Context, chat, sender string) {
 }
 
 // senderNames lists the names a WeChat quote may show for a sender.
-func (c *WeChatClient) senderNames(chat, sender string, fromMe bool) []string {
+func (c *WeChatClient) senderNames(chat, sender protoclient.UserName, fromMe bool) []string {
 	var names []string
 	add := func(n string) {
 		if n = protoclient.DecodeName(n); n != "" {

@@ -117,10 +117,11 @@ func (c *WeChatClient) friendResponses(ctx context.Context, fs []friend) ([]*bri
 // groupMembers turns the participants of a group to create into session UserNames,
 // without the user and without duplicates. Who is not a WeChat contact is an error
 // naming them: a WeChat group cannot be created with them.
-func (c *WeChatClient) groupMembers(ctx context.Context, participants []networkid.UserID) ([]string, error) {
+func (c *WeChatClient) groupMembers(ctx context.Context, participants []networkid.UserID) ([]protoclient.UserName, error) {
 	self := c.wx.SelfUserName()
-	var names, unknown []string
-	seen := map[string]bool{}
+	var names []protoclient.UserName
+	var unknown []string
+	seen := map[protoclient.UserName]bool{}
 	for _, p := range participants {
 		if c.IsThisUser(ctx, p) {
 			continue
@@ -147,7 +148,7 @@ func (c *WeChatClient) groupMembers(ctx context.Context, participants []networki
 // defaultGroupTopic names a group created without a name after its first members, as
 // WeChat shows unnamed groups. A name matters: WeChat gives a new group no permanent id,
 // and the bridge tells groups without one apart by name.
-func (c *WeChatClient) defaultGroupTopic(members []string) string {
+func (c *WeChatClient) defaultGroupTopic(members []protoclient.UserName) string {
 	var names []string
 	for _, u := range members {
 		if ct := c.dir.contact(u); ct != nil {
@@ -196,7 +197,7 @@ func (c *WeChatClient) CreateGroup(ctx context.Context, params *bridgev2.GroupCr
 	}
 	ct := c.fetchNewGroup(ctx, res, topic)
 	gid, proven := c.dir.stableID(ct.UserName)
-	log.Info().Str("user_name", ct.UserName).Str("group_id", string(gid)).Bool("id_proven", proven).
+	log.Info().Str("user_name", string(ct.UserName)).Str("group_id", string(gid)).Bool("id_proven", proven).
 		Int("members", len(ct.MemberList)).Msg("Created WeChat group")
 	key := portal.MakePortalKey(gid, c.Login.ID)
 	info := c.groupChatInfo(ct)
@@ -240,7 +241,7 @@ func (c *WeChatClient) fetchNewGroup(ctx context.Context, res *protoclient.ChatR
 			return c.dir.contact(res.ChatRoomName)
 		}
 	}
-	zerolog.Ctx(ctx).Warn().Err(err).Str("user_name", res.ChatRoomName).Msg("No details of the new WeChat group; using the create answer")
+	zerolog.Ctx(ctx).Warn().Err(err).Str("user_name", string(res.ChatRoomName)).Msg("No details of the new WeChat group; using the create answer")
 	members := append([]protoclient.Member{{UserName: c.wx.SelfUserName(), NickName: c.Login.RemoteName}}, res.MemberList...)
 	c.dir.addContacts([]protoclient.Contact{{
 		UserName:    res.ChatRoomName,
@@ -255,18 +256,18 @@ func (c *WeChatClient) fetchNewGroup(ctx context.Context, res *protoclient.ChatR
 
 // notAdded: the members that the create answer does not list, or lists with a
 // MemberStatus (WeChat sets one for people it could not add, e.g. who blocked the user).
-func notAdded(asked []string, got []protoclient.Member) []string {
+func notAdded(asked []protoclient.UserName, got []protoclient.Member) []protoclient.UserName {
 	if len(got) == 0 {
 		// Some servers answer without the list; nothing to tell.
 		return nil
 	}
-	ok := map[string]bool{}
+	ok := map[protoclient.UserName]bool{}
 	for _, m := range got {
 		if m.MemberStatus == 0 {
 			ok[m.UserName] = true
 		}
 	}
-	var out []string
+	var out []protoclient.UserName
 	for _, u := range asked {
 		if !ok[u] {
 			out = append(out, u)

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func testDirectory() *directory {
 		{UserName: "filehelper", NickName: "文件传输助手", ContactFlag: 1},
 		{UserName: "weixin", NickName: "微信团队", ContactFlag: 1},
 	})
-	d.learn(map[string]protoclient.WxID{"@bob": "wxid_bob", "@carol": "wxid_carol", "@@family": "1@chatroom"})
+	d.learn(map[protoclient.UserName]protoclient.WxID{"@bob": "wxid_bob", "@carol": "wxid_carol", "@@family": "1@chatroom"})
 	return d
 }
 
@@ -42,7 +43,7 @@ func TestFriendsList(t *testing.T) {
 	d := testDirectory()
 	var got []string
 	for _, f := range d.friends() {
-		got = append(got, f.userName)
+		got = append(got, string(f.userName))
 	}
 	// Sorted by what the user sees: remark first, else nickname; equal names by id.
 	want := "@carol @bob " + linOrder(d) + " @emoji"
@@ -93,7 +94,7 @@ func TestResolveFriend(t *testing.T) {
 		}
 		got := ""
 		if f != nil {
-			got = f.userName
+			got = string(f.userName)
 		}
 		if got != tt.want {
 			t.Errorf("resolveFriend(%q) = %q, want %q", tt.in, got, tt.want)
@@ -121,7 +122,7 @@ func TestSearchFriends(t *testing.T) {
 	names := func(fs []friend) string {
 		var s []string
 		for _, f := range fs {
-			s = append(s, f.userName)
+			s = append(s, string(f.userName))
 		}
 		return strings.Join(s, " ")
 	}
@@ -184,11 +185,11 @@ func TestChatRoomFailure(t *testing.T) {
 }
 
 func TestNotAdded(t *testing.T) {
-	got := notAdded([]string{"@a", "@b", "@c"}, []protoclient.Member{{UserName: "@a"}, {UserName: "@b", MemberStatus: 4}})
-	if strings.Join(got, ",") != "@b,@c" {
+	got := notAdded([]protoclient.UserName{"@a", "@b", "@c"}, []protoclient.Member{{UserName: "@a"}, {UserName: "@b", MemberStatus: 4}})
+	if fmt.Sprint(got) != "[@b @c]" {
 		t.Fatalf("notAdded = %v", got)
 	}
-	if got := notAdded([]string{"@a"}, nil); got != nil {
+	if got := notAdded([]protoclient.UserName{"@a"}, nil); got != nil {
 		t.Fatalf("no list = %v", got)
 	}
 }
@@ -280,7 +281,7 @@ func (e *simEnv) ghostID(nick string) networkid.UserID {
 }
 
 // groupMembers reads a group's members from the server as nicknames.
-func (e *simEnv) groupMembers(userName string) map[string]bool {
+func (e *simEnv) groupMembers(userName protoclient.UserName) map[string]bool {
 	e.t.Helper()
 	got, err := e.wx.BatchGetUsers(e.ctx, userName)
 	if err != nil || len(got) != 1 {
@@ -359,7 +360,7 @@ func TestCreateGroupAndMembership(t *testing.T) {
 	}
 
 	// Bob owns his club: Alice may add, not remove.
-	clubRoom := ""
+	var clubRoom protoclient.UserName
 	for _, ct := range c.dir.contactsSnapshot() {
 		if protoclient.DecodeName(ct.NickName) == "Bob's club" {
 			clubRoom = ct.UserName

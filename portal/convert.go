@@ -3,6 +3,8 @@ package portal
 import (
 	"context"
 
+	"wxbridge/protoclient"
+
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
@@ -43,10 +45,10 @@ type MatrixMedia interface {
 
 // Member is a person the conversion may mention or quote.
 type Member struct {
-	UserName    string    // session UserName
-	DisplayName string    // what WeChat shows in this chat (group nickname, else nickname)
-	MXID        id.UserID // the Matrix user (ghost, or the logged-in user)
-	IsMe        bool      // the logged-in account
+	UserName    protoclient.UserName // session UserName
+	DisplayName string               // what WeChat shows in this chat (group nickname, else nickname)
+	MXID        id.UserID            // the Matrix user (ghost, or the logged-in user)
+	IsMe        bool                 // the logged-in account
 }
 
 // Earlier is a message bridged before, that a quote may point at.

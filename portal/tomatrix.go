@@ -256,7 +256,7 @@ type FriendRequest struct {
 	ID string
 	// UserName and Ticket are the VerifyUserList Value and VerifyUserTicket. UserName is
 	// a session name: a request must be accepted in the session that received it.
-	UserName string
+	UserName protoclient.UserName
 	Ticket   string
 	// WxID is the requester's permanent id (XML fromusername), EncryptUserName their
 	// v1_…@stranger name.

@@ -12,7 +12,7 @@ import (
 // Revoke takes back a message this account sent: svrMsgID is the MsgID the send
 // returned, clientMsgID the LocalID it was sent with. The server allows it for 2
 // minutes; afterwards it answers Ret -1, returned as *APIError.
-func (c *Client) Revoke(ctx context.Context, to, svrMsgID, clientMsgID string) error {
+func (c *Client) Revoke(ctx context.Context, to UserName, svrMsgID, clientMsgID string) error {
 	if err := c.requireLogin(); err != nil {
 		return err
 	}
@@ -24,12 +24,12 @@ func (c *Client) Revoke(ctx context.Context, to, svrMsgID, clientMsgID string) e
 
 // AcceptFriendRequest accepts a friend request (MsgType 37) with the requester's
 // session UserName and ticket from its RecommendInfo (webwxverifyuser Opcode 3).
-func (c *Client) AcceptFriendRequest(ctx context.Context, userName, ticket string) error {
+func (c *Client) AcceptFriendRequest(ctx context.Context, userName UserName, ticket string) error {
 	return c.VerifyUser(ctx, VerifyOpVerifyOK, userName, ticket, "")
 }
 
 // VerifyUser runs webwxverifyuser with any opcode; one user per call, as the web allows.
-func (c *Client) VerifyUser(ctx context.Context, opcode int, userName, ticket, content string) error {
+func (c *Client) VerifyUser(ctx context.Context, opcode int, userName UserName, ticket, content string) error {
 	if err := c.requireLogin(); err != nil {
 		return err
 	}
@@ -55,12 +55,12 @@ const (
 
 // UpdateChatRoom adds, invites or removes members (UserNames) or renames a group
 // (topic). Lists go on the wire comma-joined (§4.19).
-func (c *Client) UpdateChatRoom(ctx context.Context, room, fun string, members []string, topic string) (*ChatRoomResponse, error) {
+func (c *Client) UpdateChatRoom(ctx context.Context, room UserName, fun string, members []UserName, topic string) (*ChatRoomResponse, error) {
 	if err := c.requireLogin(); err != nil {
 		return nil, err
 	}
 	body := UpdateChatRoomRequest{BaseRequest: c.baseRequest(), ChatRoomName: room}
-	list := strings.Join(members, ",")
+	list := joinUserNames(members)
 	switch fun {
 	case ChatRoomAddMember:
 		body.AddMemberList = list
@@ -86,7 +86,7 @@ func (c *Client) UpdateChatRoom(ctx context.Context, room, fun string, members [
 
 // CreateChatRoom creates a group with at least two other members; the answer's
 // ChatRoomName is the new group's UserName.
-func (c *Client) CreateChatRoom(ctx context.Context, topic string, members []string) (*ChatRoomResponse, error) {
+func (c *Client) CreateChatRoom(ctx context.Context, topic string, members []UserName) (*ChatRoomResponse, error) {
 	if err := c.requireLogin(); err != nil {
 		return nil, err
 	}
@@ -143,4 +143,16 @@ func (c *Client) Logout(ctx context.Context) error {
 	c.sess.SyncKey, c.sess.SyncCheckKey = SyncKey{}, nil
 	c.mu.Unlock()
 	return nil
+}
+
+// joinUserNames is a list of UserNames as the wire has it: comma-joined.
+func joinUserNames(names []UserName) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(string(n))
+	}
+	return b.String()
 }

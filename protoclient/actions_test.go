@@ -25,7 +25,7 @@ func TestContactsPagedAndBatched(t *testing.T) {
 		t.Fatal(err)
 	}
 	nicks := map[string]bool{}
-	var names []string
+	var names []protoclient.UserName
 	for _, ct := range contacts {
 		nicks[ct.NickName] = true
 		if ct.UserName != "" && !ct.IsGroup() {
@@ -61,7 +61,7 @@ func TestGroupDetailsAndChatRoomOps(t *testing.T) {
 	e.must(e.ctl.AddContact(e.ctx, "wxid_alice", wxsim.ContactSpec{Wxid: "wxid_dave", Nickname: ptr("Dave")}))
 	c := e.client()
 	init := e.qrLogin(c, "wxid_alice")
-	var group string
+	var group protoclient.UserName
 	for _, n := range init.ChatSetNames() {
 		if protoclient.IsGroup(n) {
 			group = n
@@ -95,7 +95,7 @@ func TestGroupDetailsAndChatRoomOps(t *testing.T) {
 
 	dave := userNameOf(t, e, c, "Dave")
 	carol := userNameOf(t, e, c, "Carol")
-	if _, err := c.UpdateChatRoom(e.ctx, group, protoclient.ChatRoomAddMember, []string{dave}, ""); err != nil {
+	if _, err := c.UpdateChatRoom(e.ctx, group, protoclient.ChatRoomAddMember, []protoclient.UserName{dave}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.UpdateChatRoom(e.ctx, group, protoclient.ChatRoomModTopic, nil, "Family 2"); err != nil {
@@ -108,7 +108,7 @@ func TestGroupDetailsAndChatRoomOps(t *testing.T) {
 	if info.Name != "Family 2" || !containsStr(info.Members, "wxid_dave") {
 		t.Fatalf("group after update = %+v", info)
 	}
-	res, err := c.CreateChatRoom(e.ctx, "", []string{dave, carol})
+	res, err := c.CreateChatRoom(e.ctx, "", []protoclient.UserName{dave, carol})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,7 +138,7 @@ func (c *Client) Hosts() Hosts {
 }
 
 // SelfUserName is the session-scoped UserName of the logged-in account.
-func (c *Client) SelfUserName() string {
+func (c *Client) SelfUserName() UserName {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sess.UserName

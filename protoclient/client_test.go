@@ -151,7 +151,7 @@ func TestQRLoginUsesAssignedHostFamily(t *testing.T) {
 		t.Fatal("no contacts")
 	}
 	acct, err := e.ctl.Account(e.ctx, "wxid_alice")
-	if err != nil || !acct.LoggedIn || acct.UserName != c.SelfUserName() {
+	if err != nil || !acct.LoggedIn || acct.UserName != string(c.SelfUserName()) {
 		t.Fatalf("wxsim account = %+v %v; client self = %q", acct, err, c.SelfUserName())
 	}
 }

@@ -69,7 +69,7 @@ func (c *Client) BatchGetContact(ctx context.Context, items []BatchContactItem) 
 }
 
 // BatchGetUsers is BatchGetContact for plain UserNames (users or groups).
-func (c *Client) BatchGetUsers(ctx context.Context, userNames ...string) ([]Contact, error) {
+func (c *Client) BatchGetUsers(ctx context.Context, userNames ...UserName) ([]Contact, error) {
 	items := make([]BatchContactItem, len(userNames))
 	for i, n := range userNames {
 		items[i] = BatchContactItem{UserName: n}

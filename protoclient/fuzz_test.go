@@ -304,8 +304,8 @@ func FuzzParseStatusNotifyOp(f *testing.F) {
 			t.Fatalf("generated op: %v", err)
 		}
 		for i, s := range sess {
-			if pairs[s] != WxID(names[i]) {
-				t.Fatalf("%s paired with %q, want %q", s, pairs[s], names[i])
+			if pairs[UserName(s)] != WxID(names[i]) {
+				t.Fatalf("%s paired with %q, want %q", s, pairs[UserName(s)], names[i])
 			}
 		}
 		gen.StatusNotifyUserName += ",@extra"

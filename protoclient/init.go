@@ -44,11 +44,11 @@ func (c *Client) Init(ctx context.Context) (*InitResponse, error) {
 }
 
 // ChatSetNames splits webwxinit's ChatSet ("filehelper,@…,@@…,") into UserNames.
-func (r *InitResponse) ChatSetNames() []string {
-	var out []string
+func (r *InitResponse) ChatSetNames() []UserName {
+	var out []UserName
 	for _, n := range strings.Split(r.ChatSet, ",") {
 		if n = strings.TrimSpace(n); n != "" {
-			out = append(out, n)
+			out = append(out, UserName(n))
 		}
 	}
 	return out
@@ -70,7 +70,7 @@ func (c *Client) Resume(ctx context.Context) (*InitResponse, error) {
 
 // StatusNotify sends webwxstatusnotify: Code 3 (inited) to self after login, Code 1
 // (read) with the peer to mark a chat read on the phone.
-func (c *Client) StatusNotify(ctx context.Context, code int, to string) error {
+func (c *Client) StatusNotify(ctx context.Context, code int, to UserName) error {
 	if err := c.requireLogin(); err != nil {
 		return err
 	}
@@ -88,6 +88,6 @@ func (c *Client) StatusNotify(ctx context.Context, code int, to string) error {
 }
 
 // MarkRead tells the phone that the chat with peer was read.
-func (c *Client) MarkRead(ctx context.Context, peer string) error {
+func (c *Client) MarkRead(ctx context.Context, peer UserName) error {
 	return c.StatusNotify(ctx, StatusNotifyRead, peer)
 }

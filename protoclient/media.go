@@ -22,7 +22,7 @@ import (
 
 // Upload is a file to upload with UploadMedia.
 type Upload struct {
-	To       string // UserName of the chat it is for
+	To       UserName // the chat it is for
 	FileName string
 	MimeType string // e.g. image/jpeg; empty = application/octet-stream
 	Data     io.ReaderAt
@@ -218,7 +218,7 @@ func (c *Client) DownloadVideo(ctx context.Context, msgID string, maxBytes int64
 func (c *Client) DownloadFile(ctx context.Context, msg *Message, maxBytes int64) (*Media, error) {
 	fileURL := c.roleURL(roleFile, "/", nil)
 	q := url.Values{}
-	q.Set("sender", msg.FromUserName)
+	q.Set("sender", string(msg.FromUserName))
 	q.Set("mediaid", msg.MediaId)
 	q.Set("encryfilename", msg.EncryFileName)
 	q.Set("fromuser", strconv.FormatInt(c.Uin(), 10))

@@ -84,7 +84,7 @@ func ParseStatusNotifyOp(content string) (*StatusNotifyOp, error) {
 // two lists must have the same length: when they do not, the positions cannot be
 // trusted and an error is returned rather than a map that could put a contact's
 // messages into someone else's room. Positions where either side is empty are skipped.
-func PairStatusNotify(msg Message) (map[string]WxID, error) {
+func PairStatusNotify(msg Message) (map[UserName]WxID, error) {
 	if msg.MsgType != MsgStatusNotify {
 		return nil, fmt.Errorf("status notify: message type %d is not %d", msg.MsgType, MsgStatusNotify)
 	}
@@ -97,9 +97,9 @@ func PairStatusNotify(msg Message) (map[string]WxID, error) {
 		return nil, fmt.Errorf("status notify: %w: %d session names but %d permanent ids",
 			ErrMalformed, len(sessions), len(op.UserNames))
 	}
-	out := make(map[string]WxID, len(sessions))
-	for i, s := range sessions {
-		id := WxID(op.UserNames[i])
+	out := make(map[UserName]WxID, len(sessions))
+	for i, name := range sessions {
+		s, id := UserName(name), WxID(op.UserNames[i])
 		if s == "" || id == "" {
 			continue
 		}

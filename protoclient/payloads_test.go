@@ -372,7 +372,7 @@ func TestPayloadsSyncWechat4u(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]WxID{
+	want := map[UserName]WxID{
 		"@339651ba569948c2c1f18e547e5fcb49cc2672af2a4ece71ed97e1c3a572858a": "wxid_7313013130512",
 		"filehelper": "filehelper",
 		"@@22e2e1f42c303adeda023a1affa9a9be06f94c1d55189cedf28aa5ad78d09466": "902809793@chatroom",

@@ -110,7 +110,7 @@ func retryable(err error) bool {
 }
 
 // SendText sends plain text (newlines as \n, emoji as Unicode, WeChat faces as [微笑]).
-func (c *Client) SendText(ctx context.Context, to, text, clientMsgID string) (*SendResult, error) {
+func (c *Client) SendText(ctx context.Context, to UserName, text, clientMsgID string) (*SendResult, error) {
 	return c.send(ctx, "webwxsendmsg", nil, SendMsg{Type: int(MsgText), Content: text, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
 }
 
@@ -122,12 +122,12 @@ func asyncQuery() url.Values {
 }
 
 // SendImage sends an uploaded image.
-func (c *Client) SendImage(ctx context.Context, to, mediaID, clientMsgID string) (*SendResult, error) {
+func (c *Client) SendImage(ctx context.Context, to UserName, mediaID, clientMsgID string) (*SendResult, error) {
 	return c.send(ctx, "webwxsendmsgimg", asyncQuery(), SendMsg{Type: int(MsgImage), MediaId: mediaID, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
 }
 
 // SendVideo sends an uploaded mp4 video.
-func (c *Client) SendVideo(ctx context.Context, to, mediaID, clientMsgID string) (*SendResult, error) {
+func (c *Client) SendVideo(ctx context.Context, to UserName, mediaID, clientMsgID string) (*SendResult, error) {
 	return c.send(ctx, "webwxsendvideomsg", asyncQuery(), SendMsg{Type: int(MsgVideo), MediaId: mediaID, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
 }
 
@@ -140,7 +140,7 @@ type FileInfo struct {
 }
 
 // SendFile sends an uploaded attachment as an app message of type 6 (§4.10).
-func (c *Client) SendFile(ctx context.Context, to string, f FileInfo, clientMsgID string) (*SendResult, error) {
+func (c *Client) SendFile(ctx context.Context, to UserName, f FileInfo, clientMsgID string) (*SendResult, error) {
 	q := asyncQuery()
 	appID := "wxeb7ec651dd0aefa9"
 	if !c.opts.NormalMode {
@@ -154,7 +154,7 @@ func (c *Client) SendFile(ctx context.Context, to string, f FileInfo, clientMsgI
 }
 
 // SendEmoticon sends a sticker: an uploaded GIF (mediaID) or a known sticker's md5.
-func (c *Client) SendEmoticon(ctx context.Context, to, mediaID, md5, clientMsgID string) (*SendResult, error) {
+func (c *Client) SendEmoticon(ctx context.Context, to UserName, mediaID, md5, clientMsgID string) (*SendResult, error) {
 	q := url.Values{}
 	q.Set("fun", "sys")
 	return c.send(ctx, "webwxsendemoticon", q, SendMsg{Type: int(MsgEmoticon), EmojiFlag: EmojiFlagGIF, MediaId: mediaID, EMoticonMd5: md5, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})

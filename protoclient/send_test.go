@@ -17,7 +17,7 @@ import (
 )
 
 // userNameOf finds the session UserName of a contact by nickname in the init/contacts.
-func userNameOf(t *testing.T, e *env, c *protoclient.Client, nick string) string {
+func userNameOf(t *testing.T, e *env, c *protoclient.Client, nick string) protoclient.UserName {
 	t.Helper()
 	contacts, err := c.GetContacts(e.ctx)
 	if err != nil {

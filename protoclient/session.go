@@ -17,7 +17,7 @@ type Session struct {
 	Sid          string   `json:"sid"`
 	Skey         string   `json:"skey"`
 	PassTicket   string   `json:"pass_ticket"`
-	UserName     string   `json:"user_name"`
+	UserName     UserName `json:"user_name"`
 	NickName     string   `json:"nick_name,omitempty"`
 	SyncKey      SyncKey  `json:"sync_key"`
 	SyncCheckKey *SyncKey `json:"sync_check_key,omitempty"`

@@ -324,7 +324,7 @@ type msgKey struct {
 
 func messageKey(m *Message) msgKey {
 	h := fnv.New64a()
-	for _, s := range []string{strconv.Itoa(int(m.MsgType)), m.FromUserName, m.ToUserName, m.Content,
+	for _, s := range []string{strconv.Itoa(int(m.MsgType)), string(m.FromUserName), string(m.ToUserName), m.Content,
 		strconv.FormatInt(m.CreateTime, 10), strconv.FormatInt(int64(m.NewMsgId), 10),
 		strconv.Itoa(int(m.AppMsgType)), m.FileName, m.MediaId, m.Url, m.OriContent} {
 		h.Write([]byte(s))

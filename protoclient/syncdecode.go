@@ -45,10 +45,10 @@ type MalformedEntry struct {
 	Raw  []byte
 	Size int
 	// Best effort from the raw JSON (a string or a number there); empty when absent.
-	MsgID        string // messages
-	FromUserName string // messages
-	ToUserName   string // messages
-	UserName     string // contacts
+	MsgID        string   // messages
+	FromUserName UserName // messages
+	ToUserName   UserName // messages
+	UserName     UserName // contacts
 	// Err says what is wrong; it wraps ErrMalformed.
 	Err error
 }
@@ -275,10 +275,10 @@ func newMalformed(kind string, raw []byte, err error) MalformedEntry {
 	if json.Unmarshal(raw, &ids) == nil {
 		if kind == MalformedMessage {
 			m.MsgID = scalarText(ids.MsgId)
-			m.FromUserName = scalarText(ids.FromUserName)
-			m.ToUserName = scalarText(ids.ToUserName)
+			m.FromUserName = UserName(scalarText(ids.FromUserName))
+			m.ToUserName = UserName(scalarText(ids.ToUserName))
 		} else {
-			m.UserName = scalarText(ids.UserName)
+			m.UserName = UserName(scalarText(ids.UserName))
 		}
 	}
 	return m

@@ -180,7 +180,7 @@ func TestDecodeSyncLenientParts(t *testing.T) {
 	}
 	var kinds []string
 	for _, m := range b.Malformed {
-		kinds = append(kinds, m.Kind+":"+m.MsgID+m.UserName)
+		kinds = append(kinds, m.Kind+":"+m.MsgID+string(m.UserName))
 		if !errors.Is(m.Err, ErrMalformed) || len(m.Raw) > MaxMalformedRaw || m.Size < len(m.Raw) {
 			t.Fatalf("entry %+v", m)
 		}

@@ -137,7 +137,7 @@ func TestRunSyncDeliversAroundMalformedEntries(t *testing.T) {
 	for _, m := range bad.Malformed {
 		id := m.MsgID
 		if m.Kind != protoclient.MalformedMessage {
-			id = m.UserName
+			id = string(m.UserName)
 		}
 		got = append(got, want{m.Kind, id})
 		if !errors.Is(m.Err, protoclient.ErrMalformed) || len(m.Raw) == 0 || len(m.Raw) > protoclient.MaxMalformedRaw || m.Size < len(m.Raw) {

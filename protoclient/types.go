@@ -153,17 +153,17 @@ func ParseSyncKeyString(s string) (SyncKey, error) {
 
 // Member is a group member entry (MemberList of a group contact, §6.1).
 type Member struct {
-	Uin             FlexInt `json:"Uin"`
-	UserName        string  `json:"UserName"`
-	NickName        string  `json:"NickName"`
-	AttrStatus      FlexInt `json:"AttrStatus"`
-	PYInitial       string  `json:"PYInitial"`
-	PYQuanPin       string  `json:"PYQuanPin"`
-	RemarkPYInitial string  `json:"RemarkPYInitial"`
-	RemarkPYQuanPin string  `json:"RemarkPYQuanPin"`
-	MemberStatus    int     `json:"MemberStatus"`
-	DisplayName     string  `json:"DisplayName"`
-	KeyWord         string  `json:"KeyWord"`
+	Uin             FlexInt  `json:"Uin"`
+	UserName        UserName `json:"UserName"`
+	NickName        string   `json:"NickName"`
+	AttrStatus      FlexInt  `json:"AttrStatus"`
+	PYInitial       string   `json:"PYInitial"`
+	PYQuanPin       string   `json:"PYQuanPin"`
+	RemarkPYInitial string   `json:"RemarkPYInitial"`
+	RemarkPYQuanPin string   `json:"RemarkPYQuanPin"`
+	MemberStatus    int      `json:"MemberStatus"`
+	DisplayName     string   `json:"DisplayName"`
+	KeyWord         string   `json:"KeyWord"`
 }
 
 // Contact is a user, group, official account or special account (§6.1). The same type
@@ -171,7 +171,7 @@ type Member struct {
 // ContactList and webwxsync ModContactList entries; fields absent from one shape stay zero.
 type Contact struct {
 	Uin               FlexInt  `json:"Uin"`
-	UserName          string   `json:"UserName"`
+	UserName          UserName `json:"UserName"`
 	NickName          string   `json:"NickName"`
 	HeadImgUrl        string   `json:"HeadImgUrl"`
 	ContactFlag       int      `json:"ContactFlag"`
@@ -209,8 +209,8 @@ type Contact struct {
 }
 
 // IsGroup reports whether a UserName names a group (official isRoomContact).
-func IsGroup(userName string) bool {
-	return strings.HasPrefix(userName, "@@") || strings.HasSuffix(userName, "@chatroom")
+func IsGroup(userName UserName) bool {
+	return strings.HasPrefix(string(userName), "@@") || strings.HasSuffix(string(userName), "@chatroom")
 }
 
 // IsGroup reports whether the contact is a group.
@@ -221,27 +221,27 @@ func (c *Contact) IsOfficialAccount() bool { return c.VerifyFlag&8 != 0 }
 
 // DelContact is an entry of webwxsync DelContactList.
 type DelContact struct {
-	UserName    string `json:"UserName"`
-	ContactFlag int    `json:"ContactFlag"`
+	UserName    UserName `json:"UserName"`
+	ContactFlag int      `json:"ContactFlag"`
 }
 
 // RecommendInfo accompanies friend requests (37) and contact cards (42).
 type RecommendInfo struct {
-	UserName   string  `json:"UserName"`
-	NickName   string  `json:"NickName"`
-	QQNum      FlexInt `json:"QQNum"`
-	Province   string  `json:"Province"`
-	City       string  `json:"City"`
-	Content    string  `json:"Content"`
-	Signature  string  `json:"Signature"`
-	Alias      string  `json:"Alias"`
-	Scene      int     `json:"Scene"`
-	VerifyFlag int     `json:"VerifyFlag"`
-	AttrStatus FlexInt `json:"AttrStatus"`
-	Sex        int     `json:"Sex"`
-	Ticket     string  `json:"Ticket"`
-	OpCode     int     `json:"OpCode"`
-	HeadImgUrl string  `json:"HeadImgUrl,omitempty"`
+	UserName   UserName `json:"UserName"`
+	NickName   string   `json:"NickName"`
+	QQNum      FlexInt  `json:"QQNum"`
+	Province   string   `json:"Province"`
+	City       string   `json:"City"`
+	Content    string   `json:"Content"`
+	Signature  string   `json:"Signature"`
+	Alias      string   `json:"Alias"`
+	Scene      int      `json:"Scene"`
+	VerifyFlag int      `json:"VerifyFlag"`
+	AttrStatus FlexInt  `json:"AttrStatus"`
+	Sex        int      `json:"Sex"`
+	Ticket     string   `json:"Ticket"`
+	OpCode     int      `json:"OpCode"`
+	HeadImgUrl string   `json:"HeadImgUrl,omitempty"`
 }
 
 // AppInfo names the app that sent an app message.
@@ -254,8 +254,8 @@ type AppInfo struct {
 // same value as a number above 2^53, so it is kept as an int64 and never a float.
 type Message struct {
 	MsgId                string        `json:"MsgId"`
-	FromUserName         string        `json:"FromUserName"`
-	ToUserName           string        `json:"ToUserName"`
+	FromUserName         UserName      `json:"FromUserName"`
+	ToUserName           UserName      `json:"ToUserName"`
 	MsgType              MsgType       `json:"MsgType"`
 	Content              string        `json:"Content"`
 	Status               int           `json:"Status"`
@@ -317,7 +317,7 @@ type MPArticle struct {
 }
 
 type MPSubscribeMsg struct {
-	UserName       string      `json:"UserName"`
+	UserName       UserName    `json:"UserName"`
 	MPArticleCount int         `json:"MPArticleCount"`
 	MPArticleList  []MPArticle `json:"MPArticleList"`
 	Time           int64       `json:"Time"`
@@ -371,9 +371,9 @@ type GetContactResponse struct {
 // BatchContactItem is one entry of a webwxbatchgetcontact request. Sources disagree on
 // the second key (§4.4), so both are present.
 type BatchContactItem struct {
-	UserName        string `json:"UserName"`
-	EncryChatRoomId string `json:"EncryChatRoomId"`
-	ChatRoomId      string `json:"ChatRoomId,omitempty"`
+	UserName        UserName `json:"UserName"`
+	EncryChatRoomId string   `json:"EncryChatRoomId"`
+	ChatRoomId      string   `json:"ChatRoomId,omitempty"`
 }
 
 // BatchGetContactRequest is the body of webwxbatchgetcontact.
@@ -394,8 +394,8 @@ type BatchGetContactResponse struct {
 type SendMsg struct {
 	Type         int        `json:"Type"`
 	Content      string     `json:"Content"`
-	FromUserName string     `json:"FromUserName"`
-	ToUserName   string     `json:"ToUserName"`
+	FromUserName UserName   `json:"FromUserName"`
+	ToUserName   UserName   `json:"ToUserName"`
 	LocalID      FlexString `json:"LocalID"`
 	ClientMsgId  FlexString `json:"ClientMsgId"`
 	MediaId      string     `json:"MediaId,omitempty"`
@@ -423,8 +423,8 @@ type SendResponse struct {
 type StatusNotifyRequest struct {
 	BaseRequest  BaseRequest `json:"BaseRequest"`
 	Code         int         `json:"Code"`
-	FromUserName string      `json:"FromUserName"`
-	ToUserName   string      `json:"ToUserName"`
+	FromUserName UserName    `json:"FromUserName"`
+	ToUserName   UserName    `json:"ToUserName"`
 	ClientMsgId  FlexString  `json:"ClientMsgId"`
 }
 
@@ -452,8 +452,8 @@ type UploadMediaRequest struct {
 	StartPos      int64       `json:"StartPos"`
 	DataLen       int64       `json:"DataLen"`
 	MediaType     int         `json:"MediaType"`
-	FromUserName  string      `json:"FromUserName"`
-	ToUserName    string      `json:"ToUserName"`
+	FromUserName  UserName    `json:"FromUserName"`
+	ToUserName    UserName    `json:"ToUserName"`
 	FileMd5       string      `json:"FileMd5,omitempty"`
 	AESKey        string      `json:"AESKey,omitempty"`
 	Signature     string      `json:"Signature,omitempty"`
@@ -476,8 +476,8 @@ type CheckUploadRequest struct {
 	FileName     string      `json:"FileName"`
 	FileSize     int64       `json:"FileSize"`
 	FileType     int         `json:"FileType"`
-	FromUserName string      `json:"FromUserName"`
-	ToUserName   string      `json:"ToUserName"`
+	FromUserName UserName    `json:"FromUserName"`
+	ToUserName   UserName    `json:"ToUserName"`
 }
 
 // CheckUploadResponse is its answer.
@@ -493,7 +493,7 @@ type CheckUploadResponse struct {
 type RevokeRequest struct {
 	BaseRequest BaseRequest `json:"BaseRequest"`
 	SvrMsgId    string      `json:"SvrMsgId"`
-	ToUserName  string      `json:"ToUserName"`
+	ToUserName  UserName    `json:"ToUserName"`
 	ClientMsgId FlexString  `json:"ClientMsgId"`
 }
 
@@ -506,8 +506,8 @@ type RevokeResponse struct {
 
 // VerifyUser is one entry of VerifyUserList.
 type VerifyUser struct {
-	Value            string `json:"Value"`
-	VerifyUserTicket string `json:"VerifyUserTicket"`
+	Value            UserName `json:"Value"`
+	VerifyUserTicket string   `json:"VerifyUserTicket"`
 }
 
 // VerifyUserRequest is the body of webwxverifyuser (§4.17). Note the lower-case skey.
@@ -534,7 +534,7 @@ const (
 // comma-joined strings.
 type UpdateChatRoomRequest struct {
 	BaseRequest      BaseRequest `json:"BaseRequest"`
-	ChatRoomName     string      `json:"ChatRoomName"`
+	ChatRoomName     UserName    `json:"ChatRoomName"`
 	AddMemberList    string      `json:"AddMemberList,omitempty"`
 	InviteMemberList string      `json:"InviteMemberList,omitempty"`
 	DelMemberList    string      `json:"DelMemberList,omitempty"`
@@ -549,13 +549,13 @@ type ChatRoomResponse struct {
 	QuanPin      string       `json:"QuanPin,omitempty"`
 	MemberCount  int          `json:"MemberCount"`
 	MemberList   []Member     `json:"MemberList"`
-	ChatRoomName string       `json:"ChatRoomName,omitempty"`
+	ChatRoomName UserName     `json:"ChatRoomName,omitempty"`
 	BlackList    string       `json:"BlackList,omitempty"`
 }
 
 // CreateChatRoomMember is a MemberList entry of webwxcreatechatroom.
 type CreateChatRoomMember struct {
-	UserName string `json:"UserName"`
+	UserName UserName `json:"UserName"`
 }
 
 // CreateChatRoomRequest is the body of webwxcreatechatroom (§4.18).

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"wxbridge/protoclient"
+
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/bridgev2/networkid"
 )
@@ -15,8 +17,8 @@ type FriendRequest struct {
 	ID string
 	// SessionUser is the user's own UserName in the session that received the request:
 	// UserName is a session name and only valid there.
-	SessionUser string
-	UserName    string
+	SessionUser protoclient.UserName
+	UserName    protoclient.UserName
 	Ticket      string
 	WxID        string
 	NickName    string

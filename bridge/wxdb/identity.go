@@ -14,15 +14,15 @@ type IdentityQuery struct {
 }
 
 // Load is the login's map.
-func (s *IdentityQuery) Load(ctx context.Context, login networkid.UserLoginID) (map[string]protoclient.WxID, error) {
+func (s *IdentityQuery) Load(ctx context.Context, login networkid.UserLoginID) (map[protoclient.UserName]protoclient.WxID, error) {
 	rows, err := s.db.Query(ctx, "SELECT user_name, stable_id FROM wechat_identity WHERE login_id=$1", login)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]protoclient.WxID{}
+	out := map[protoclient.UserName]protoclient.WxID{}
 	for rows.Next() {
-		var u string
+		var u protoclient.UserName
 		var id protoclient.WxID
 		if err := rows.Scan(&u, &id); err != nil {
 			return nil, err
@@ -33,7 +33,7 @@ func (s *IdentityQuery) Load(ctx context.Context, login networkid.UserLoginID) (
 }
 
 // Put adds or replaces pairs.
-func (s *IdentityQuery) Put(ctx context.Context, login networkid.UserLoginID, pairs map[string]protoclient.WxID) error {
+func (s *IdentityQuery) Put(ctx context.Context, login networkid.UserLoginID, pairs map[protoclient.UserName]protoclient.WxID) error {
 	if len(pairs) == 0 {
 		return nil
 	}

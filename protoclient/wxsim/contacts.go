@@ -24,7 +24,7 @@ func attrStatus(id string) protoclient.FlexInt {
 	return protoclient.FlexInt(h.Sum32() % 1_000_000)
 }
 
-func iconURL(endpoint string, seq uint32, name, skey string) string {
+func iconURL(endpoint string, seq uint32, name protoclient.UserName, skey string) string {
 	return fmt.Sprintf("/cgi-bin/mmwebwx-bin/%s?seq=%d&username=%s&skey=%s", endpoint, seq, name, skey)
 }
 
@@ -39,8 +39,8 @@ func (s *Server) selfContact(sess *session) protoclient.Contact {
 
 func (s *Server) specialContact(sess *session, id string) protoclient.Contact {
 	return protoclient.Contact{
-		UserName: id, NickName: specialNames[id], ContactFlag: flagContact,
-		HeadImgUrl: iconURL("webwxgeticon", avatarSeq(id, nil), id, sess.skey),
+		UserName: protoclient.UserName(id), NickName: specialNames[id], ContactFlag: flagContact,
+		HeadImgUrl: iconURL("webwxgeticon", avatarSeq(id, nil), protoclient.UserName(id), sess.skey),
 		MemberList: []protoclient.Member{}, KeyWord: id[:min(3, len(id))],
 	}
 }
@@ -107,7 +107,7 @@ func (s *Server) modContact(sess *session, id string) protoclient.Contact {
 		ct := s.groupContact(sess, g, false)
 		ct.HeadImgUpdateFlag = 1
 		if g.owner != "" {
-			ct.ChatRoomOwner = sess.userName(g.owner)
+			ct.ChatRoomOwner = string(sess.userName(g.owner))
 		}
 		return ct
 	}
@@ -199,7 +199,7 @@ func (s *Server) handleBatchGetContact(c *call) {
 			}
 			gid := sess.byEnc[room]
 			if gid == "" {
-				gid = sess.idOf(room)
+				gid = sess.idOf(protoclient.UserName(room))
 			}
 			if g := a.groups[gid]; g != nil {
 				ct.DisplayName = g.display[id]
@@ -219,7 +219,7 @@ func (s *Server) handleGetIcon(c *call) {
 	}
 	s.mu.Lock()
 	a := sess.acct
-	id := sess.idOf(c.q.Get("username"))
+	id := sess.idOf(protoclient.UserName(c.q.Get("username")))
 	var img []byte
 	known := true
 	switch {
@@ -255,7 +255,7 @@ func (s *Server) handleOplog(c *call) {
 		CmdId       int                     `json:"CmdId"`
 		OP          int                     `json:"OP"`
 		RemarkName  string                  `json:"RemarkName"`
-		UserName    string                  `json:"UserName"`
+		UserName    protoclient.UserName    `json:"UserName"`
 	}
 	if err := json.Unmarshal(c.body, &req); err != nil {
 		s.writeJSON(c, errorBody(c.name, retParam))

@@ -104,7 +104,7 @@ func (s *Server) liveName(a *account, id string) string {
 	if a.live == nil {
 		return ""
 	}
-	return a.live.userName(id)
+	return string(a.live.userName(id))
 }
 
 var ok = map[string]bool{"ok": true}

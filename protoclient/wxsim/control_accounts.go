@@ -65,7 +65,7 @@ func (s *Server) ctlCreateAccount(r *http.Request) (int, any, error) {
 func (s *Server) info(a *account) AccountInfo {
 	in := AccountInfo{Wxid: a.wxid, Uin: a.uin, Nickname: a.nickname, Host: a.host, Sessions: a.sessionCount}
 	if a.live != nil {
-		in.LoggedIn, in.UserName = true, a.live.selfName
+		in.LoggedIn, in.UserName = true, string(a.live.selfName)
 	}
 	return in
 }

@@ -18,7 +18,7 @@ type chatRoomAnswer struct {
 	QuanPin      string                   `json:"QuanPin"`
 	MemberCount  int                      `json:"MemberCount"`
 	MemberList   []protoclient.Member     `json:"MemberList"`
-	ChatRoomName string                   `json:"ChatRoomName"`
+	ChatRoomName protoclient.UserName     `json:"ChatRoomName"`
 	BlackList    string                   `json:"BlackList"`
 }
 
@@ -140,7 +140,7 @@ func (s *Server) changeMembers(a *account, g *group, by string, add, remove []st
 func splitNames(sess *session, list string) []string {
 	var ids []string
 	for _, n := range strings.Split(list, ",") {
-		if id := sess.idOf(strings.TrimSpace(n)); id != "" {
+		if id := sess.idOf(protoclient.UserName(strings.TrimSpace(n))); id != "" {
 			ids = append(ids, id)
 		}
 	}
@@ -231,7 +231,7 @@ func (s *Server) handleCreateChatRoom(c *call) {
 	a := sess.acct
 	var ids []string
 	for _, m := range req.MemberList {
-		if id := sess.idOf(m.UserName); id != "" && id != a.wxid && !protoclient.IsGroup(id) && !isSpecial(id) {
+		if id := sess.idOf(m.UserName); id != "" && id != a.wxid && !isGroupID(id) && !isSpecial(id) {
 			ids = append(ids, id)
 		}
 	}

@@ -149,7 +149,7 @@ type wx struct {
 	sid, skey  string
 	uin        int64
 	passTicket string // as in the XML (URL-encoded once)
-	self       string
+	self       protoclient.UserName
 	key        json.RawMessage
 	checkKey   string
 	// before go ahead of the jar's cookies on every request, as a stale cookie of an
@@ -328,7 +328,7 @@ func (w *wx) synccheckURL(key string) string {
 }
 
 // names maps stable ids to this session's UserNames through the op-4 message.
-func (w *wx) names(msgs []protoclient.Message) map[string]string {
+func (w *wx) names(msgs []protoclient.Message) map[string]protoclient.UserName {
 	w.e.t.Helper()
 	for _, m := range msgs {
 		if m.MsgType == protoclient.MsgStatusNotify && m.StatusNotifyCode == protoclient.StatusNotifySyncConv {
@@ -336,7 +336,7 @@ func (w *wx) names(msgs []protoclient.Message) map[string]string {
 			if err != nil {
 				w.e.t.Fatal(err)
 			}
-			out := map[string]string{}
+			out := map[string]protoclient.UserName{}
 			for name, id := range pairs {
 				out[string(id)] = name
 			}

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"wxbridge/protoclient"
 )
 
 // Generators for the opaque identifiers of the protocol, in the shapes seen in captures
@@ -33,8 +34,11 @@ func newUUID() string {
 	}
 }
 
-func newUserName() string  { return "@" + randHex(32) }
-func newGroupName() string { return "@@" + randHex(32) }
+func newUserName() protoclient.UserName  { return protoclient.UserName("@" + randHex(32)) }
+func newGroupName() protoclient.UserName { return protoclient.UserName("@@" + randHex(32)) }
+
+// isGroupID reports whether a stable id names a group ("…@chatroom").
+func isGroupID(id string) bool { return strings.HasSuffix(id, "@chatroom") }
 func newEncryChatRoomID() string {
 	return "@" + randHex(16)
 }

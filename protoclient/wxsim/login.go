@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+	"wxbridge/protoclient"
 )
 
 // QR login, push login, newloginpage and logout (reference §3, §10.2).
@@ -208,7 +209,7 @@ func (s *Server) newSession(acct *account) *session {
 	sess := &session{
 		acct: acct, sid: newSid(), skey: newSkey(), passTicket: newPassTicket(), dataTicket: newDataTicket(),
 		uin: acct.uin, host: acct.host, selfName: newUserName(), loginTime: now.Unix(),
-		names: map[string]string{}, byName: map[string]string{},
+		names: map[string]protoclient.UserName{}, byName: map[protoclient.UserName]string{},
 		encIDs: map[string]string{}, byEnc: map[string]string{},
 		lastSeen: now,
 		endAfter: ms(s.settings.LogoutAfterLoginMS), endCode: s.settings.LogoutAfterLoginRetcode,

@@ -177,14 +177,14 @@ func TestNewUserNamesAtEveryLogin(t *testing.T) {
 			t.Errorf("%s: %q then %q", id, n1[id], n2[id])
 		}
 	}
-	if !strings.HasPrefix(n2["12345@chatroom"], "@@") || len(n2["12345@chatroom"]) != 66 || len(n2["wxid_bob"]) != 65 {
+	if !strings.HasPrefix(string(n2["12345@chatroom"]), "@@") || len(n2["12345@chatroom"]) != 66 || len(n2["wxid_bob"]) != 65 {
 		t.Errorf("UserName shapes %q %q", n2["12345@chatroom"], n2["wxid_bob"])
 	}
 	// The first session died when the second logged in.
 	if got := w1.synccheck(); got != `window.synccheck={retcode:"1101",selector:"0"}` {
 		t.Fatalf("old session synccheck = %q", got)
 	}
-	if info, _ := e.ctl.Account(e.ctx, "wxid_alice"); info.Sessions != 2 || info.UserName != ini2.User.UserName {
+	if info, _ := e.ctl.Account(e.ctx, "wxid_alice"); info.Sessions != 2 || info.UserName != string(ini2.User.UserName) {
 		t.Fatalf("account %+v", info)
 	}
 }

@@ -20,7 +20,7 @@ import (
 
 // upload sends data in 512 KiB chunks like the official uploader and returns every
 // answer.
-func (w *wx) upload(name, mediatype string, data []byte, toUser string) []protoclient.UploadMediaResponse {
+func (w *wx) upload(name, mediatype string, data []byte, toUser protoclient.UserName) []protoclient.UploadMediaResponse {
 	w.e.t.Helper()
 	const chunk = 512 * 1024
 	chunks := (len(data) + chunk - 1) / chunk
@@ -104,7 +104,7 @@ func TestChunkedUploadSendAndDownload(t *testing.T) {
 	if echo.MsgType != 49 || echo.AppMsgType != 6 || echo.MediaId != last.MediaId || echo.FileSize != strconv.Itoa(len(data)) {
 		t.Fatalf("echo %+v", echo)
 	}
-	resp, got := w.get("https://file.wx2.qq.com/cgi-bin/mmwebwx-bin/webwxgetmedia?sender=" + w.self + "&mediaid=" + last.MediaId +
+	resp, got := w.get("https://file.wx2.qq.com/cgi-bin/mmwebwx-bin/webwxgetmedia?sender=" + string(w.self) + "&mediaid=" + last.MediaId +
 		"&encryfilename=report%252Epdf&fromuser=1001&pass_ticket=" + w.passTicket + "&webwx_data_ticket=x")
 	if resp.StatusCode != 200 || got != string(data) || !strings.Contains(resp.Header.Get("Content-Disposition"), "report.pdf") {
 		t.Fatalf("getmedia %d %q, %d bytes", resp.StatusCode, resp.Header.Get("Content-Disposition"), len(got))
@@ -231,7 +231,7 @@ func TestAvatars(t *testing.T) {
 			bobURL = c.HeadImgUrl
 		}
 	}
-	if !strings.HasPrefix(bobURL, "/cgi-bin/mmwebwx-bin/webwxgeticon?seq=") || !strings.Contains(bobURL, "&username="+names["wxid_bob"]+"&skey="+w.skey) {
+	if !strings.HasPrefix(bobURL, "/cgi-bin/mmwebwx-bin/webwxgeticon?seq=") || !strings.Contains(bobURL, "&username="+string(names["wxid_bob"])+"&skey="+w.skey) {
 		t.Fatalf("HeadImgUrl %q", bobURL)
 	}
 	avatar := pattern(300)

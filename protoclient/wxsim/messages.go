@@ -184,7 +184,7 @@ func (s *Server) fromPhone(a *account, in *WorldMessage) (*msgEvent, error) {
 	if to == "" {
 		return nil, badRequest{"to is required"}
 	}
-	if protoclient.IsGroup(to) {
+	if isGroupID(to) {
 		if a.groups[to] == nil {
 			return nil, notFound{"no group " + to}
 		}

@@ -16,7 +16,7 @@ import (
 func (s *Server) renderMsg(sess *session, m *msgEvent) json.RawMessage {
 	content := m.body
 	if m.sender != "" {
-		content = sess.userName(m.sender) + ":<br/>" + content
+		content = string(sess.userName(m.sender)) + ":<br/>" + content
 	}
 	msg := protoclient.Message{
 		MsgId:        m.id,
@@ -45,7 +45,7 @@ func (s *Server) renderMsg(sess *session, m *msgEvent) json.RawMessage {
 	if len(m.notifyIDs) > 0 {
 		names := make([]string, len(m.notifyIDs))
 		for i, id := range m.notifyIDs {
-			names[i] = sess.userName(id)
+			names[i] = string(sess.userName(id))
 		}
 		msg.StatusNotifyUserName = strings.Join(names, ",")
 	}
@@ -54,7 +54,7 @@ func (s *Server) renderMsg(sess *session, m *msgEvent) json.RawMessage {
 		msg.RecommendInfo = protoclient.RecommendInfo{
 			UserName: name, NickName: r.nickname, Content: r.content, Ticket: r.ticket,
 			Scene: 30, OpCode: 2,
-			HeadImgUrl: "/cgi-bin/mmwebwx-bin/webwxgeticon?seq=0&username=" + name + "&skey=" + sess.skey + "&msgid=" + m.id,
+			HeadImgUrl: "/cgi-bin/mmwebwx-bin/webwxgeticon?seq=0&username=" + string(name) + "&skey=" + sess.skey + "&msgid=" + m.id,
 		}
 	}
 	b := marshalJSON(msg)

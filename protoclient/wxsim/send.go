@@ -58,7 +58,7 @@ func (s *Server) handleSend(c *call) {
 		s.writeJSON(c, errorBody(c.name, retParam))
 		return
 	}
-	if protoclient.IsGroup(to) {
+	if isGroupID(to) {
 		if g := a.groups[to]; g == nil || !g.has(a.wxid) {
 			s.mu.Unlock()
 			s.writeJSON(c, errorBody(c.name, retNotInGroup))
@@ -232,7 +232,7 @@ func (s *Server) handleStatusNotify(c *call) {
 		s.mu.Lock()
 		chat := sess.idOf(req.ToUserName)
 		if chat == "" {
-			chat = req.ToUserName
+			chat = string(req.ToUserName)
 		}
 		sess.acct.markedRead = append(sess.acct.markedRead, MarkRead{Chat: chat, At: s.now().Unix()})
 		s.mu.Unlock()

@@ -137,7 +137,7 @@ func TestStatusNotifyMarksRead(t *testing.T) {
 	if len(marks) != 1 || marks[0].Chat != "12345@chatroom" || marks[0].At == 0 {
 		t.Fatalf("marked read %+v", marks)
 	}
-	if !strings.HasPrefix(names["wxid_bob"], "@") {
+	if !strings.HasPrefix(string(names["wxid_bob"]), "@") {
 		t.Fatal("no name for bob")
 	}
 }

@@ -216,12 +216,12 @@ type session struct {
 	dataTicket string
 	uin        int64
 	host       string
-	selfName   string
+	selfName   protoclient.UserName
 	loginTime  int64
 
-	names  map[string]string // stable id -> UserName
-	byName map[string]string // UserName -> stable id
-	encIDs map[string]string // group id -> EncryChatRoomId
+	names  map[string]protoclient.UserName // stable id -> UserName
+	byName map[protoclient.UserName]string // UserName -> stable id
+	encIDs map[string]string               // group id -> EncryChatRoomId
 	byEnc  map[string]string
 
 	startSeq int64
@@ -239,18 +239,18 @@ type session struct {
 	endTimer Timer
 }
 
-func (s *session) userName(id string) string {
+func (s *session) userName(id string) protoclient.UserName {
 	if id == s.acct.wxid || id == "self" {
 		return s.selfName
 	}
 	if isSpecial(id) || id == "" {
-		return id
+		return protoclient.UserName(id) // a special account's fixed name is its UserName
 	}
 	if n, ok := s.names[id]; ok {
 		return n
 	}
-	var n string
-	if protoclient.IsGroup(id) {
+	var n protoclient.UserName
+	if strings.HasSuffix(id, "@chatroom") {
 		n = newGroupName()
 	} else {
 		n = newUserName()
@@ -261,14 +261,14 @@ func (s *session) userName(id string) string {
 }
 
 // idOf maps a UserName of this session back to the stable id; "" when unknown.
-func (s *session) idOf(name string) string {
+func (s *session) idOf(name protoclient.UserName) string {
 	switch {
 	case name == "":
 		return ""
 	case name == s.selfName:
 		return s.acct.wxid
-	case isSpecial(name):
-		return name
+	case isSpecial(string(name)):
+		return string(name)
 	}
 	return s.byName[name]
 }
@@ -401,9 +401,9 @@ func (s *session) visible(e *event) bool {
 // chatOf names the conversation of a message in stable ids, as the revoke XML does.
 func (m *msgEvent) chat(self string) string {
 	switch {
-	case protoclient.IsGroup(m.from):
+	case isGroupID(m.from):
 		return m.from
-	case protoclient.IsGroup(m.to):
+	case isGroupID(m.to):
 		return m.to
 	case m.from == self:
 		return m.to

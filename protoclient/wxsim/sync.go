@@ -93,7 +93,7 @@ func (s *Server) handleInit(c *call) {
 	}
 	var set strings.Builder
 	for _, ct := range ans.ContactList {
-		set.WriteString(ct.UserName + ",")
+		set.WriteString(string(ct.UserName) + ",")
 	}
 	ans.ChatSet = set.String()
 	ans.Count = len(ans.ContactList)
@@ -333,7 +333,7 @@ func (s *Server) renderEvent(sess *session, e *event, ans *syncAnswer) {
 	case evProfile:
 		a := sess.acct
 		ans.Profile = marshalJSON(protoclient.Profile{
-			BitFlag: protoclient.ProfileBitFlagChange, UserName: protoclient.Buff{Buff: sess.selfName},
+			BitFlag: protoclient.ProfileBitFlagChange, UserName: protoclient.Buff{Buff: string(sess.selfName)},
 			NickName: protoclient.Buff{Buff: a.nickname}, HeadImgUpdateFlag: 1,
 			HeadImgUrl: iconURL("webwxgeticon", avatarSeq(a.wxid, a.avatar), sess.selfName, sess.skey),
 		})

@@ -198,11 +198,11 @@ func TestSyncRawWithPlaceholders(t *testing.T) {
 		AddMsgCount    int
 	}
 	w.post(w.api("webwxsync"), map[string]any{"BaseRequest": w.br(), "SyncKey": w.key}, &raw)
-	if raw.AddMsgCount != 1 || raw.AddMsgList[0]["FromUserName"] != names["wxid_bob"] || raw.AddMsgList[0]["ToUserName"] != w.self ||
+	if raw.AddMsgCount != 1 || raw.AddMsgList[0]["FromUserName"] != string(names["wxid_bob"]) || raw.AddMsgList[0]["ToUserName"] != string(w.self) ||
 		raw.AddMsgList[0]["NewMsgId"] != "42" || raw.AddMsgList[0]["Odd"] != true {
 		t.Fatalf("raw message %+v", raw.AddMsgList)
 	}
-	if raw.DelContactList[0]["UserName"] != names["12345@chatroom"] {
+	if raw.DelContactList[0]["UserName"] != string(names["12345@chatroom"]) {
 		t.Fatalf("raw del %+v", raw.DelContactList)
 	}
 }
@@ -241,7 +241,7 @@ func TestProfileChange(t *testing.T) {
 		t.Fatalf("synccheck %q", got)
 	}
 	got := w.sync()
-	if got.Profile.BitFlag != 190 || got.Profile.NickName.Buff != "Alicia" || got.Profile.UserName.Buff != w.self {
+	if got.Profile.BitFlag != 190 || got.Profile.NickName.Buff != "Alicia" || got.Profile.UserName.Buff != string(w.self) {
 		t.Fatalf("profile %+v", got.Profile)
 	}
 	if again := w.sync(); again.Profile.BitFlag != 0 {

@@ -39,16 +39,16 @@ func TestIncomingTextEncodingAndRaw(t *testing.T) {
 	if got := msgs[0]["Content"]; got != `1 &lt; 2 &amp; "q"<br/>smile <span class="emoji emoji1f604"></span>` {
 		t.Fatalf("encoded %q", got)
 	}
-	if msgs[0]["FromUserName"] != names["wxid_bob"] || msgs[0]["ToUserName"] != w.self || msgs[0]["MsgType"] != 1.0 || msgs[0]["Status"] != 3.0 {
+	if msgs[0]["FromUserName"] != string(names["wxid_bob"]) || msgs[0]["ToUserName"] != string(w.self) || msgs[0]["MsgType"] != 1.0 || msgs[0]["Status"] != 3.0 {
 		t.Fatalf("direct %+v", msgs[0])
 	}
-	if msgs[1]["FromUserName"] != names["12345@chatroom"] || msgs[1]["Content"] != names["wxid_carol"]+":<br/>hi all" {
+	if msgs[1]["FromUserName"] != string(names["12345@chatroom"]) || msgs[1]["Content"] != string(names["wxid_carol"])+":<br/>hi all" {
 		t.Fatalf("group %+v", msgs[1])
 	}
-	if msgs[2]["Content"] != "exact &amp; "+names["wxid_carol"] || msgs[2]["SubMsgType"] != 48.0 || msgs[2]["Extra"] != w.self {
+	if msgs[2]["Content"] != "exact &amp; "+string(names["wxid_carol"]) || msgs[2]["SubMsgType"] != 48.0 || msgs[2]["Extra"] != string(w.self) {
 		t.Fatalf("raw %+v", msgs[2])
 	}
-	if msgs[3]["MsgId"] != ref.MsgID || msgs[3]["FromUserName"] != w.self || msgs[3]["ToUserName"] != names["12345@chatroom"] || msgs[3]["Content"] != "from my phone" {
+	if msgs[3]["MsgId"] != ref.MsgID || msgs[3]["FromUserName"] != string(w.self) || msgs[3]["ToUserName"] != string(names["12345@chatroom"]) || msgs[3]["Content"] != "from my phone" {
 		t.Fatalf("from phone %+v", msgs[3])
 	}
 	// Every wire field is present, in the capture's order, NewMsgId as a number.
@@ -79,7 +79,7 @@ func TestRevokeByContact(t *testing.T) {
 		t.Fatalf("direct revoke %+v %v", rv, err)
 	}
 	sender, rest, ok := protoclient.SplitGroupSender(msgs[1].Content)
-	if !ok || sender != names["wxid_bob"] || msgs[1].FromUserName != names["12345@chatroom"] {
+	if !ok || protoclient.UserName(sender) != names["wxid_bob"] || msgs[1].FromUserName != names["12345@chatroom"] {
 		t.Fatalf("group revoke %+v", msgs[1])
 	}
 	rv, err = protoclient.ParseRevoke(rest)
@@ -108,7 +108,7 @@ func TestFriendRequestAccepted(t *testing.T) {
 		t.Fatalf("request %+v", msgs)
 	}
 	ri := msgs[0].RecommendInfo
-	if !strings.HasPrefix(ri.UserName, "@") || ri.NickName != "Eve" || ri.Content != `Hi, I'm "Eve"` || !regexp.MustCompile(`^v2_[0-9a-f]+@stranger$`).MatchString(ri.Ticket) {
+	if !strings.HasPrefix(string(ri.UserName), "@") || ri.NickName != "Eve" || ri.Content != `Hi, I'm "Eve"` || !regexp.MustCompile(`^v2_[0-9a-f]+@stranger$`).MatchString(ri.Ticket) {
 		t.Fatalf("RecommendInfo %+v", ri)
 	}
 	fr, err := protoclient.ParseFriendRequest(msgs[0].Content)
@@ -121,7 +121,7 @@ func TestFriendRequestAccepted(t *testing.T) {
 	var out protoclient.BaseResponse
 	var ans struct{ BaseResponse protoclient.BaseResponse }
 	w.post(w.api("webwxverifyuser")+"&r=1", map[string]any{"BaseRequest": w.br(), "Opcode": 3, "VerifyUserListSize": 1,
-		"VerifyUserList": []map[string]string{{"Value": ri.UserName, "VerifyUserTicket": ri.Ticket}},
+		"VerifyUserList": []map[string]string{{"Value": string(ri.UserName), "VerifyUserTicket": ri.Ticket}},
 		"VerifyContent":  "", "SceneListCount": 1, "SceneList": []int{33}, "skey": w.skey}, &ans)
 	out = ans.BaseResponse
 	if out.Ret != 0 {
@@ -140,7 +140,7 @@ func TestFriendRequestAccepted(t *testing.T) {
 	}
 	// A reused ticket does nothing.
 	w.post(w.api("webwxverifyuser"), map[string]any{"BaseRequest": w.br(), "Opcode": 3,
-		"VerifyUserList": []map[string]string{{"Value": ri.UserName, "VerifyUserTicket": ri.Ticket}}}, &ans)
+		"VerifyUserList": []map[string]string{{"Value": string(ri.UserName), "VerifyUserTicket": ri.Ticket}}}, &ans)
 	if ans.BaseResponse.Ret == 0 {
 		t.Fatal("ticket accepted twice")
 	}
@@ -171,7 +171,7 @@ func TestGroupChangesFromTheWorld(t *testing.T) {
 		t.Fatalf("%d ModContact", len(got.ModContactList))
 	}
 	last := got.ModContactList[2]
-	if last.NickName != "新名字" || last.MemberCount != 3 || len(last.MemberList) != 3 || last.ChatRoomOwner != w.self {
+	if last.NickName != "新名字" || last.MemberCount != 3 || len(last.MemberList) != 3 || last.ChatRoomOwner != string(w.self) {
 		t.Fatalf("group %+v", last)
 	}
 	info, _ := e.ctl.Group(e.ctx, "wxid_alice", "12345@chatroom")
@@ -206,7 +206,7 @@ func TestGroupChangesFromTheClient(t *testing.T) {
 		t.Fatalf("texts %q", texts)
 	}
 	_, body := postText(w, "webwxcreatechatroom", map[string]any{"BaseRequest": w.br(), "MemberCount": 2,
-		"MemberList": []map[string]string{{"UserName": names["wxid_bob"]}, {"UserName": names["wxid_dave"]}}, "Topic": ""})
+		"MemberList": []map[string]protoclient.UserName{{"UserName": names["wxid_bob"]}, {"UserName": names["wxid_dave"]}}, "Topic": ""})
 	var cr struct {
 		BaseResponse protoclient.BaseResponse
 		ChatRoomName string
@@ -220,7 +220,7 @@ func TestGroupChangesFromTheClient(t *testing.T) {
 	// The new group answers batchgetcontact with members and an EncryChatRoomId.
 	var batch protoclient.BatchGetContactResponse
 	w.post(w.api("webwxbatchgetcontact")+"&type=ex&r=1", map[string]any{"BaseRequest": w.br(), "Count": 2,
-		"List": []map[string]string{{"UserName": cr.ChatRoomName, "ChatRoomId": ""}, {"UserName": names["wxid_dave"], "EncryChatRoomId": cr.ChatRoomName}}}, &batch)
+		"List": []map[string]protoclient.UserName{{"UserName": protoclient.UserName(cr.ChatRoomName), "ChatRoomId": ""}, {"UserName": names["wxid_dave"], "EncryChatRoomId": protoclient.UserName(cr.ChatRoomName)}}}, &batch)
 	if batch.Count != 2 || len(batch.ContactList[0].MemberList) != 3 || !regexp.MustCompile(`^@[0-9a-f]{32}$`).MatchString(batch.ContactList[0].EncryChatRoomId) ||
 		!strings.HasSuffix(batch.ContactList[0].HeadImgUrl, "&skey=") || batch.ContactList[1].NickName != "Dave" {
 		t.Fatalf("batch %+v", batch)
@@ -265,7 +265,7 @@ func TestContactsPagingAndChurn(t *testing.T) {
 		t.Fatalf("add contact %q %v", u, err)
 	}
 	got = w.sync()
-	if len(got.ModContactList) != 1 || got.ModContactList[0].UserName != u || got.ModContactList[0].RemarkName != "F" {
+	if len(got.ModContactList) != 1 || string(got.ModContactList[0].UserName) != u || got.ModContactList[0].RemarkName != "F" {
 		t.Fatalf("mod %+v", got.ModContactList)
 	}
 	var ans struct{ BaseResponse protoclient.BaseResponse }
