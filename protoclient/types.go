@@ -607,11 +607,14 @@ var msgTypeNames = map[MsgType]string{
 }
 
 // String is the constant's name, for logs (portal.KindName names kinds for people).
-func (t MsgType) String() string {
-	if n, ok := msgTypeNames[t]; ok {
+func (t MsgType) String() string { return constName(msgTypeNames, t, "MsgType") }
+
+// constName is a named number's constant name, or Type(n) for one without a name.
+func constName[T ~int](names map[T]string, v T, typeName string) string {
+	if n, ok := names[v]; ok {
 		return n
 	}
-	return "MsgType(" + strconv.Itoa(int(t)) + ")"
+	return typeName + "(" + strconv.Itoa(int(v)) + ")"
 }
 
 // AppMsgType is the kind of an app message (MsgType 49; APPMSGTYPE_* and newer, §5.3).
@@ -647,12 +650,7 @@ var appMsgTypeNames = map[AppMsgType]string{
 }
 
 // String is the constant's name, for logs (portal.KindName names kinds for people).
-func (t AppMsgType) String() string {
-	if n, ok := appMsgTypeNames[t]; ok {
-		return n
-	}
-	return "AppMsgType(" + strconv.Itoa(int(t)) + ")"
-}
+func (t AppMsgType) String() string { return constName(appMsgTypeNames, t, "AppMsgType") }
 
 // Other protocol numbers.
 const (
