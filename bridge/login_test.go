@@ -85,25 +85,7 @@ func TestQRLoginSteps(t *testing.T) {
 	}
 
 	// Cancelled on the phone.
-	proc2, _ := wc.CreateLogin(ctx, nil, LoginFlowIDQR)
-	ql2 := proc2.(*QRLogin)
-	step, err = ql2.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u3 := strings.TrimPrefix(step.DisplayAndWaitParams.Data, "https://login.weixin.qq.com/l/")
-	if err := ctl.Scan(ctx, u3, "wxid_alice"); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctl.Cancel(ctx, u3); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		step, err = ql2.Wait(ctx)
-		if err != nil || step.StepID != LoginStepIDScanned {
-			break
-		}
-	}
+	_, err = phoneAnswers(t, ctx, wc, ctl, ctl.Cancel)
 	if !asRespError(err, &re) || re.ErrCode != errCodeLoginCanceled {
 		t.Fatalf("cancelled login: %v", err)
 	}
@@ -116,28 +98,38 @@ func TestQRLoginSteps(t *testing.T) {
 	if _, err := ctl.AddFault(ctx, wxsim.Fault{Account: "wxid_alice", Endpoint: "webwxinit", Kind: "retcode", Value: 1102, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
-	proc3, _ := wc.CreateLogin(ctx, nil, LoginFlowIDQR)
-	ql3 := proc3.(*QRLogin)
-	step, err = ql3.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u4 := strings.TrimPrefix(step.DisplayAndWaitParams.Data, "https://login.weixin.qq.com/l/")
-	if err := ctl.Scan(ctx, u4, "wxid_alice"); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctl.Confirm(ctx, u4); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		step, err = ql3.Wait(ctx)
-		if err != nil || step.StepID != LoginStepIDScanned {
-			break
-		}
-	}
+	_, err = phoneAnswers(t, ctx, wc, ctl, ctl.Confirm)
 	if !asRespError(err, &re) || re.ErrCode != errCodeLoginRefused || !strings.Contains(re.Err, "0 seconds after login (error 1102)") ||
 		!strings.Contains(re.Err, "will not log in again by itself") {
 		t.Fatalf("a login whose webwxinit answered 1102: %v", err)
+	}
+}
+
+// phoneAnswers starts a QR login, scans it as Alice, answers on the phone (confirm or
+// cancel) and waits past the "scanned" step for what follows.
+func phoneAnswers(t *testing.T, ctx context.Context, wc *WeChatConnector, ctl *wxsim.Control, answer func(context.Context, string) error) (*bridgev2.LoginStep, error) {
+	t.Helper()
+	proc, err := wc.CreateLogin(ctx, nil, LoginFlowIDQR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ql := proc.(*QRLogin)
+	step, err := ql.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uuid := strings.TrimPrefix(step.DisplayAndWaitParams.Data, "https://login.weixin.qq.com/l/")
+	if err := ctl.Scan(ctx, uuid, "wxid_alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := answer(ctx, uuid); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		step, err = ql.Wait(ctx)
+		if err != nil || step.StepID != LoginStepIDScanned {
+			return step, err
+		}
 	}
 }
 
