@@ -81,17 +81,18 @@ const portalConcurrency = 16
 // makes the whole batch come again, where what was stored is dropped by its MsgId.
 func (c *WeChatClient) bridgeMessages(ctx context.Context, msgs []protoclient.Message) error {
 	var order []protoclient.UserName
-	groups := map[protoclient.UserName][]*protoclient.Message{}
+	groups := map[protoclient.UserName][]routed{}
+	self := c.wx.SelfUserName()
 	for i := range msgs {
-		chat, _, _, _ := c.route(&msgs[i])
-		if _, ok := groups[chat]; !ok {
-			order = append(order, chat)
+		r := routed{&msgs[i], msgs[i].Info(self)}
+		if _, ok := groups[r.info.Chat]; !ok {
+			order = append(order, r.info.Chat)
 		}
-		groups[chat] = append(groups[chat], &msgs[i])
+		groups[r.info.Chat] = append(groups[r.info.Chat], r)
 	}
-	run := func(ms []*protoclient.Message) error {
-		for _, m := range ms {
-			if err := c.handleMessage(ctx, m); err != nil {
+	run := func(ms []routed) error {
+		for _, r := range ms {
+			if err := c.handleMessage(ctx, r.msg, r.info); err != nil {
 				return err
 			}
 		}
@@ -112,7 +113,7 @@ func (c *WeChatClient) bridgeMessages(ctx context.Context, msgs []protoclient.Me
 	for _, chat := range order {
 		slots <- struct{}{}
 		wg.Add(1)
-		go func(ms []*protoclient.Message) {
+		go func(ms []routed) {
 			defer wg.Done()
 			defer func() { <-slots }()
 			if err := run(ms); err != nil {
@@ -163,14 +164,20 @@ type incoming struct {
 	sender      networkid.UserID
 }
 
-func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message) error {
+// routed is a message with its decoded chat and sender.
+type routed struct {
+	msg  *protoclient.Message
+	info protoclient.MessageInfo
+}
+
+func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message, info protoclient.MessageInfo) error {
 	log := zerolog.Ctx(ctx).With().Str("msg_id", m.MsgId).Stringer("msg_type", m.MsgType).Logger()
 	switch m.MsgType {
 	case protoclient.MsgStatusNotify, protoclient.MsgSysNotice:
 		// Phone-side state, not chat messages.
 		return nil
 	}
-	chat, sender, fromMe, body := c.route(m)
+	chat, sender, fromMe, body := info.Chat, info.Sender, info.FromMe, info.Body
 	if fromMe && c.echoes.take(ctx, m.MsgId) {
 		return nil
 	}
@@ -255,26 +262,6 @@ func orUnknown(err error) error {
 		return fmt.Errorf("portal did not handle it")
 	}
 	return err
-}
-
-// route finds the chat, the sender and the content of a message (§5.4.2): in groups the
-// sender is the "@member:<br/>" prefix; what the user sent from the phone (or our own
-// echo) has FromUserName = self.
-func (c *WeChatClient) route(m *protoclient.Message) (chat, sender protoclient.UserName, fromMe bool, body string) {
-	self := c.wx.SelfUserName()
-	switch {
-	case m.FromUserName == self || m.FromUserName == "":
-		return m.ToUserName, self, true, m.Content
-	case protoclient.IsGroup(m.FromUserName):
-		s, rest, ok := protoclient.SplitGroupSender(m.Content)
-		if !ok {
-			// Group system texts carry no sender.
-			return m.FromUserName, "", false, m.Content
-		}
-		return m.FromUserName, protoclient.UserName(s), protoclient.UserName(s) == self, rest
-	default:
-		return m.FromUserName, m.FromUserName, false, m.Content
-	}
 }
 
 func (c *WeChatClient) eventSender(chat, sender protoclient.UserName, fromMe bool, chatID protoclient.WxID) bridgev2.EventSender {

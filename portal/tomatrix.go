@@ -18,7 +18,7 @@ type MessageFinder interface {
 }
 
 // ToMatrix converts one WeChat message to Matrix content. body is the message's Content
-// without the group sender prefix (protoclient.SplitGroupSender), msg the whole message
+// without the group sender prefix (protoclient.MessageInfo.Body), msg the whole message
 // for its other fields. media fetches the message's media, up stores it on Matrix, dir
 // answers who is in the chat and which earlier message a quote points at; media, up and
 // dir may be nil when the message has no use for them.
