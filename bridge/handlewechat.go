@@ -15,7 +15,6 @@ import (
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/networkid"
 	"maunium.net/go/mautrix/bridgev2/simplevent"
-	"maunium.net/go/mautrix/event"
 
 	"wxbridge/bridge/mautrixfix"
 	"wxbridge/portal"
@@ -410,8 +409,6 @@ func (c *WeChatClient) reportMalformed(ctx context.Context, entries []protoclien
 			text += " (id " + e.MsgID + ")"
 		}
 		text += "; open WeChat on your phone to see it."
-		if err := c.sendManagementNotice(ctx, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}); err != nil {
-			zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not tell the user about an unreadable message")
-		}
+		c.notice(ctx, text)
 	}
 }

@@ -215,9 +215,10 @@ func humanDuration(d time.Duration) string {
 	}
 }
 
+// notice tells the user something in the management room; a failure is logged.
 func (c *WeChatClient) notice(ctx context.Context, text string) {
 	if err := c.sendManagementNotice(ctx, &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not tell the user about the WeChat session")
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not send a notice to the management room")
 	}
 }
 

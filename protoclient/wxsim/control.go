@@ -100,6 +100,17 @@ func (s *Server) onAccount(r *http.Request, fn func(a *account) (int, any, error
 	return fn(a)
 }
 
+// onGroup is onAccount for the group the path names ({gid}), or 404.
+func (s *Server) onGroup(r *http.Request, fn func(a *account, g *group) (int, any, error)) (int, any, error) {
+	return s.onAccount(r, func(a *account) (int, any, error) {
+		g := a.groups[r.PathValue("gid")]
+		if g == nil {
+			return 0, nil, notFound{"no group " + r.PathValue("gid")}
+		}
+		return fn(a, g)
+	})
+}
+
 func (s *Server) liveName(a *account, id string) string {
 	if a.live == nil {
 		return ""

@@ -2,6 +2,7 @@ package wxsim
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -222,13 +223,7 @@ func (s *Server) ctlDeleteContact(r *http.Request) (int, any, error) {
 			return 0, nil, notFound{"no contact " + r.PathValue("cwxid")}
 		}
 		p.friend = false
-		order := a.friendOrder[:0:0]
-		for _, id := range a.friendOrder {
-			if id != p.wxid {
-				order = append(order, id)
-			}
-		}
-		a.friendOrder = order
+		a.friendOrder = slices.DeleteFunc(slices.Clone(a.friendOrder), func(id string) bool { return id == p.wxid })
 		a.append(&event{kind: evDelContact, id: p.wxid})
 		return http.StatusOK, ok, nil
 	})
@@ -292,11 +287,7 @@ type GroupInfo struct {
 }
 
 func (s *Server) ctlGetGroup(r *http.Request) (int, any, error) {
-	return s.onAccount(r, func(a *account) (int, any, error) {
-		g := a.groups[r.PathValue("gid")]
-		if g == nil {
-			return 0, nil, notFound{"no group " + r.PathValue("gid")}
-		}
+	return s.onGroup(r, func(a *account, g *group) (int, any, error) {
 		return http.StatusOK, GroupInfo{ID: g.id, Name: g.name, Owner: g.owner, Members: append([]string{}, g.members...),
 			DisplayNames: g.display, UserName: s.liveName(a, g.id)}, nil
 	})
@@ -316,11 +307,7 @@ func (s *Server) ctlUpdateGroup(r *http.Request) (int, any, error) {
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	return s.onAccount(r, func(a *account) (int, any, error) {
-		g := a.groups[r.PathValue("gid")]
-		if g == nil {
-			return 0, nil, notFound{"no group " + r.PathValue("gid")}
-		}
+	return s.onGroup(r, func(a *account, g *group) (int, any, error) {
 		changed := false
 		if in.AvatarBase64 != nil {
 			b, err := decodeB64(*in.AvatarBase64)
@@ -355,11 +342,7 @@ func (s *Server) ctlGroupMembers(r *http.Request) (int, any, error) {
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	return s.onAccount(r, func(a *account) (int, any, error) {
-		g := a.groups[r.PathValue("gid")]
-		if g == nil {
-			return 0, nil, notFound{"no group " + r.PathValue("gid")}
-		}
+	return s.onGroup(r, func(a *account, g *group) (int, any, error) {
 		for k, v := range in.DisplayNames {
 			g.display[k] = v
 		}

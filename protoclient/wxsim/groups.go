@@ -1,6 +1,7 @@
 package wxsim
 
 import (
+	"slices"
 	"strings"
 
 	"wxbridge/protoclient"
@@ -196,13 +197,7 @@ func (s *Server) handleUpdateChatRoom(c *call) {
 		s.renameGroup(a, g, a.wxid, req.NewTopic)
 	case "quitchatroom":
 		// Leaving is silent; the group disappears from the contact list.
-		kept := g.members[:0:0]
-		for _, m := range g.members {
-			if m != a.wxid {
-				kept = append(kept, m)
-			}
-		}
-		g.members = kept
+		g.members = slices.DeleteFunc(slices.Clone(g.members), func(m string) bool { return m == a.wxid })
 		a.append(&event{kind: evDelContact, id: g.id})
 	default:
 		fail(retParam)
