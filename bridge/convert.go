@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -30,8 +31,8 @@ var (
 
 // wechatMedia downloads the media of one WeChat message, capped at the configured size.
 type wechatMedia struct {
-	c   *WeChatClient
-	msg *protoclient.Message
+	c  *WeChatClient
+	ev *protoclient.Event
 }
 
 func (w *wechatMedia) Download(ctx context.Context, kind portal.MediaKind) (*portal.Media, error) {
@@ -40,17 +41,21 @@ func (w *wechatMedia) Download(ctx context.Context, kind portal.MediaKind) (*por
 	var err error
 	switch kind {
 	case portal.MediaImage:
-		m, err = w.c.wx.DownloadImage(ctx, w.msg.MsgId, protoclient.ImageFull, max)
+		m, err = w.c.wx.DownloadImage(ctx, w.ev.Info.ID, protoclient.ImageFull, max)
 	case portal.MediaThumb:
-		m, err = w.c.wx.DownloadImage(ctx, w.msg.MsgId, protoclient.ImageThumb, max)
+		m, err = w.c.wx.DownloadImage(ctx, w.ev.Info.ID, protoclient.ImageThumb, max)
 	case portal.MediaEmoticon:
-		m, err = w.c.wx.DownloadImage(ctx, w.msg.MsgId, protoclient.ImageBig, max)
+		m, err = w.c.wx.DownloadImage(ctx, w.ev.Info.ID, protoclient.ImageBig, max)
 	case portal.MediaVoice:
-		m, err = w.c.wx.DownloadVoice(ctx, w.msg.MsgId, max)
+		m, err = w.c.wx.DownloadVoice(ctx, w.ev.Info.ID, max)
 	case portal.MediaVideo:
-		m, err = w.c.wx.DownloadVideo(ctx, w.msg.MsgId, max)
+		m, err = w.c.wx.DownloadVideo(ctx, w.ev.Info.ID, max)
 	case portal.MediaFile:
-		m, err = w.c.wx.DownloadFile(ctx, w.msg, max)
+		f, ok := w.ev.Content.(*protoclient.File)
+		if !ok {
+			return nil, fmt.Errorf("message %s is not a file", w.ev.Info.ID)
+		}
+		m, err = w.c.wx.DownloadFile(ctx, f, max)
 	}
 	if err != nil {
 		return nil, err
@@ -203,10 +208,10 @@ func (r *recentTexts) byID(chat, msgID string) (recentText, bool) {
 
 // convertIncoming runs portal.ToMatrix for one message inside the portal's event loop.
 func (c *WeChatClient) convertIncoming(ctx context.Context, p *bridgev2.Portal, intent bridgev2.MatrixAPI, in *incoming) (*bridgev2.ConvertedMessage, error) {
-	conv, err := portal.ToMatrix(ctx, in.msg, in.body,
-		&wechatMedia{c: c, msg: in.msg},
+	conv, err := portal.ToMatrix(ctx, in.ev,
+		&wechatMedia{c: c, ev: in.ev},
 		&matrixMedia{intent: intent, room: p.MXID},
-		&chatDirectory{c: c, chat: in.chat, portal: p},
+		&chatDirectory{c: c, chat: in.ev.Info.Chat, portal: p},
 		portal.Options{MaxFileSize: c.Main.Config.Media.MaxDownloadSize})
 	if err != nil {
 		return nil, err
@@ -225,7 +230,7 @@ func (c *WeChatClient) convertIncoming(ctx context.Context, p *bridgev2.Portal, 
 	}
 	for i, content := range conv.Parts {
 		part := &bridgev2.ConvertedMessagePart{Type: event.EventMessage, Content: content,
-			Extra: map[string]any{wechatMsgIDKey: in.msg.MsgId}}
+			Extra: map[string]any{wechatMsgIDKey: in.ev.Info.ID}}
 		if i == 0 && conv.Sticker {
 			part.Type = event.EventSticker
 		}
@@ -249,8 +254,13 @@ func (c *WeChatClient) convertIncoming(ctx context.Context, p *bridgev2.Portal, 
 			}
 		}
 	}
-	if in.msg.MsgType == protoclient.MsgText && len(conv.Parts) > 0 {
-		c.recent.add(string(p.ID), in.msg.MsgId, in.senderNames, protoclient.DecodeText(in.body))
+	// What a later quote may point at: the text as the phone quotes it, for a reply
+	// its own text without the quote.
+	switch x := in.ev.Content.(type) {
+	case *protoclient.Text:
+		c.recent.add(string(p.ID), in.ev.Info.ID, in.senderNames, x.Text)
+	case *protoclient.Reply:
+		c.recent.add(string(p.ID), in.ev.Info.ID, in.senderNames, x.Text)
 	}
 	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/event"
@@ -19,19 +18,19 @@ import (
 // user's management room with the command that accepts it, and remembers what
 // accepting takes. Only a finished ctx is an error: a notice that cannot be sent is
 // logged, since failing would make WeChat's whole batch come again, forever.
-func (c *WeChatClient) handleFriendRequest(ctx context.Context, m *protoclient.Message, body string) error {
-	content, req := portal.FriendRequestNotice(m, body)
-	log := zerolog.Ctx(ctx).With().Str("msg_id", m.MsgId).Str("request_id", req.ID).Str("requester_wxid", req.WxID).Logger()
+func (c *WeChatClient) handleFriendRequest(ctx context.Context, info protoclient.MessageInfo, fr *protoclient.FriendRequest) error {
+	content, req := portal.FriendRequestNotice(info, fr)
+	log := zerolog.Ctx(ctx).With().Str("msg_id", info.ID).Str("request_id", req.ID).Str("requester_wxid", string(req.WxID)).Logger()
 	if req.CanAccept() && req.ID != "" {
 		isNew, err := c.Main.DB.FriendRequest.Put(ctx, c.Login.ID, wxdb.FriendRequest{
 			ID:          req.ID,
 			SessionUser: c.wx.SelfUserName(),
 			UserName:    req.UserName,
 			Ticket:      req.Ticket,
-			WxID:        req.WxID,
+			WxID:        string(req.WxID),
 			NickName:    req.NickName,
 			Alias:       req.Alias,
-			ReceivedAt:  time.Unix(m.CreateTime, 0),
+			ReceivedAt:  info.Time,
 		})
 		if err != nil {
 			log.Err(err).Msg("Storing a WeChat friend request failed; it can be accepted until the bridge restarts")

@@ -64,13 +64,14 @@ func TestAcceptFriend(t *testing.T) {
 	if msg == nil {
 		t.Fatal("no friend request arrived")
 	}
-	content, req := portal.FriendRequestNotice(msg, msg.Content)
+	ev := msg.Decode(e.wx.SelfUserName())
+	content, req := portal.FriendRequestNotice(ev.Info, ev.Content.(*protoclient.FriendRequest))
 	if req.ID != "wxid_erin" || !req.CanAccept() || !strings.Contains(content.Body, portal.AcceptFriendCommand+" wxid_erin") {
 		t.Fatalf("request %+v, notice %q", req, content.Body)
 	}
 	// What handleFriendRequest stores before announcing it.
 	if _, err := wc.DB.FriendRequest.Put(ctx, c.Login.ID, wxdb.FriendRequest{ID: req.ID, SessionUser: e.wx.SelfUserName(),
-		UserName: req.UserName, Ticket: req.Ticket, WxID: req.WxID, NickName: req.NickName}); err != nil {
+		UserName: req.UserName, Ticket: req.Ticket, WxID: string(req.WxID), NickName: req.NickName}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"time"
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/rs/zerolog"
@@ -47,7 +46,7 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 	for i := range b.ModContacts {
 		c.contactChanged(ctx, &b.ModContacts[i])
 	}
-	if err := c.bridgeMessages(ctx, b.Messages); err != nil {
+	if err := c.bridgeMessages(ctx, b.Events); err != nil {
 		// Part of the batch may have reached Matrix without its message row (the row is
 		// written after the send, and that write is what failed when the database is
 		// busy): the batch comes again, so look for what is already in the rooms first.
@@ -78,20 +77,19 @@ const portalConcurrency = 16
 // one serial stream per login held a busy account near 17 messages a second. The cursor
 // is still saved only after every chat is done (handleBatch), and a failure in one chat
 // makes the whole batch come again, where what was stored is dropped by its MsgId.
-func (c *WeChatClient) bridgeMessages(ctx context.Context, msgs []protoclient.Message) error {
+func (c *WeChatClient) bridgeMessages(ctx context.Context, events []protoclient.Event) error {
 	var order []protoclient.UserName
-	groups := map[protoclient.UserName][]routed{}
-	self := c.wx.SelfUserName()
-	for i := range msgs {
-		r := routed{&msgs[i], msgs[i].Info(self)}
-		if _, ok := groups[r.info.Chat]; !ok {
-			order = append(order, r.info.Chat)
+	groups := map[protoclient.UserName][]*protoclient.Event{}
+	for i := range events {
+		ev := &events[i]
+		if _, ok := groups[ev.Info.Chat]; !ok {
+			order = append(order, ev.Info.Chat)
 		}
-		groups[r.info.Chat] = append(groups[r.info.Chat], r)
+		groups[ev.Info.Chat] = append(groups[ev.Info.Chat], ev)
 	}
-	run := func(ms []routed) error {
-		for _, r := range ms {
-			if err := c.handleMessage(ctx, r.msg, r.info); err != nil {
+	run := func(evs []*protoclient.Event) error {
+		for _, ev := range evs {
+			if err := c.handleMessage(ctx, ev); err != nil {
 				return err
 			}
 		}
@@ -112,7 +110,7 @@ func (c *WeChatClient) bridgeMessages(ctx context.Context, msgs []protoclient.Me
 	for _, chat := range order {
 		slots <- struct{}{}
 		wg.Add(1)
-		go func(ms []routed) {
+		go func(ms []*protoclient.Event) {
 			defer wg.Done()
 			defer func() { <-slots }()
 			if err := run(ms); err != nil {
@@ -132,17 +130,16 @@ func (c *WeChatClient) bridgeMessages(ctx context.Context, msgs []protoclient.Me
 // batch already resolve to stable ids.
 func (c *WeChatClient) learnIdentities(ctx context.Context, b *protoclient.SyncBatch) error {
 	learned := map[protoclient.UserName]protoclient.WxID{}
-	for i := range b.Messages {
-		m := &b.Messages[i]
-		if m.MsgType != protoclient.MsgStatusNotify || m.StatusNotifyCode != protoclient.StatusNotifySyncConv {
+	for _, ev := range b.Events {
+		list, ok := ev.Content.(*protoclient.IDList)
+		if !ok {
 			continue
 		}
-		pairs, err := protoclient.PairStatusNotify(*m)
-		if err != nil {
-			zerolog.Ctx(ctx).Warn().Err(err).Str("msg_id", m.MsgId).Msg("Unusable WeChat id list")
+		if list.Err != nil {
+			zerolog.Ctx(ctx).Warn().Err(list.Err).Str("msg_id", ev.Info.ID).Msg("Unusable WeChat id list")
 			continue
 		}
-		for u, id := range pairs {
+		for u, id := range list.Pairs {
 			learned[u] = id
 		}
 	}
@@ -155,29 +152,22 @@ func (c *WeChatClient) learnIdentities(ctx context.Context, b *protoclient.SyncB
 
 // incoming is what the converter needs of a WeChat message.
 type incoming struct {
-	msg         *protoclient.Message
-	body        string               // content without the group sender prefix
-	chat        protoclient.UserName // session UserName of the chat
-	senderNames []string             // the names WeChat may show for the sender, for quotes
-	derivedID   bool                 // WeChat proved no permanent id for the chat
+	ev          *protoclient.Event
+	senderNames []string // the names WeChat may show for the sender, for quotes
+	derivedID   bool     // WeChat proved no permanent id for the chat
 	sender      networkid.UserID
 }
 
-// routed is a message with its decoded chat and sender.
-type routed struct {
-	msg  *protoclient.Message
-	info protoclient.MessageInfo
-}
-
-func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message, info protoclient.MessageInfo) error {
-	log := zerolog.Ctx(ctx).With().Str("msg_id", m.MsgId).Stringer("msg_type", m.MsgType).Logger()
-	switch m.MsgType {
-	case protoclient.MsgStatusNotify, protoclient.MsgSysNotice:
+func (c *WeChatClient) handleMessage(ctx context.Context, ev *protoclient.Event) error {
+	info := ev.Info
+	log := zerolog.Ctx(ctx).With().Str("msg_id", info.ID).Stringer("msg_type", info.Type).Logger()
+	switch ev.Content.(type) {
+	case *protoclient.PhoneState, *protoclient.IDList:
 		// Phone-side state, not chat messages.
 		return nil
 	}
-	chat, sender, fromMe, body := info.Chat, info.Sender, info.FromMe, info.Body
-	if fromMe && c.echoes.take(ctx, m.MsgId) {
+	chat, sender, fromMe := info.Chat, info.Sender, info.FromMe
+	if fromMe && c.echoes.take(ctx, info.ID) {
 		return nil
 	}
 	if chat == "" {
@@ -193,22 +183,22 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 	if !proven {
 		log.Debug().Str("chat_id", string(chatID)).Msg("No permanent WeChat id for this chat; using a derived one")
 	}
-	if m.MsgType == protoclient.MsgRecalled {
-		if target, ok := portal.RevokedMsgID(body); ok {
-			return c.queue(ctx, m, &simplevent.MessageRemove{
+	switch x := ev.Content.(type) {
+	case *protoclient.Revoke:
+		if x.MsgID != "" {
+			return c.queue(ctx, info, &simplevent.MessageRemove{
 				EventMeta: simplevent.EventMeta{
 					Type:      bridgev2.RemoteEventMessageRemove,
 					PortalKey: portal.MakePortalKey(chatID, c.Login.ID),
 					Sender:    c.eventSender(chat, sender, fromMe, chatID),
-					Timestamp: time.Unix(m.CreateTime, 0),
+					Timestamp: info.Time,
 				},
-				TargetMessage: portal.MakeMessageID(target),
+				TargetMessage: portal.MakeMessageID(x.MsgID),
 			})
 		}
-		// Unparseable or "the sender's last message": show WeChat's text as a notice.
-	}
-	if m.MsgType == protoclient.MsgVerify {
-		return c.handleFriendRequest(ctx, m, body)
+		// Unreadable or "the sender's last message": show WeChat's text as a notice.
+	case *protoclient.FriendRequest:
+		return c.handleFriendRequest(ctx, info, x)
 	}
 	evtSender := c.eventSender(chat, sender, fromMe, chatID)
 	evt := &simplevent.Message[*incoming]{
@@ -217,43 +207,43 @@ func (c *WeChatClient) handleMessage(ctx context.Context, m *protoclient.Message
 			PortalKey:    portal.MakePortalKey(chatID, c.Login.ID),
 			Sender:       evtSender,
 			CreatePortal: true,
-			Timestamp:    time.Unix(m.CreateTime, 0),
+			Timestamp:    info.Time,
 			LogContext: func(lc zerolog.Context) zerolog.Context {
-				return lc.Str("wechat_msg_id", m.MsgId).Stringer("wechat_msg_type", m.MsgType)
+				return lc.Str("wechat_msg_id", info.ID).Stringer("wechat_msg_type", info.Type)
 			},
 			PreHandleFunc: mautrixfix.GrowEventStack,
 		},
-		ID: portal.MakeMessageID(m.MsgId),
-		Data: &incoming{msg: m, body: body, chat: chat, senderNames: c.senderNames(chat, sender, fromMe),
+		ID: portal.MakeMessageID(info.ID),
+		Data: &incoming{ev: ev, senderNames: c.senderNames(chat, sender, fromMe),
 			derivedID: !proven, sender: evtSender.Sender},
 		ConvertMessageFunc: c.convertIncoming,
 	}
-	return c.queue(ctx, m, evt)
+	return c.queue(ctx, info, evt)
 }
 
 // queue hands one event to its portal and reports whether the batch may go on.
-func (c *WeChatClient) queue(ctx context.Context, m *protoclient.Message, evt bridgev2.RemoteEvent) error {
-	log := zerolog.Ctx(ctx).With().Str("msg_id", m.MsgId).Stringer("msg_type", m.MsgType).Logger()
+func (c *WeChatClient) queue(ctx context.Context, info protoclient.MessageInfo, evt bridgev2.RemoteEvent) error {
+	log := zerolog.Ctx(ctx).With().Str("msg_id", info.ID).Stringer("msg_type", info.Type).Logger()
 	res := c.Login.QueueRemoteEvent(evt)
 	c.failuresMu.Lock()
 	defer c.failuresMu.Unlock()
 	if res.Success || res.Ignored {
-		delete(c.failures, m.MsgId)
+		delete(c.failures, info.ID)
 		return nil
 	}
 	if transientMatrixError(res.Error) || databaseError(res.Error) {
 		// The homeserver is unreachable or overloaded, or the bridge's own database is
 		// busy or gone: keep the cursor and retry, however long it takes; nothing may be
 		// lost to an outage.
-		return fmt.Errorf("bridging WeChat message %s: %w", m.MsgId, orUnknown(res.Error))
+		return fmt.Errorf("bridging WeChat message %s: %w", info.ID, orUnknown(res.Error))
 	}
-	c.failures[m.MsgId]++
-	if c.failures[m.MsgId] >= maxMessageAttempts {
-		log.Error().Err(res.Error).Int("attempts", c.failures[m.MsgId]).Msg("Giving up on a WeChat message that keeps failing to bridge")
-		delete(c.failures, m.MsgId)
+	c.failures[info.ID]++
+	if c.failures[info.ID] >= maxMessageAttempts {
+		log.Error().Err(res.Error).Int("attempts", c.failures[info.ID]).Msg("Giving up on a WeChat message that keeps failing to bridge")
+		delete(c.failures, info.ID)
 		return nil
 	}
-	return fmt.Errorf("bridging WeChat message %s: %w", m.MsgId, orUnknown(res.Error))
+	return fmt.Errorf("bridging WeChat message %s: %w", info.ID, orUnknown(res.Error))
 }
 
 func orUnknown(err error) error {

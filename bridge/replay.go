@@ -49,22 +49,22 @@ func (c *WeChatClient) armReplayCheck() {
 // alreadyBridged reports whether the message is already in the room, and stores its
 // row if it is.
 func (c *WeChatClient) alreadyBridged(ctx context.Context, p *bridgev2.Portal, in *incoming) bool {
-	evtID := c.findMarked(ctx, p.MXID, in.msg.MsgId)
+	evtID := c.findMarked(ctx, p.MXID, in.ev.Info.ID)
 	if evtID == "" {
 		return false
 	}
 	err := c.Main.Bridge.DB.Message.Insert(ctx, &database.Message{
-		ID:        portal.MakeMessageID(in.msg.MsgId),
+		ID:        portal.MakeMessageID(in.ev.Info.ID),
 		MXID:      evtID,
 		Room:      p.PortalKey,
 		SenderID:  in.sender,
-		Timestamp: time.Unix(in.msg.CreateTime, 0),
+		Timestamp: in.ev.Info.Time,
 		Metadata:  &MessageMetadata{},
 	})
 	if err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Str("wechat_msg_id", in.msg.MsgId).Msg("Storing the row of a message found already bridged failed")
+		zerolog.Ctx(ctx).Warn().Err(err).Str("wechat_msg_id", in.ev.Info.ID).Msg("Storing the row of a message found already bridged failed")
 	}
-	zerolog.Ctx(ctx).Info().Str("wechat_msg_id", in.msg.MsgId).Stringer("event_id", evtID).
+	zerolog.Ctx(ctx).Info().Str("wechat_msg_id", in.ev.Info.ID).Stringer("event_id", evtID).
 		Msg("Message was bridged before the restart; not sending it again")
 	return true
 }

@@ -10,78 +10,37 @@ import (
 	"wxbridge/protoclient"
 )
 
-// App messages (MsgType 49, §5.3, §5.4.9). The message's AppMsgType decides the kind;
-// the XML adds the details. Several kinds are usable without their XML (a file is named
-// by FileName/FileSize, a link by FileName/Url), so a broken XML only becomes "could not
-// be shown" when nothing else is left.
+// App messages (MsgType 49, §5.3, §5.4.9) that are neither files, stickers, replies,
+// live locations nor text: money, forwarded chat histories, other kinds.
 
-func (c *converter) app() (*Converted, error) {
-	a, err := protoclient.ParseAppMsg(c.body)
-	if err != nil {
-		a = nil
-	}
-	typ := c.msg.AppMsgType
-	if typ == 0 && a != nil {
-		typ = a.Type
-	}
-	switch typ {
-	case protoclient.AppMsgAttach:
-		return c.file(a)
-	case protoclient.AppMsgEmoji:
-		return c.sticker()
-	case protoclient.AppMsgRefer:
-		if a != nil && a.ReferMsg != nil {
-			return c.quoteReply(protoclient.DecodeName(a.ReferMsg.DisplayName), referText(a.ReferMsg), a.Title, a.ReferMsg.SvrID)
-		}
-	case protoclient.AppMsgRealtimeLoc:
-		return c.liveLocation(a)
-	case protoclient.AppMsgText:
-		if a != nil && strings.TrimSpace(a.Title) != "" {
-			var r rich
-			r.writeWeChatText(a.Title, c.members)
-			return single(r.content(event.MsgText)), nil
-		}
-	case protoclient.AppMsgURL, protoclient.AppMsgAudio, protoclient.AppMsgVideo,
-		protoclient.AppMsgMiniProgram, protoclient.AppMsgMiniProgApp:
-		if content := c.linkCard(typ, a); content != nil {
-			return single(content), nil
-		}
+// appNotice: money stays on the phone, but what WeChat says about it ("收到转账0.01元")
+// helps; a merged forward shows its description, the first lines of the chats.
+func appNotice(a *protoclient.App) *event.MessageEventContent {
+	switch a.Type {
 	case protoclient.AppMsgTransfers, protoclient.AppMsgRedEnvelopes:
-		// Money stays on the phone; what WeChat says about it ("收到转账0.01元") helps.
-		n := phoneNotice(KindName(protoclient.MsgApp, typ), "")
-		if a != nil {
-			if detail := firstNonEmpty(a.Des, a.Title); detail != "" && detail != c.msg.FileName {
+		n := phoneNotice(KindName(protoclient.MsgApp, a.Type), "")
+		if a.Parsed {
+			if detail := firstNonEmpty(a.Description, a.Title); detail != "" && detail != a.FileName {
 				n.Body += " " + oneLine(detail)
 			}
 		}
-		return single(n), nil
+		return n
 	case 0, protoclient.AppMsgChatHistory:
-		if a != nil {
-			// A merged forward: its description is the first lines of the chats.
+		if a.Parsed {
 			n := phoneNotice("Chat history", "")
-			for _, s := range []string{a.Title, a.Des} {
-				if s = strings.TrimSpace(s); s != "" {
+			for _, s := range []string{a.Title, a.Description} {
+				if s != "" {
 					n.Body += "\n" + s
 				}
 			}
-			return single(n), nil
+			return n
 		}
 	}
-	if a == nil && typ == 0 {
-		return single(cannotShow(protoclient.MsgApp, "its content could not be read")), nil
-	}
-	n := phoneNotice(KindName(protoclient.MsgApp, typ), "")
-	if title := c.appTitle(a); title != "" {
+	n := phoneNotice(KindName(protoclient.MsgApp, a.Type), "")
+	if title := firstNonEmpty(a.Title, a.FileName); title != "" {
 		n.Body += " " + oneLine(title)
 	}
-	return single(n), nil
-}
-
-func (c *converter) appTitle(a *protoclient.AppMsg) string {
-	if a != nil && strings.TrimSpace(a.Title) != "" {
-		return strings.TrimSpace(a.Title)
-	}
-	return strings.TrimSpace(protoclient.DecodeName(c.msg.FileName))
+	return n
 }
 
 func firstNonEmpty(ss ...string) string {
@@ -97,17 +56,15 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// referText is how the quoted message of a structured reply reads.
-func referText(r *protoclient.ReferMsg) string {
-	switch r.Type {
-	case protoclient.MsgText:
-		return strings.TrimSpace(protoclient.DecodeText(r.Content))
-	case protoclient.MsgApp:
-		if a, err := protoclient.ParseAppMsg(r.Content); err == nil && strings.TrimSpace(a.Title) != "" {
-			return "[" + KindName(protoclient.MsgApp, a.Type) + "] " + strings.TrimSpace(a.Title)
-		}
+// quotedText is how the quoted message of a reply reads.
+func quotedText(q *protoclient.Reply) string {
+	switch {
+	case q.QuotedType == 0 || q.QuotedType == protoclient.MsgText:
+		return q.Quoted
+	case q.QuotedType == protoclient.MsgApp && q.Quoted != "":
+		return "[" + KindName(protoclient.MsgApp, q.QuotedAppType) + "] " + q.Quoted
 	}
-	return "[" + KindName(r.Type, -1) + "]"
+	return "[" + KindName(q.QuotedType, -1) + "]"
 }
 
 // safeURL returns u when it is an http(s) link a client may open; javascript: and other
@@ -123,32 +80,26 @@ func safeURL(u string) string {
 
 // linkCard renders links, music, video links and mini programs: a label for what it is
 // (plain links need none), the title as a link, the description, then the URL in the
-// body. Official-account article lists become one entry per article. nil when there is
-// nothing to show.
-func (c *converter) linkCard(typ protoclient.AppMsgType, a *protoclient.AppMsg) *event.MessageEventContent {
-	title := c.appTitle(a)
-	var des, link, extra string
-	if a != nil {
-		des = strings.TrimSpace(a.Des)
-		link = safeURL(a.URL)
-	}
+// body. Official-account article lists become one entry per article. A card with
+// neither title nor link says what it was.
+func linkCard(l *protoclient.Link) *event.MessageEventContent {
+	title, des := l.Title, l.Description
+	link := safeURL(l.URL)
 	if link == "" {
-		// The message field is HTML-escaped like Content.
-		link = safeURL(html.UnescapeString(c.msg.Url))
+		link = safeURL(l.PageURL)
 	}
+	var extra string
 	label := ""
-	switch typ {
+	switch l.Type {
 	case protoclient.AppMsgAudio:
 		label = "Music"
-		if a != nil {
-			extra = safeURL(firstNonEmpty(a.DataURL, a.LowDataURL))
-		}
+		extra = safeURL(l.AudioURL)
 	case protoclient.AppMsgVideo:
 		label = "Video"
 	case protoclient.AppMsgMiniProgram, protoclient.AppMsgMiniProgApp:
 		label = "Mini program"
-		if a != nil && a.SourceDisplayName != "" {
-			label += " " + strings.TrimSpace(a.SourceDisplayName)
+		if l.Source != "" {
+			label += " " + l.Source
 		}
 		// Mini programs only open in WeChat; their URL is the "please upgrade" page.
 		if strings.Contains(link, "/waerrpage") {
@@ -156,11 +107,11 @@ func (c *converter) linkCard(typ protoclient.AppMsgType, a *protoclient.AppMsg) 
 		}
 		des = firstNonEmpty(des, "open it in WeChat on your phone")
 	}
-	if a != nil && len(a.Articles) > 1 {
-		return articleList(title, a.Articles)
+	if len(l.Articles) > 1 {
+		return articleList(title, l.Articles)
 	}
 	if title == "" && link == "" {
-		return nil
+		return phoneNotice(KindName(protoclient.MsgApp, l.Type), "")
 	}
 	var r rich
 	if label != "" {

@@ -111,10 +111,10 @@ type QuotedMessage struct {
 	Text       string
 }
 
-// The entry points, implemented in tomatrix.go and frommatrix.go (with the helpers
-// RevokedMsgID and FriendRequestNotice for what the bridge handles itself):
+// The entry points, implemented in tomatrix.go and frommatrix.go (with the helper
+// FriendRequestNotice for the requests the bridge announces itself):
 //
-//	func ToMatrix(ctx context.Context, msg *protoclient.Message, body string, media WeChatMedia,
+//	func ToMatrix(ctx context.Context, ev *protoclient.Event, media WeChatMedia,
 //		up MatrixMedia, dir Directory, opts Options) (*Converted, error)
 //	func FromMatrix(ctx context.Context, content *event.MessageEventContent, reply *QuotedMessage,
 //		dir Directory) (*Outgoing, error)

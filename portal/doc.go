@@ -2,6 +2,8 @@
 // makes and parses the bridge's network IDs. It is pure: no network, no database, no
 // bridgev2 runtime, so every conversion is a table test.
 //
-// It may import protoclient (types and content helpers) and mautrix's event, format
+// WeChat → Matrix switches on protoclient's typed content and never parses wire text.
+//
+// It may import protoclient (ids, typed events and the content encoder) and mautrix's event, format
 // and networkid packages; it must not import bridge/ or anything that does I/O.
 package portal

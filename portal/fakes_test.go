@@ -142,6 +142,15 @@ func payload(t testing.TB, name string) (*protoclient.Message, string) {
 	return &m, body
 }
 
+// decode decodes a message as the bridge's session would, with me as the user.
+func decode(m *protoclient.Message) *protoclient.Event {
+	if m == nil {
+		return nil
+	}
+	ev := m.Decode(me.UserName)
+	return &ev
+}
+
 // payloadText reads a payload file as text.
 func payloadText(t testing.TB, name string) string {
 	t.Helper()

@@ -121,7 +121,7 @@ func TestQuoteRoundTrip(t *testing.T) {
 	}
 	wire := protoclient.EncodeContent(out.Text)
 	dir := &fakeDir{quoted: map[quoteQuery]*Earlier{{"张三", "为什么这么冷"}: earlierMsg}}
-	c, err := ToMatrix(context.Background(), &protoclient.Message{MsgType: 1, Content: wire}, wire, nil, nil, dir, Options{})
+	c, err := ToMatrix(context.Background(), decode(&protoclient.Message{MsgType: 1, Content: wire}), nil, nil, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestMentionRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	wire := protoclient.EncodeContent(out.Text)
-	c, err := ToMatrix(context.Background(), &protoclient.Message{MsgType: 1, Content: wire}, wire, nil, nil, groupDir(), Options{})
+	c, err := ToMatrix(context.Background(), decode(&protoclient.Message{MsgType: 1, Content: wire}), nil, nil, groupDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,7 @@
 package portal
 
 import (
-	"html"
 	"math"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -12,71 +10,29 @@ import (
 	"wxbridge/protoclient"
 )
 
-// Locations arrive as MsgType 1 with SubMsgType 48 (§5.2, §9.11): OriContent holds the
-// XML with the coordinates, Content "<label>:<br/><map image path>", Url a map link with
-// "coord=lat,lng". Any one of them is enough.
-//
-// The coordinates are WeChat's (Tencent Maps: GCJ-02 inside mainland China), passed on
-// as they are; a WGS-84 map shows places in China a few hundred metres off.
+// Locations: the coordinates are WeChat's (Tencent Maps: GCJ-02 inside mainland
+// China), passed on as they are; a WGS-84 map shows places in China a few hundred
+// metres off.
 
-func (c *converter) location() (*Converted, error) {
-	loc := c.findLocation(c.msg.OriContent, c.body)
-	if loc == nil {
+// locationNotice is an m.location, or without coordinates a notice with what is known;
+// a live location share says to follow it on the phone.
+func locationNotice(loc *protoclient.Location) *event.MessageEventContent {
+	switch {
+	case loc.HasCoords && loc.Live:
+		return locationContent(loc, "Live location")
+	case loc.HasCoords:
+		return locationContent(loc, "")
+	case loc.Live:
+		n := phoneNotice("Live location sharing started", "open WeChat on your phone to follow it")
+		if loc.Title != "" {
+			n.Body += " " + oneLine(loc.Title)
+		}
+		return n
+	case loc.Label != "":
 		// Without coordinates the label is still worth showing.
-		if label, _, ok := protoclient.LocationText(c.body); ok && label != "" {
-			return single(phoneNotice("Location: "+label, "")), nil
-		}
-		return single(cannotShow(protoclient.MsgLocation, "it has no coordinates")), nil
+		return phoneNotice("Location: "+loc.Label, "")
 	}
-	return single(locationContent(loc, "")), nil
-}
-
-// liveLocation is the start of a real-time location share (49/17): a location when
-// the message gives one, else a notice to follow it on the phone.
-func (c *converter) liveLocation(a *protoclient.AppMsg) (*Converted, error) {
-	if loc := c.findLocation(c.msg.OriContent, c.body); loc != nil {
-		return single(locationContent(loc, "Live location")), nil
-	}
-	n := phoneNotice("Live location sharing started", "open WeChat on your phone to follow it")
-	if a != nil && strings.TrimSpace(a.Title) != "" {
-		n.Body += " " + oneLine(a.Title)
-	}
-	return single(n), nil
-}
-
-// findLocation tries OriContent, the content itself, then the Url's coord parameter
-// (with the label from the content).
-func (c *converter) findLocation(ori, body string) *protoclient.Location {
-	for _, s := range []string{ori, body} {
-		if strings.TrimSpace(s) == "" {
-			continue
-		}
-		if loc, err := protoclient.ParseLocation(s); err == nil {
-			if loc.Label == "" {
-				loc.Label, _, _ = protoclient.LocationText(body)
-			}
-			return loc
-		}
-	}
-	lat, lng, ok := coordFromURL(html.UnescapeString(c.msg.Url))
-	if !ok {
-		return nil
-	}
-	label, _, _ := protoclient.LocationText(body)
-	return &protoclient.Location{Lat: lat, Lng: lng, Label: label}
-}
-
-// coordFromURL reads "coord=lat,lng" from a Tencent Maps link.
-func coordFromURL(u string) (lat, lng float64, ok bool) {
-	p, err := url.Parse(strings.TrimSpace(u))
-	if err != nil {
-		return 0, 0, false
-	}
-	parts := strings.Split(p.Query().Get("coord"), ",")
-	if len(parts) != 2 {
-		return 0, 0, false
-	}
-	return validCoords(parts[0], parts[1])
+	return cannotShow(protoclient.MsgLocation, "it has no coordinates")
 }
 
 func validCoords(latS, lngS string) (lat, lng float64, ok bool) {

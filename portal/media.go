@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 
 	"maunium.net/go/mautrix/event"
@@ -148,12 +147,8 @@ func (c *converter) addThumbnail(info *event.FileInfo) error {
 // ---------------------------------------------------------------------------------------
 // Image (3)
 
-func (c *converter) image() (*Converted, error) {
-	var announced int64
-	if x, err := protoclient.ParseImageMsg(c.body); err == nil {
-		announced = max(x.Length, x.HDLength)
-	}
-	f, err := c.fetch(MediaImage, "Image", announced)
+func (c *converter) image(img *protoclient.Image) (*Converted, error) {
+	f, err := c.fetch(MediaImage, "Image", img.Size)
 	if err != nil || f.notice != nil {
 		return f.result(err)
 	}
@@ -173,7 +168,7 @@ func (c *converter) image() (*Converted, error) {
 	if w, h, ok := imageSize(data); ok {
 		content.Info.Width, content.Info.Height = w, h
 	} else {
-		content.Info.Width, content.Info.Height = c.msg.ImgWidth, c.msg.ImgHeight
+		content.Info.Width, content.Info.Height = img.Width, img.Height
 	}
 	content.Info.IsAnimated = mimeType == "image/gif"
 	if err := c.addThumbnail(content.Info); err != nil {
@@ -185,16 +180,8 @@ func (c *converter) image() (*Converted, error) {
 // ---------------------------------------------------------------------------------------
 // Voice (34)
 
-func (c *converter) voice() (*Converted, error) {
-	duration := c.msg.VoiceLength
-	var announced int64
-	if x, err := protoclient.ParseVoiceMsg(c.body); err == nil {
-		if duration <= 0 {
-			duration = x.VoiceLength
-		}
-		announced = x.Length
-	}
-	f, err := c.fetch(MediaVoice, "Voice message", announced)
+func (c *converter) voice(v *protoclient.Voice) (*Converted, error) {
+	f, err := c.fetch(MediaVoice, "Voice message", v.Size)
 	if err != nil || f.notice != nil {
 		return f.result(err)
 	}
@@ -211,7 +198,7 @@ func (c *converter) voice() (*Converted, error) {
 		return nil, err
 	}
 	content.Body = "Voice message"
-	ms := clampInt(duration)
+	ms := clampInt(v.DurationMS)
 	content.Info.Duration = ms
 	content.MSC1767Audio = &event.MSC1767Audio{Duration: ms}
 	content.MSC3245Voice = &event.MSC3245Voice{}
@@ -232,20 +219,9 @@ func clampInt(v int64) int {
 // ---------------------------------------------------------------------------------------
 // Video (43, 62)
 
-func (c *converter) video() (*Converted, error) {
-	seconds := c.msg.PlayLength
-	width, height := c.msg.ImgWidth, c.msg.ImgHeight
-	var announced int64
-	if x, err := protoclient.ParseVideoMsg(c.body); err == nil {
-		if seconds <= 0 {
-			seconds = x.PlayLength
-		}
-		if width <= 0 || height <= 0 {
-			width, height = x.CDNThumbWidth, x.CDNThumbHeight
-		}
-		announced = x.Length
-	}
-	f, err := c.fetch(MediaVideo, "Video", announced)
+func (c *converter) video(v *protoclient.Video) (*Converted, error) {
+	seconds, width, height := v.Seconds, v.Width, v.Height
+	f, err := c.fetch(MediaVideo, "Video", v.Size)
 	if err != nil || f.notice != nil {
 		return f.result(err)
 	}
@@ -279,24 +255,12 @@ func (c *converter) video() (*Converted, error) {
 // info size, and a 1000-pixel GIF filling the timeline is not what the sender saw.
 const stickerBox = 256
 
-func (c *converter) sticker() (*Converted, error) {
+func (c *converter) sticker(s *protoclient.Sticker) (*Converted, error) {
 	unavailable := phoneNotice("Sticker", "")
-	// Store stickers are not downloadable on the web (the official app says "请在手机上
-	// 查看"), and copyrighted ones arrive with no content at all.
-	if c.msg.HasProductId != 0 || strings.TrimSpace(c.body) == "" {
+	if s.Unavailable {
 		return single(unavailable), nil
 	}
-	width, height := c.msg.ImgWidth, c.msg.ImgHeight
-	if c.msg.MsgType == protoclient.MsgEmoticon {
-		if x, err := protoclient.ParseEmojiMsg(c.body); err == nil {
-			if x.ProductID != "" {
-				return single(unavailable), nil
-			}
-			if x.Width > 0 && x.Height > 0 {
-				width, height = x.Width, x.Height
-			}
-		}
-	}
+	width, height := s.Width, s.Height
 	f, err := c.fetch(MediaEmoticon, "Sticker", 0)
 	if err != nil {
 		return nil, err
@@ -347,18 +311,8 @@ func fitBox(w, h, box int) (int, int) {
 // ---------------------------------------------------------------------------------------
 // Files (49/6)
 
-func (c *converter) file(a *protoclient.AppMsg) (*Converted, error) {
-	name := protoclient.DecodeName(c.msg.FileName)
-	size, _ := strconv.ParseInt(strings.TrimSpace(c.msg.FileSize), 10, 64)
-	if a != nil {
-		if name == "" {
-			name = a.Title
-		}
-		if size <= 0 {
-			size = a.AppAttach.TotalLen
-		}
-	}
-	name = cleanFileName(name)
+func (c *converter) file(x *protoclient.File) (*Converted, error) {
+	name, size := cleanFileName(x.Name), x.Size
 	what := "File"
 	if name != "" {
 		what = "File " + name

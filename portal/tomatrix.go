@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"maunium.net/go/mautrix/event"
 
@@ -17,98 +16,108 @@ type MessageFinder interface {
 	FindMessage(ctx context.Context, msgID string) *Earlier
 }
 
-// ToMatrix converts one WeChat message to Matrix content. body is the message's Content
-// without the group sender prefix (protoclient.MessageInfo.Body), msg the whole message
-// for its other fields. media fetches the message's media, up stores it on Matrix, dir
-// answers who is in the chat and which earlier message a quote points at; media, up and
-// dir may be nil when the message has no use for them.
+// ToMatrix converts one decoded WeChat message to Matrix content. media fetches the
+// message's media, up stores it on Matrix, dir answers who is in the chat and which
+// earlier message a quote points at; media, up and dir may be nil when the message has
+// no use for them.
 //
 // What the bridge does itself, before calling ToMatrix:
-//   - a revoke (10002) is a redaction: RevokedMsgID gives the MsgId to redact; only when
-//     it says !ok is the message passed here, and becomes a notice with what WeChat said;
-//   - a friend request (37) goes to the management room: FriendRequestNotice;
-//   - membership and name changes come from ModContactList; the system text (10000)
-//     that announces them is still passed here and becomes a notice.
+//   - a *protoclient.Revoke naming its message is a redaction; only one that names none
+//     is passed here, and becomes a notice with what WeChat said;
+//   - a *protoclient.FriendRequest goes to the management room: FriendRequestNotice;
+//   - membership and name changes come from ModContactList; the system text that
+//     announces them is still passed here and becomes a notice.
 //
-// The result has no Parts for what is not a chat message at all (status notify 51,
-// SYSNOTICE 9999, friend suggestions 40): the bridge sends nothing for those. Anything
-// else that cannot be shown becomes a notice saying what arrived — never silence.
+// The result has no Parts for what is not a chat message at all (*protoclient.PhoneState,
+// *protoclient.IDList): the bridge sends nothing for those. Anything else that cannot be
+// shown becomes a notice saying what arrived — never silence.
 //
-// Content is untrusted, so conversion does not fail on it: broken XML, a failed or
-// oversized download, a failed thumbnail all become notices or are left out. The error
-// is only for ctx being done or a Matrix upload failing, which the bridge retries.
-func ToMatrix(ctx context.Context, msg *protoclient.Message, body string, media WeChatMedia, up MatrixMedia, dir Directory, opts Options) (conv *Converted, err error) {
+// Conversion does not fail on content: a failed or oversized download or a failed
+// thumbnail become notices or are left out. The error is only for ctx being done or a
+// Matrix upload failing, which the bridge retries.
+func ToMatrix(ctx context.Context, ev *protoclient.Event, media WeChatMedia, up MatrixMedia, dir Directory, opts Options) (conv *Converted, err error) {
 	// The converters are fuzzed not to panic; this is the last line of defence, because a
 	// panic here would take the whole sync loop, and every later message, with it.
 	defer func() {
 		if p := recover(); p != nil {
-			conv, err = single(cannotShow(msgTypeOf(msg), "conversion failed")), nil
+			conv, err = single(cannotShow(msgTypeOf(ev), "conversion failed")), nil
 		}
 	}()
-	return toMatrix(ctx, msg, body, media, up, dir, opts)
+	return toMatrix(ctx, ev, media, up, dir, opts)
 }
 
-func msgTypeOf(msg *protoclient.Message) protoclient.MsgType {
-	if msg == nil {
+func msgTypeOf(ev *protoclient.Event) protoclient.MsgType {
+	if ev == nil {
 		return 0
 	}
-	return msg.MsgType
+	return ev.Info.Type
 }
 
 // converter carries one conversion's inputs.
 type converter struct {
 	ctx   context.Context
-	msg   *protoclient.Message
-	body  string
+	ev    *protoclient.Event
 	media WeChatMedia
 	up    MatrixMedia
 	dir   Directory
 	opts  Options
 }
 
-func toMatrix(ctx context.Context, msg *protoclient.Message, body string, media WeChatMedia, up MatrixMedia, dir Directory, opts Options) (*Converted, error) {
+func toMatrix(ctx context.Context, ev *protoclient.Event, media WeChatMedia, up MatrixMedia, dir Directory, opts Options) (*Converted, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if msg == nil {
+	if ev == nil || ev.Content == nil {
 		return single(cannotShow(0, "the message was empty")), nil
 	}
-	c := &converter{ctx: ctx, msg: msg, body: body, media: media, up: up, dir: dir, opts: opts}
-	switch msg.MsgType {
-	case protoclient.MsgText:
-		if msg.SubMsgType == protoclient.SubMsgTypeLocation {
-			return c.location()
+	c := &converter{ctx: ctx, ev: ev, media: media, up: up, dir: dir, opts: opts}
+	switch x := ev.Content.(type) {
+	case *protoclient.Text:
+		var r rich
+		r.writeWeChatText(x.Text, c.members)
+		return single(r.content(event.MsgText)), nil
+	case *protoclient.Reply:
+		return c.quoteReply(x)
+	case *protoclient.Location:
+		return single(locationNotice(x)), nil
+	case *protoclient.Image:
+		return c.image(x)
+	case *protoclient.Voice:
+		return c.voice(x)
+	case *protoclient.Video:
+		return c.video(x)
+	case *protoclient.Sticker:
+		return c.sticker(x)
+	case *protoclient.File:
+		return c.file(x)
+	case *protoclient.Link:
+		return single(linkCard(x)), nil
+	case *protoclient.App:
+		return single(appNotice(x)), nil
+	case *protoclient.Card:
+		return single(cardNotice(x)), nil
+	case *protoclient.System:
+		return single(systemNotice(x)), nil
+	case *protoclient.Revoke:
+		if x.Text != "" {
+			return single(notice(x.Text)), nil
 		}
-		return c.text()
-	case protoclient.MsgLocation:
-		return c.location()
-	case protoclient.MsgImage:
-		return c.image()
-	case protoclient.MsgVoice:
-		return c.voice()
-	case protoclient.MsgVideo, protoclient.MsgMicroVideo:
-		return c.video()
-	case protoclient.MsgEmoticon:
-		return c.sticker()
-	case protoclient.MsgApp:
-		return c.app()
-	case protoclient.MsgShareCard:
-		return single(c.card()), nil
-	case protoclient.MsgSys:
-		return single(c.system()), nil
-	case protoclient.MsgRecalled:
-		return single(c.revoke()), nil
-	case protoclient.MsgVerify:
+		return single(notice("[A message was recalled]")), nil
+	case *protoclient.FriendRequest:
 		// The bridge routes requests to the management room; shown here, in the chat
 		// of fmessage, it still says what arrived and how to accept it.
-		content, _ := FriendRequestNotice(msg, body)
+		content, _ := FriendRequestNotice(ev.Info, x)
 		return single(content), nil
-	case protoclient.MsgStatusNotify, protoclient.MsgSysNotice, protoclient.MsgPossibleFriend:
+	case *protoclient.PhoneState, *protoclient.IDList:
 		return &Converted{}, nil
-	case protoclient.MsgVoip, protoclient.MsgVoipNotify, protoclient.MsgVoipInvite:
+	case *protoclient.Call:
 		return single(phoneNotice("Call", "calls cannot be bridged; open WeChat on your phone")), nil
+	case *protoclient.Undecodable:
+		return single(cannotShow(x.Type, x.Reason)), nil
+	case *protoclient.Unsupported:
+		return single(phoneNotice(KindName(x.Type, x.AppType), "")), nil
 	}
-	return single(phoneNotice(KindName(msg.MsgType, msg.AppMsgType), "")), nil
+	return single(phoneNotice(KindName(ev.Info.Type, -1), "")), nil
 }
 
 func single(c *event.MessageEventContent) *Converted {
@@ -148,23 +157,15 @@ func (c *converter) members() []Member {
 // ---------------------------------------------------------------------------------------
 // Text (1) and quotes (§5.4.6)
 
-func (c *converter) text() (*Converted, error) {
-	if q, ok := protoclient.ParseQuote(c.body); ok {
-		return c.quoteReply(q.Name, q.Quoted, q.Reply, "")
-	}
-	var r rich
-	r.writeWeChatText(protoclient.DecodeText(c.body), c.members)
-	return single(r.content(event.MsgText)), nil
-}
-
-// quoteReply converts a reply quoting name's text (all decoded). When the quoted
-// message is a bridged one it becomes a Matrix reply, whose body is only the reply;
-// otherwise the quote is kept as a quote block above the reply, so nothing is lost.
-func (c *converter) quoteReply(name, quoted, reply, quotedMsgID string) (*Converted, error) {
+// quoteReply converts a reply. When the quoted message is a bridged one it becomes a
+// Matrix reply, whose body is only the reply; otherwise the quote is kept as a quote
+// block above the reply, so nothing is lost.
+func (c *converter) quoteReply(q *protoclient.Reply) (*Converted, error) {
+	name, quoted := q.Name, quotedText(q)
 	var earlier *Earlier
 	if c.dir != nil {
-		if f, ok := c.dir.(MessageFinder); ok && quotedMsgID != "" {
-			earlier = f.FindMessage(c.ctx, quotedMsgID)
+		if f, ok := c.dir.(MessageFinder); ok && q.QuotedMsgID != "" {
+			earlier = f.FindMessage(c.ctx, q.QuotedMsgID)
 		}
 		if earlier == nil {
 			earlier = c.dir.FindQuoted(c.ctx, name, quoted)
@@ -181,63 +182,22 @@ func (c *converter) quoteReply(name, quoted, reply, quotedMsgID string) (*Conver
 		// are notified as on WeChat.
 		r.mentions.Add(earlier.SenderMXID)
 	}
-	r.writeWeChatText(reply, c.members)
+	r.writeWeChatText(q.Text, c.members)
 	return &Converted{Parts: []*event.MessageEventContent{r.content(event.MsgText)}, ReplyTo: earlier}, nil
 }
 
 // ---------------------------------------------------------------------------------------
 // Contact cards (42)
 
-func (c *converter) card() *event.MessageEventContent {
-	card, err := protoclient.ParseCard(c.body)
-	name, wxID := "", ""
-	if err == nil {
-		name = protoclient.DecodeName(card.NickName)
-		wxID = card.Alias
-		// An encrypted v1_…@stranger name means nothing to a person.
-		if wxID == "" && !strings.HasPrefix(card.UserName, "v1_") {
-			wxID = card.UserName
-		}
-	}
-	if name == "" {
-		name = protoclient.DecodeName(c.msg.RecommendInfo.NickName)
-	}
-	if wxID == "" {
-		wxID = c.msg.RecommendInfo.Alias
-	}
-	if name == "" && wxID == "" {
-		return cannotShow(protoclient.MsgShareCard, "the card could not be read")
-	}
-	text := "Contact card: " + name
-	if name == "" {
+func cardNotice(card *protoclient.Card) *event.MessageEventContent {
+	text := "Contact card: " + card.Name
+	if card.Name == "" {
 		text = "Contact card:"
 	}
-	if wxID != "" {
-		text += " (WeChat ID: " + wxID + ")"
+	if card.WeChatID != "" {
+		text += " (WeChat ID: " + card.WeChatID + ")"
 	}
 	return notice(text)
-}
-
-// ---------------------------------------------------------------------------------------
-// Revokes (10002)
-
-// RevokedMsgID returns the MsgId of the message a revoke (MsgType 10002) takes back, for
-// the bridge to redact. ok is false when the content is not a revoke, and for msgid 0
-// ("the sender's last message", which needs the bridge's own history to resolve): the
-// bridge then passes the message to ToMatrix, which shows WeChat's text as a notice.
-func RevokedMsgID(body string) (msgID string, ok bool) {
-	r, err := protoclient.ParseRevoke(body)
-	if err != nil || strings.Trim(r.MsgID, "0") == "" {
-		return "", false
-	}
-	return r.MsgID, true
-}
-
-func (c *converter) revoke() *event.MessageEventContent {
-	if r, err := protoclient.ParseRevoke(c.body); err == nil && r.ReplaceMsg != "" {
-		return notice(protoclient.DecodeText(r.ReplaceMsg))
-	}
-	return notice("[A message was recalled]")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -248,68 +208,23 @@ func (c *converter) revoke() *event.MessageEventContent {
 // so the notice and the command agree.
 const AcceptFriendCommand = "accept-friend"
 
-// FriendRequest is what accepting a friend request takes (webwxverifyuser Opcode 3,
-// §4.17) and what identifies it.
+// FriendRequest is a friend request with the id the accept command takes: the
+// requester's permanent wxid when WeChat gave it, else the request's MsgId.
 type FriendRequest struct {
-	// ID is what the accept command takes: the requester's permanent wxid when the XML
-	// gives it, else the request's MsgId.
 	ID string
-	// UserName and Ticket are the VerifyUserList Value and VerifyUserTicket. UserName is
-	// a session name: a request must be accepted in the session that received it.
-	UserName protoclient.UserName
-	Ticket   string
-	// WxID is the requester's permanent id (XML fromusername), EncryptUserName their
-	// v1_…@stranger name.
-	WxID            string
-	EncryptUserName string
-	NickName        string
-	Alias           string
-	Greeting        string
-	// ChatRoom is the permanent id of the group the requester found the user in.
-	ChatRoom string
-	MsgID    string
+	protoclient.FriendRequest
 }
 
-// CanAccept reports whether the request carries what webwxverifyuser needs.
-func (f FriendRequest) CanAccept() bool { return f.UserName != "" && f.Ticket != "" }
-
-// FriendRequestNotice turns a friend request (MsgType 37; body its Content) into the
-// management room's notice and the data to accept it. It never fails: what the XML
-// lacks is taken from RecommendInfo, and a request that cannot be accepted from Matrix
+// FriendRequestNotice turns a friend request into the management room's notice and the
+// request to remember. It never fails: a request that cannot be accepted from Matrix
 // says to use the phone.
-func FriendRequestNotice(msg *protoclient.Message, body string) (content *event.MessageEventContent, ticket FriendRequest) {
-	if msg == nil {
+func FriendRequestNotice(info protoclient.MessageInfo, req *protoclient.FriendRequest) (content *event.MessageEventContent, ticket FriendRequest) {
+	if req == nil {
 		return notice("[Friend request — open WeChat on your phone to see it]"), FriendRequest{}
 	}
-	ri := msg.RecommendInfo
-	ticket = FriendRequest{
-		UserName: ri.UserName,
-		Ticket:   ri.Ticket,
-		NickName: protoclient.DecodeName(ri.NickName),
-		Alias:    ri.Alias,
-		Greeting: protoclient.DecodeText(ri.Content),
-		MsgID:    msg.MsgId,
-	}
-	if x, err := protoclient.ParseFriendRequest(body); err == nil {
-		ticket.WxID = x.FromUserName
-		ticket.EncryptUserName = x.EncryptUserName
-		ticket.ChatRoom = x.ChatRoomUserName
-		if ticket.Ticket == "" {
-			ticket.Ticket = x.Ticket
-		}
-		if ticket.NickName == "" {
-			ticket.NickName = protoclient.DecodeName(x.FromNickName)
-		}
-		if ticket.Alias == "" {
-			ticket.Alias = x.Alias
-		}
-		if ticket.Greeting == "" {
-			ticket.Greeting = protoclient.DecodeText(x.Content)
-		}
-	}
-	ticket.ID = ticket.WxID
+	ticket = FriendRequest{ID: string(req.WxID), FriendRequest: *req}
 	if ticket.ID == "" {
-		ticket.ID = msg.MsgId
+		ticket.ID = info.ID
 	}
 
 	var r rich
@@ -321,14 +236,14 @@ func FriendRequestNotice(msg *protoclient.Message, body string) (content *event.
 	if id := ticket.Alias; id != "" {
 		r.text(" (WeChat ID: " + id + ")")
 	} else if ticket.WxID != "" {
-		r.text(" (WeChat ID: " + ticket.WxID + ")")
+		r.text(" (WeChat ID: " + string(ticket.WxID) + ")")
 	}
 	r.text(" wants to add you as a WeChat contact.")
 	if ticket.Greeting != "" {
 		r.text("\nMessage: " + ticket.Greeting)
 	}
 	if ticket.ChatRoom != "" {
-		r.text("\nThey found you in the group " + ticket.ChatRoom + ".")
+		r.text("\nThey found you in the group " + string(ticket.ChatRoom) + ".")
 	}
 	if ticket.CanAccept() && ticket.ID != "" {
 		cmd := AcceptFriendCommand + " " + ticket.ID

@@ -529,7 +529,7 @@ func TestToMatrix(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg, body := tc.msg(t)
+			msg, _ := tc.msg(t)
 			m, u := tc.media, tc.up
 			if m == nil {
 				m = &fakeMedia{}
@@ -541,7 +541,7 @@ func TestToMatrix(t *testing.T) {
 			if dir == nil {
 				dir = &fakeDir{}
 			}
-			c, err := ToMatrix(context.Background(), msg, body, m, u, dir, tc.opts)
+			c, err := ToMatrix(context.Background(), decode(msg), m, u, dir, tc.opts)
 			if err != nil {
 				t.Fatalf("error %v", err)
 			}
@@ -556,11 +556,12 @@ func TestToMatrix(t *testing.T) {
 }
 
 func TestToMatrixErrors(t *testing.T) {
-	msg, body := payload(t, "msg_image.json")
+	msg, _ := payload(t, "msg_image.json")
+	ev := decode(msg)
 	media := &fakeMedia{files: map[MediaKind]*Media{MediaImage: {Data: pngBytes(2, 2)}}}
 
 	// A Matrix upload failure is the bridge's to retry.
-	_, err := ToMatrix(context.Background(), msg, body, media, &fakeUploader{err: errors.New("502")}, &fakeDir{}, Options{})
+	_, err := ToMatrix(context.Background(), ev, media, &fakeUploader{err: errors.New("502")}, &fakeDir{}, Options{})
 	if err == nil {
 		t.Fatal("upload failure not returned")
 	}
@@ -568,49 +569,26 @@ func TestToMatrixErrors(t *testing.T) {
 	// A cancelled context stops the conversion, even when the download fails because of it.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := ToMatrix(ctx, msg, body, media, &fakeUploader{}, &fakeDir{}, Options{}); !errors.Is(err, context.Canceled) {
+	if _, err := ToMatrix(ctx, ev, media, &fakeUploader{}, &fakeDir{}, Options{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
 
 	// Missing media interfaces are a notice, not a panic.
-	c, err := ToMatrix(context.Background(), msg, body, nil, nil, nil, Options{})
+	c, err := ToMatrix(context.Background(), ev, nil, nil, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantNotice(t, c, "Image")
-	if c, err := ToMatrix(context.Background(), nil, "", nil, nil, nil, Options{}); err != nil || len(c.Parts) != 1 {
+	if c, err := ToMatrix(context.Background(), nil, nil, nil, nil, Options{}); err != nil || len(c.Parts) != 1 {
 		t.Fatalf("nil message: %v %+v", err, c)
 	}
 }
 
-func TestRevokedMsgID(t *testing.T) {
-	for _, tc := range []struct {
-		file, want string
-	}{
-		{"msg_revoke_group.json", "4241293912041778012"},
-		{"msg_revoke_wwdk.json", "41000000000000000"},
-	} {
-		_, body := payload(t, tc.file)
-		if got, ok := RevokedMsgID(body); !ok || got != tc.want {
-			t.Errorf("%s: %q %v, want %q", tc.file, got, ok, tc.want)
-		}
-	}
-	// With the group prefix still on, as some callers may pass it.
-	if got, ok := RevokedMsgID("@abc:<br/>&lt;sysmsg type=\"revokemsg\"&gt;&lt;revokemsg&gt;&lt;msgid&gt;123&lt;/msgid&gt;&lt;/revokemsg&gt;&lt;/sysmsg&gt;"); !ok || got != "123" {
-		t.Errorf("prefixed: %q %v", got, ok)
-	}
-	for _, bad := range []string{"", "hello", "&lt;sysmsg type=\"revokemsg\"&gt;&lt;revokemsg&gt;&lt;msgid&gt;0&lt;/msgid&gt;&lt;/revokemsg&gt;&lt;/sysmsg&gt;"} {
-		if got, ok := RevokedMsgID(bad); ok {
-			t.Errorf("RevokedMsgID(%q) = %q, true", bad, got)
-		}
-	}
-}
-
 func TestFriendRequestNotice(t *testing.T) {
-	msg, body := payload(t, "msg_friend_request.json")
-	content, ft := FriendRequestNotice(msg, body)
-	want := FriendRequest{
-		ID:              "wxid_a8d806dzznm822",
+	msg, _ := payload(t, "msg_friend_request.json")
+	ev := decode(msg)
+	content, ft := FriendRequestNotice(ev.Info, ev.Content.(*protoclient.FriendRequest))
+	want := FriendRequest{ID: "wxid_a8d806dzznm822", FriendRequest: protoclient.FriendRequest{
 		UserName:        "@04a0fa314d0d8d50dc54e2ec908744ebf46b87404d143fd9a6692182dd90bd49",
 		Ticket:          "v2_ba70dfbdb1b10168d61c1ab491be19e219db11ed5c28701f605efb4dccbf132f664d8a4c9ef6e852b2a4e8d8638be81d125c2e641f01903669539c53f1e582b2@stranger",
 		WxID:            "wxid_a8d806dzznm822",
@@ -619,8 +597,7 @@ func TestFriendRequestNotice(t *testing.T) {
 		Alias:           "zixia008",
 		Greeting:        `我是群聊"Wechaty"的李卓桓.PreAngel`,
 		ChatRoom:        "2332413729@chatroom",
-		MsgID:           "3225371967511173931",
-	}
+	}}
 	if ft != want {
 		t.Errorf("ticket\n got %+v\nwant %+v", ft, want)
 	}
@@ -637,7 +614,8 @@ func TestFriendRequestNotice(t *testing.T) {
 
 	// Without the XML and the ticket: still a notice, and it says to use the phone.
 	bare := &protoclient.Message{MsgId: "9", MsgType: 37, RecommendInfo: protoclient.RecommendInfo{NickName: "X"}}
-	content, ft = FriendRequestNotice(bare, "junk")
+	bareEv := decode(bare)
+	content, ft = FriendRequestNotice(bareEv.Info, bareEv.Content.(*protoclient.FriendRequest))
 	if ft.CanAccept() || ft.ID != "9" || !strings.Contains(content.Body, "phone") {
 		t.Errorf("bare: %+v %q", ft, content.Body)
 	}
@@ -690,7 +668,7 @@ func TestMembersListedOnlyForMentions(t *testing.T) {
 	}{{"good morning", 0}, {"@Alice\u2005good morning", 1}} {
 		dir := groupDir()
 		msg := &protoclient.Message{MsgId: "1", MsgType: protoclient.MsgText, Content: tc.body}
-		c, err := ToMatrix(ctx, msg, tc.body, nil, nil, dir, Options{})
+		c, err := ToMatrix(ctx, decode(msg), nil, nil, dir, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

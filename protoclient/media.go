@@ -215,18 +215,18 @@ func (c *Client) DownloadVideo(ctx context.Context, msgID string, maxBytes int64
 }
 
 // DownloadFile streams an attachment (AppMsgType 6) from the file host.
-func (c *Client) DownloadFile(ctx context.Context, msg *Message, maxBytes int64) (*Media, error) {
+func (c *Client) DownloadFile(ctx context.Context, f *File, maxBytes int64) (*Media, error) {
 	fileURL := c.roleURL(roleFile, "/", nil)
 	q := url.Values{}
-	q.Set("sender", string(msg.FromUserName))
-	q.Set("mediaid", msg.MediaId)
-	q.Set("encryfilename", msg.EncryFileName)
+	q.Set("sender", string(f.sender))
+	q.Set("mediaid", f.mediaID)
+	q.Set("encryfilename", f.encryFileName)
 	q.Set("fromuser", strconv.FormatInt(c.Uin(), 10))
 	q.Set("pass_ticket", c.passTicket())
 	q.Set("webwx_data_ticket", c.jar.Value(fileURL, "webwx_data_ticket"))
 	m, err := c.download(ctx, c.roleURL(roleFile, cgi("webwxgetmedia"), q), "webwxgetmedia", maxBytes, false)
 	if err == nil && m.FileName == "" {
-		m.FileName = msg.FileName
+		m.FileName = f.Name
 	}
 	return m, err
 }

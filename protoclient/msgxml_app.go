@@ -4,8 +4,8 @@ import "fmt"
 
 // App messages (MsgType 49, §5.3, §5.4.9)
 
-// AppAttach describes the file of an attachment app message (AppMsgType 6).
-type AppAttach struct {
+// appAttach describes the file of an attachment app message (AppMsgType 6).
+type appAttach struct {
 	TotalLen     int64
 	AttachID     string
 	FileExt      string
@@ -15,8 +15,8 @@ type AppAttach struct {
 	EncryVer     int
 }
 
-// WeAppInfo describes a mini program (AppMsgType 33/36).
-type WeAppInfo struct {
+// weAppInfo describes a mini program (AppMsgType 33/36).
+type weAppInfo struct {
 	PagePath       string
 	UserName       string
 	AppID          string
@@ -32,9 +32,9 @@ type ArticleItem struct {
 	PubTime int64
 }
 
-// ReferMsg is the quoted message of a structured reply (AppMsgType 57). The web protocol
+// referMsg is the quoted message of a structured reply (AppMsgType 57). The web protocol
 // is not known to deliver these (§5.3), but phones' XML may carry them.
-type ReferMsg struct {
+type referMsg struct {
 	Type        MsgType
 	SvrID       string // the quoted message's MsgId
 	FromUsr     string
@@ -44,8 +44,8 @@ type ReferMsg struct {
 	CreateTime  int64
 }
 
-// AppMsg is the parsed XML of an app message.
-type AppMsg struct {
+// appMsg is the parsed XML of an app message.
+type appMsg struct {
 	AppID             string
 	Title             string
 	Des               string
@@ -62,10 +62,10 @@ type AppMsg struct {
 	SourceUserName    string
 	SourceDisplayName string
 	MD5               string
-	AppAttach         AppAttach
-	WeAppInfo         WeAppInfo
+	AppAttach         appAttach
+	WeAppInfo         weAppInfo
 	Articles          []ArticleItem // official-account article lists
-	ReferMsg          *ReferMsg     // AppMsgType 57 only
+	ReferMsg          *referMsg     // AppMsgType 57 only
 	FromUserName      string        // msg/fromusername: the permanent id of the sender, when given
 	Scene             int
 	AppName           string // msg/appinfo/appname, e.g. 微信电脑版
@@ -132,10 +132,10 @@ type xmlAppMsg struct {
 	} `xml:"appinfo"`
 }
 
-// ParseAppMsg parses the XML of an app message (MsgType 49). Content may be passed as
+// parseAppMsg parses the XML of an app message (MsgType 49). Content may be passed as
 // delivered (escaped, with or without a group-sender prefix) or unescaped. It fails when
 // there is no `<msg><appmsg>`.
-func ParseAppMsg(content string) (*AppMsg, error) {
+func parseAppMsg(content string) (*appMsg, error) {
 	var x xmlAppMsg
 	root, err := decodeXML(content, &x)
 	if err != nil {
@@ -145,7 +145,7 @@ func ParseAppMsg(content string) (*AppMsg, error) {
 		return nil, fmt.Errorf("appmsg: %w: no <msg><appmsg> (root <%s>)", ErrMalformed, root)
 	}
 	a := x.AppMsg
-	m := &AppMsg{
+	m := &appMsg{
 		AppID:             trim(a.AppID),
 		Title:             a.Title,
 		Des:               a.Des,
@@ -162,7 +162,7 @@ func ParseAppMsg(content string) (*AppMsg, error) {
 		SourceUserName:    trim(a.SourceUserName),
 		SourceDisplayName: a.SourceDisplayName,
 		MD5:               trim(a.MD5),
-		AppAttach: AppAttach{
+		AppAttach: appAttach{
 			TotalLen:     atoi64(a.AppAttach.TotalLen),
 			AttachID:     trim(a.AppAttach.AttachID),
 			FileExt:      trim(a.AppAttach.FileExt),
@@ -171,7 +171,7 @@ func ParseAppMsg(content string) (*AppMsg, error) {
 			EmoticonMD5:  trim(a.AppAttach.EmoticonMD5),
 			EncryVer:     atoi(a.AppAttach.EncryVer),
 		},
-		WeAppInfo: WeAppInfo{
+		WeAppInfo: weAppInfo{
 			PagePath:       trim(a.WeAppInfo.PagePath),
 			UserName:       trim(a.WeAppInfo.UserName),
 			AppID:          trim(a.WeAppInfo.AppID),
@@ -192,7 +192,7 @@ func ParseAppMsg(content string) (*AppMsg, error) {
 		})
 	}
 	if r := a.ReferMsg; r != nil {
-		m.ReferMsg = &ReferMsg{
+		m.ReferMsg = &referMsg{
 			Type:        MsgType(atoi(r.Type)),
 			SvrID:       trim(r.SvrID),
 			FromUsr:     trim(r.FromUsr),

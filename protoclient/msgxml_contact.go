@@ -4,9 +4,9 @@ import "fmt"
 
 // Contact cards (MsgType 42) and friend requests (MsgType 37)
 
-// Card is a shared contact card. UserName is the permanent id (wxid_…) or, for
+// cardMsg is a shared contact card. UserName is the permanent id (wxid_…) or, for
 // strangers, an encrypted v1_…@stranger name.
-type Card struct {
+type cardMsg struct {
 	UserName        string
 	NickName        string
 	Alias           string
@@ -36,9 +36,9 @@ type xmlCard struct {
 	RegionCode      string `xml:"regionCode,attr"`
 }
 
-// ParseCard parses the content of a contact card. It fails unless the root `<msg>`
+// parseCard parses the content of a contact card. It fails unless the root `<msg>`
 // carries a username.
-func ParseCard(content string) (*Card, error) {
+func parseCard(content string) (*cardMsg, error) {
 	var x xmlCard
 	root, err := decodeXML(content, &x)
 	if err != nil {
@@ -47,7 +47,7 @@ func ParseCard(content string) (*Card, error) {
 	if root != "msg" || trim(x.UserName) == "" {
 		return nil, fmt.Errorf("card: %w: no username (root <%s>)", ErrMalformed, root)
 	}
-	return &Card{
+	return &cardMsg{
 		UserName:        trim(x.UserName),
 		NickName:        x.NickName,
 		Alias:           trim(x.Alias),
@@ -63,10 +63,10 @@ func ParseCard(content string) (*Card, error) {
 	}, nil
 }
 
-// FriendRequest is a parsed friend request. Accepting it needs the session UserName and
+// friendRequestMsg is a parsed friend request. Accepting it needs the session UserName and
 // Ticket of Message.RecommendInfo; the XML adds the permanent id and where the requester
 // came from.
-type FriendRequest struct {
+type friendRequestMsg struct {
 	FromUserName     string // permanent id, wxid_…
 	EncryptUserName  string // v1_…@stranger
 	FromNickName     string
@@ -102,9 +102,9 @@ type xmlFriendRequest struct {
 	Sex              string `xml:"sex,attr"`
 }
 
-// ParseFriendRequest parses the content of a friend request (MsgType 37). It fails
+// parseFriendRequest parses the content of a friend request (MsgType 37). It fails
 // unless the root `<msg>` names the requester by fromusername or encryptusername.
-func ParseFriendRequest(content string) (*FriendRequest, error) {
+func parseFriendRequest(content string) (*friendRequestMsg, error) {
 	var x xmlFriendRequest
 	root, err := decodeXML(content, &x)
 	if err != nil {
@@ -113,7 +113,7 @@ func ParseFriendRequest(content string) (*FriendRequest, error) {
 	if root != "msg" || (trim(x.FromUserName) == "" && trim(x.EncryptUserName) == "") {
 		return nil, fmt.Errorf("friend request: %w: no requester (root <%s>)", ErrMalformed, root)
 	}
-	return &FriendRequest{
+	return &friendRequestMsg{
 		FromUserName:     trim(x.FromUserName),
 		EncryptUserName:  trim(x.EncryptUserName),
 		FromNickName:     x.FromNickName,

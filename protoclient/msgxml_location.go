@@ -9,16 +9,6 @@ import (
 
 // Locations (MsgType 1 with SubMsgType 48, §5.2, §9.11)
 
-// Location is a shared location. The XML's x is the latitude and y the longitude.
-type Location struct {
-	Lat     float64
-	Lng     float64
-	Scale   int
-	Label   string
-	PoiName string
-	PoiID   string
-}
-
 type xmlLocation struct {
 	Location *struct {
 		X       string `xml:"x,attr"`
@@ -38,10 +28,10 @@ func parseCoord(s string, limit float64) (float64, bool) {
 	return v, true
 }
 
-// ParseLocation parses the OriContent of a location message (plain or escaped XML). It
+// parseLocation parses the OriContent of a location message (plain or escaped XML). It
 // fails unless there is a `<location>` with a latitude in [-90, 90] and a longitude in
 // [-180, 180].
-func ParseLocation(oriContent string) (*Location, error) {
+func parseLocation(oriContent string) (*Location, error) {
 	var x xmlLocation
 	root, err := decodeXML(oriContent, &x)
 	if err != nil {

@@ -4,9 +4,9 @@ import "fmt"
 
 // Media messages (MsgType 3, 34, 43/62, 47)
 
-// ImageMsg is the XML of an image message. Some versions send an opaque `@…` string
+// imageMsg is the XML of an image message. Some versions send an opaque `@…` string
 // instead (§5.2); that is an error here, and the image is still downloadable by MsgId.
-type ImageMsg struct {
+type imageMsg struct {
 	AESKey         string
 	EncryVer       int
 	CDNThumbAESKey string
@@ -38,8 +38,8 @@ type xmlImage struct {
 	} `xml:"img"`
 }
 
-// ParseImageMsg parses the content of an image message; it fails without `<msg><img>`.
-func ParseImageMsg(content string) (*ImageMsg, error) {
+// parseImageMsg parses the content of an image message; it fails without `<msg><img>`.
+func parseImageMsg(content string) (*imageMsg, error) {
 	var x xmlImage
 	root, err := decodeXML(content, &x)
 	if err != nil {
@@ -49,7 +49,7 @@ func ParseImageMsg(content string) (*ImageMsg, error) {
 		return nil, fmt.Errorf("image: %w: no <msg><img> (root <%s>)", ErrMalformed, root)
 	}
 	i := x.Img
-	return &ImageMsg{
+	return &imageMsg{
 		AESKey:         trim(i.AESKey),
 		EncryVer:       atoi(i.EncryVer),
 		CDNThumbAESKey: trim(i.CDNThumbAESKey),
@@ -65,8 +65,8 @@ func ParseImageMsg(content string) (*ImageMsg, error) {
 	}, nil
 }
 
-// VoiceMsg is the XML of a voice message.
-type VoiceMsg struct {
+// voiceMsg is the XML of a voice message.
+type voiceMsg struct {
 	VoiceLength  int64 // milliseconds
 	Length       int64 // bytes
 	VoiceFormat  int
@@ -90,9 +90,9 @@ type xmlVoice struct {
 	} `xml:"voicemsg"`
 }
 
-// ParseVoiceMsg parses the content of a voice message; it fails without
+// parseVoiceMsg parses the content of a voice message; it fails without
 // `<msg><voicemsg>`.
-func ParseVoiceMsg(content string) (*VoiceMsg, error) {
+func parseVoiceMsg(content string) (*voiceMsg, error) {
 	var x xmlVoice
 	root, err := decodeXML(content, &x)
 	if err != nil {
@@ -102,7 +102,7 @@ func ParseVoiceMsg(content string) (*VoiceMsg, error) {
 		return nil, fmt.Errorf("voice: %w: no <msg><voicemsg> (root <%s>)", ErrMalformed, root)
 	}
 	v := x.Voice
-	return &VoiceMsg{
+	return &voiceMsg{
 		VoiceLength:  atoi64(v.VoiceLength),
 		Length:       atoi64(v.Length),
 		VoiceFormat:  atoi(v.VoiceFormat),
@@ -114,8 +114,8 @@ func ParseVoiceMsg(content string) (*VoiceMsg, error) {
 	}, nil
 }
 
-// VideoMsg is the XML of a video message (MsgType 43 and 62).
-type VideoMsg struct {
+// videoMsg is the XML of a video message (MsgType 43 and 62).
+type videoMsg struct {
 	AESKey         string
 	CDNVideoURL    string
 	CDNThumbURL    string
@@ -149,9 +149,9 @@ type xmlVideo struct {
 	} `xml:"videomsg"`
 }
 
-// ParseVideoMsg parses the content of a video message; it fails without
+// parseVideoMsg parses the content of a video message; it fails without
 // `<msg><videomsg>` (the opaque `@hex` form of some versions included).
-func ParseVideoMsg(content string) (*VideoMsg, error) {
+func parseVideoMsg(content string) (*videoMsg, error) {
 	var x xmlVideo
 	root, err := decodeXML(content, &x)
 	if err != nil {
@@ -161,7 +161,7 @@ func ParseVideoMsg(content string) (*VideoMsg, error) {
 		return nil, fmt.Errorf("video: %w: no <msg><videomsg> (root <%s>)", ErrMalformed, root)
 	}
 	v := x.Video
-	return &VideoMsg{
+	return &videoMsg{
 		AESKey:         trim(v.AESKey),
 		CDNVideoURL:    trim(v.CDNVideoURL),
 		CDNThumbURL:    trim(v.CDNThumbURL),
@@ -178,8 +178,8 @@ func ParseVideoMsg(content string) (*VideoMsg, error) {
 	}, nil
 }
 
-// EmojiMsg is the XML of a sticker (MsgType 47).
-type EmojiMsg struct {
+// emojiMsg is the XML of a sticker (MsgType 47).
+type emojiMsg struct {
 	FromUserName string
 	ToUserName   string
 	Type         int // 2 = GIF/image sticker
@@ -215,9 +215,9 @@ type xmlEmoji struct {
 	} `xml:"emoji"`
 }
 
-// ParseEmojiMsg parses the content of a sticker message; it fails without
+// parseEmojiMsg parses the content of a sticker message; it fails without
 // `<msg><emoji>` (copyrighted stickers arrive with an empty Content).
-func ParseEmojiMsg(content string) (*EmojiMsg, error) {
+func parseEmojiMsg(content string) (*emojiMsg, error) {
 	var x xmlEmoji
 	root, err := decodeXML(content, &x)
 	if err != nil {
@@ -227,7 +227,7 @@ func ParseEmojiMsg(content string) (*EmojiMsg, error) {
 		return nil, fmt.Errorf("emoticon: %w: no <msg><emoji> (root <%s>)", ErrMalformed, root)
 	}
 	e := x.Emoji
-	return &EmojiMsg{
+	return &emojiMsg{
 		FromUserName: trim(e.FromUserName),
 		ToUserName:   trim(e.ToUserName),
 		Type:         atoi(e.Type),

@@ -52,10 +52,10 @@ func splitList(s string) []string {
 	return parts
 }
 
-// ParseStatusNotifyOp parses the content of a MsgType 51 message. It fails when there
+// parseStatusNotifyOp parses the content of a MsgType 51 message. It fails when there
 // is no `<msg><op>` element or its id is not a number; the empty Content of most
 // codes is an error too, which callers of codes other than 4 can ignore.
-func ParseStatusNotifyOp(content string) (*StatusNotifyOp, error) {
+func parseStatusNotifyOp(content string) (*StatusNotifyOp, error) {
 	var x xmlStatusNotify
 	root, err := decodeXML(content, &x)
 	if err != nil {
@@ -88,7 +88,7 @@ func PairStatusNotify(msg Message) (map[UserName]WxID, error) {
 	if msg.MsgType != MsgStatusNotify {
 		return nil, fmt.Errorf("status notify: message type %d is not %d", msg.MsgType, MsgStatusNotify)
 	}
-	op, err := ParseStatusNotifyOp(msg.Content)
+	op, err := parseStatusNotifyOp(msg.Content)
 	if err != nil {
 		return nil, err
 	}

@@ -3,13 +3,15 @@ package protoclient
 import (
 	"encoding/xml"
 	"fmt"
+	"io"
+	"regexp"
 	"strings"
 )
 
 // System messages (MsgType 10002 revokes, 10000 XML variants)
 
-// Revoke is the parsed `<sysmsg type="revokemsg">` of a MsgType 10002 message (§5.4.5).
-type Revoke struct {
+// revokeMsg is the parsed `<sysmsg type="revokemsg">` of a MsgType 10002 message (§5.4.5).
+type revokeMsg struct {
 	Session    string // permanent id of the chat: wxid_… or <digits>@chatroom
 	OldMsgID   string // legacy 32-bit id
 	MsgID      string // MsgId of the revoked message; "0" means "self's last message in Session"
@@ -38,9 +40,9 @@ func isDigits(s string) bool {
 	return true
 }
 
-// ParseRevoke parses a revoke notice. It fails unless the content is a
+// parseRevoke parses a revoke notice. It fails unless the content is a
 // `<sysmsg type="revokemsg">` whose `<msgid>` is a decimal number.
-func ParseRevoke(content string) (*Revoke, error) {
+func parseRevoke(content string) (*revokeMsg, error) {
 	var x xmlSysMsg
 	root, err := decodeXML(content, &x)
 	if err != nil {
@@ -49,7 +51,7 @@ func ParseRevoke(content string) (*Revoke, error) {
 	if root != "sysmsg" || x.RevokeMsg == nil {
 		return nil, fmt.Errorf("revoke: %w: no <sysmsg><revokemsg> (root <%s>)", ErrMalformed, root)
 	}
-	r := &Revoke{
+	r := &revokeMsg{
 		Session:    trim(x.RevokeMsg.Session),
 		OldMsgID:   trim(x.RevokeMsg.OldMsgID),
 		MsgID:      trim(x.RevokeMsg.MsgID),
@@ -61,10 +63,10 @@ func ParseRevoke(content string) (*Revoke, error) {
 	return r, nil
 }
 
-// ParseSysMsgType returns the type attribute of a `<sysmsg>` content ("revokemsg",
+// parseSysMsgType returns the type attribute of a `<sysmsg>` content ("revokemsg",
 // "pat", "sysmsgtemplate", …, §5.4.8), so a caller can route it; ok is false when the
 // content is not a sysmsg (most MsgType 10000 contents are plain text).
-func ParseSysMsgType(content string) (typ string, ok bool) {
+func parseSysMsgType(content string) (typ string, ok bool) {
 	s := prepareXML(content)
 	if !strings.HasPrefix(s, "<") {
 		return "", false
@@ -87,4 +89,83 @@ func ParseSysMsgType(content string) (typ string, ok bool) {
 			return "", true
 		}
 	}
+}
+
+// rePlaceholder matches the placeholders of a system template: $name$ (sysmsgtemplate)
+// and ${name} (pat).
+var rePlaceholder = regexp.MustCompile(`\$\{([^{}$]{1,64})\}|\$([A-Za-z0-9_]{1,64})\$`)
+
+// renderSysTemplate fills the first <template> of a sysmsg with the nicknames of its
+// <link name="…"> member lists; placeholders without names become "someone". "" when
+// there is no template. WeChat's [smiley] codes are left for the caller.
+func renderSysTemplate(body string) string {
+	d := xml.NewDecoder(strings.NewReader(strings.TrimSpace(UnescapeXML(body))))
+	// Not strict, as phones' XML is not; but no HTML auto-closing either: <link> is a
+	// void element in HTML and a container here.
+	d.Strict = false
+	d.Entity = xml.HTMLEntity
+	d.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
+
+	var (
+		template    string
+		haveTmpl    bool
+		names       = map[string][]string{}
+		stack       []string
+		currentLink string
+		text        strings.Builder
+	)
+	// A bound on tokens: a system message is small, and the loop must end on anything.
+	for range 100000 {
+		tok, err := d.Token()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			stack = append(stack, t.Name.Local)
+			text.Reset()
+			if t.Name.Local == "link" {
+				currentLink = ""
+				for _, a := range t.Attr {
+					if a.Name.Local == "name" {
+						currentLink = a.Value
+					}
+				}
+			}
+		case xml.CharData:
+			text.Write(t)
+		case xml.EndElement:
+			if n := len(stack); n > 0 {
+				stack = stack[:n-1]
+			}
+			switch t.Name.Local {
+			case "template":
+				if !haveTmpl {
+					template, haveTmpl = text.String(), true
+				}
+			case "nickname":
+				if currentLink != "" {
+					if n := strings.TrimSpace(text.String()); n != "" {
+						names[currentLink] = append(names[currentLink], DecodeName(n))
+					}
+				}
+			case "link":
+				currentLink = ""
+			}
+			text.Reset()
+		}
+	}
+	template = strings.TrimSpace(template)
+	if !haveTmpl || template == "" {
+		return ""
+	}
+	out := rePlaceholder.ReplaceAllStringFunc(template, func(ph string) string {
+		m := rePlaceholder.FindStringSubmatch(ph)
+		key := m[1] + m[2]
+		if list := names[key]; len(list) > 0 {
+			return strings.Join(list, "、")
+		}
+		return "someone"
+	})
+	return out
 }

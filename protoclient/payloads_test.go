@@ -251,11 +251,11 @@ func TestPayloadsSyncQJesus(t *testing.T) {
 	eq(t, "CreateTime", emo.CreateTime, 1546215540)
 	eq(t, "ImgWidth", emo.ImgWidth, 240)
 	eq(t, "ImgHeight", emo.ImgHeight, 210)
-	e, err := ParseEmojiMsg(emo.Content)
+	e, err := parseEmojiMsg(emo.Content)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := EmojiMsg{FromUserName: "xxx", ToUserName: "xxx", Type: 2, MD5: "594560af0d32d92224682ee2c292877a", Len: 447446,
+	want := emojiMsg{FromUserName: "xxx", ToUserName: "xxx", Type: 2, MD5: "594560af0d32d92224682ee2c292877a", Len: 447446,
 		CDNURL:     "http://emoji.qpic.cn/wx_emoji/NBYII27icz3UvDVcCrK2sXzjZeTXzicxmtdRw9NT55ONgEB4VQHCsmTA/",
 		EncryptURL: "http://emoji.qpic.cn/wx_emoji/NBYII27icz3UvDVcCrK2sXzjZeTXzicxmtgwJAQBfFGKalttRyL1HHTQ/",
 		AESKey:     "f63eaffcd7e1b1efce4ca891a7034ade",
@@ -269,7 +269,7 @@ func TestPayloadsSyncQJesus(t *testing.T) {
 	eq(t, "notify MsgType", notify.MsgType, MsgStatusNotify)
 	eq(t, "notify code", notify.StatusNotifyCode, StatusNotifyRead)
 	eq(t, "notify user", notify.StatusNotifyUserName, "@d77f22c1444fcbd7092fa2464899391a3cc0d6a9ec79b0770ce91be01a66a09b")
-	if _, err := ParseStatusNotifyOp(notify.Content); !errors.Is(err, ErrMalformed) {
+	if _, err := parseStatusNotifyOp(notify.Content); !errors.Is(err, ErrMalformed) {
 		t.Errorf("empty status notify content: err = %v", err)
 	}
 
@@ -279,7 +279,7 @@ func TestPayloadsSyncQJesus(t *testing.T) {
 	eq(t, "video PlayLength", video.PlayLength, 10)
 	eq(t, "video ImgWidth", video.ImgWidth, 290)
 	eq(t, "video ImgHeight", video.ImgHeight, 512)
-	if _, err := ParseVideoMsg(video.Content); err == nil {
+	if _, err := parseVideoMsg(video.Content); err == nil {
 		t.Error("the opaque @hex video content parsed as XML")
 	}
 
@@ -357,7 +357,7 @@ func TestPayloadsSyncWechat4u(t *testing.T) {
 	}
 	msg := r.AddMsgList[0]
 	eq(t, "code", msg.StatusNotifyCode, StatusNotifySyncConv)
-	op, err := ParseStatusNotifyOp(msg.Content)
+	op, err := parseStatusNotifyOp(msg.Content)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,14 +401,14 @@ func TestPayloadsSyncWechat4u(t *testing.T) {
 
 func TestStatusNotifyOpSmall(t *testing.T) {
 	// Code 1 content of terry-fei/wechat-bot#4 (§5.4.7), single-quoted attribute.
-	op, err := ParseStatusNotifyOp("&lt;msg&gt;&lt;op id='1'&gt;&lt;username&gt;wxid_abc&lt;/username&gt;&lt;/op&gt;&lt;/msg&gt;")
+	op, err := parseStatusNotifyOp("&lt;msg&gt;&lt;op id='1'&gt;&lt;username&gt;wxid_abc&lt;/username&gt;&lt;/op&gt;&lt;/msg&gt;")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if op.ID != 1 || !reflect.DeepEqual(op.UserNames, []string{"wxid_abc"}) || op.UnreadChat != nil {
 		t.Errorf("op = %+v", op)
 	}
-	if _, err := ParseStatusNotifyOp("<msg><op id='x'></op></msg>"); err == nil {
+	if _, err := parseStatusNotifyOp("<msg><op id='x'></op></msg>"); err == nil {
 		t.Error("non-numeric op id accepted")
 	}
 }
@@ -478,11 +478,11 @@ func TestPayloadsFriendRequest(t *testing.T) {
 	eq(t, "RecommendInfo.AttrStatus", ri.AttrStatus, FlexInt(233251))
 	eq(t, "RecommendInfo.HeadImgUrl", strings.HasPrefix(ri.HeadImgUrl, "/cgi-bin/mmwebwx-bin/webwxgeticon?seq=0&username=@04a0"), true)
 
-	fr, err := ParseFriendRequest(m.Content)
+	fr, err := parseFriendRequest(m.Content)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := FriendRequest{
+	want := friendRequestMsg{
 		FromUserName:     "wxid_a8d806dzznm822",
 		EncryptUserName:  "v1_c1e03a32c60dd9a9e14f1092132808a2de0ad363f79b303693654282954fbe4d3e12481166f4b841f28de3dd58b0bd54@stranger",
 		FromNickName:     "李卓桓.PreAngel",
@@ -507,7 +507,7 @@ func TestPayloadsFriendRequest(t *testing.T) {
 	decodePayload(t, "msg_friend_added.json", &added)
 	eq(t, "added MsgType", added.MsgType, MsgSys)
 	eq(t, "added Status", added.Status, 4)
-	if _, ok := ParseSysMsgType(added.Content); ok {
+	if _, ok := parseSysMsgType(added.Content); ok {
 		t.Error("plain system text taken for a sysmsg")
 	}
 }
@@ -515,35 +515,35 @@ func TestPayloadsFriendRequest(t *testing.T) {
 func TestPayloadsRevoke(t *testing.T) {
 	tests := []struct {
 		file string
-		want Revoke
+		want revokeMsg
 		grp  bool
 	}{
-		{"msg_revoke_wwdk.json", Revoke{Session: "wxid_xxxxxxx", OldMsgID: "1660000000", MsgID: "41000000000000000", ReplaceMsg: `"xx" 撤回了一条消息`}, false},
-		{"msg_revoke_group.json", Revoke{Session: "5538097630@chatroom", OldMsgID: "1096526481", MsgID: "4241293912041778012", ReplaceMsg: "你撤回了一条消息"}, true},
+		{"msg_revoke_wwdk.json", revokeMsg{Session: "wxid_xxxxxxx", OldMsgID: "1660000000", MsgID: "41000000000000000", ReplaceMsg: `"xx" 撤回了一条消息`}, false},
+		{"msg_revoke_group.json", revokeMsg{Session: "5538097630@chatroom", OldMsgID: "1096526481", MsgID: "4241293912041778012", ReplaceMsg: "你撤回了一条消息"}, true},
 	}
 	for _, tt := range tests {
 		var m Message
 		decodePayload(t, tt.file, &m)
 		eq(t, tt.file+" MsgType", m.MsgType, MsgRecalled)
 		eq(t, tt.file+" Status", m.Status, 4)
-		r, err := ParseRevoke(m.Content)
+		r, err := parseRevoke(m.Content)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.file, err)
 		}
 		if *r != tt.want {
 			t.Errorf("%s: %+v, want %+v", tt.file, *r, tt.want)
 		}
-		if typ, ok := ParseSysMsgType(m.Content); !ok || typ != "revokemsg" {
+		if typ, ok := parseSysMsgType(m.Content); !ok || typ != "revokemsg" {
 			t.Errorf("%s: sysmsg type %q, %v", tt.file, typ, ok)
 		}
 		// Revokes by other members carry the sender prefix (§5.4.2).
 		prefixed := "@9abcdef:<br/>" + m.Content
-		if r2, err := ParseRevoke(prefixed); err != nil || *r2 != tt.want {
+		if r2, err := parseRevoke(prefixed); err != nil || *r2 != tt.want {
 			t.Errorf("%s with sender prefix: %+v, %v", tt.file, r2, err)
 		}
 	}
 	// msgid 0 means "self's last message" (official), and is accepted.
-	if r, err := ParseRevoke(`<sysmsg type="revokemsg"><revokemsg><session>wxid_a</session><msgid>0</msgid></revokemsg></sysmsg>`); err != nil || r.MsgID != "0" {
+	if r, err := parseRevoke(`<sysmsg type="revokemsg"><revokemsg><session>wxid_a</session><msgid>0</msgid></revokemsg></sysmsg>`); err != nil || r.MsgID != "0" {
 		t.Errorf("msgid 0: %+v, %v", r, err)
 	}
 	for _, bad := range []string{
@@ -551,14 +551,14 @@ func TestPayloadsRevoke(t *testing.T) {
 		"<sysmsg type=\"revokemsg\"><revokemsg><msgid>12a</msgid></revokemsg></sysmsg>",
 		"<msg><revokemsg><msgid>1</msgid></revokemsg></msg>",
 	} {
-		if _, err := ParseRevoke(bad); !errors.Is(err, ErrMalformed) {
-			t.Errorf("ParseRevoke(%q) err = %v", bad, err)
+		if _, err := parseRevoke(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("parseRevoke(%q) err = %v", bad, err)
 		}
 	}
-	if typ, ok := ParseSysMsgType(`&lt;sysmsg type="pat"&gt;&lt;pat&gt;&lt;/pat&gt;&lt;/sysmsg&gt;`); !ok || typ != "pat" {
+	if typ, ok := parseSysMsgType(`&lt;sysmsg type="pat"&gt;&lt;pat&gt;&lt;/pat&gt;&lt;/sysmsg&gt;`); !ok || typ != "pat" {
 		t.Errorf("pat sysmsg: %q, %v", typ, ok)
 	}
-	if typ, ok := ParseSysMsgType(`<sysmsg type='sysmsgtemplate'></sysmsg>`); !ok || typ != "sysmsgtemplate" {
+	if typ, ok := parseSysMsgType(`<sysmsg type='sysmsgtemplate'></sysmsg>`); !ok || typ != "sysmsgtemplate" {
 		t.Errorf("template sysmsg: %q, %v", typ, ok)
 	}
 }
@@ -569,7 +569,7 @@ func TestPayloadsLocation(t *testing.T) {
 	eq(t, "MsgType", m.MsgType, MsgText)
 	eq(t, "SubMsgType", m.SubMsgType, SubMsgTypeLocation)
 	eq(t, "Url", m.Url, "http://apis.map.qq.com/uri/v1/geocoder?coord=22.000000,113.000000")
-	loc, err := ParseLocation(m.OriContent)
+	loc, err := parseLocation(m.OriContent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -586,15 +586,15 @@ func TestPayloadsLocation(t *testing.T) {
 		t.Errorf("group location label = %q, %v", label2, ok)
 	}
 	// The escaped form, as it would appear in Content, parses the same.
-	if loc2, err := ParseLocation(EncodeContent(m.OriContent)); err != nil || *loc2 != *loc {
+	if loc2, err := parseLocation(EncodeContent(m.OriContent)); err != nil || *loc2 != *loc {
 		t.Errorf("escaped OriContent: %+v, %v", loc2, err)
 	}
 	for _, bad := range []string{
 		`<msg><location x="NaN" y="1"/></msg>`, `<msg><location x="91" y="1"/></msg>`,
 		`<msg><location x="1" y="-181"/></msg>`, `<msg><location x="" y=""/></msg>`, `<msg></msg>`, "",
 	} {
-		if _, err := ParseLocation(bad); err == nil {
-			t.Errorf("ParseLocation(%q) succeeded", bad)
+		if _, err := parseLocation(bad); err == nil {
+			t.Errorf("parseLocation(%q) succeeded", bad)
 		}
 	}
 	if _, img, ok := LocationText("x:<br/>/cgi-bin/a?url=1&amp;para=2&not=3"); !ok || img != "/cgi-bin/a?url=1&para=2&not=3" {
@@ -609,29 +609,29 @@ func TestPayloadsMedia(t *testing.T) {
 	var img Message
 	decodePayload(t, "msg_image.json", &img)
 	eq(t, "image MsgType", img.MsgType, MsgImage)
-	im, err := ParseImageMsg(img.Content)
+	im, err := parseImageMsg(img.Content)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantImg := ImageMsg{AESKey: "e9c981d695c5461b8daceadbb2b75c93", CDNThumbAESKey: "e9c981d695c5461b8daceadbb2b75c93",
+	wantImg := imageMsg{AESKey: "e9c981d695c5461b8daceadbb2b75c93", CDNThumbAESKey: "e9c981d695c5461b8daceadbb2b75c93",
 		CDNThumbURL: "3043020100043c303a…", CDNThumbLength: 4146, CDNThumbWidth: 89, CDNThumbHeight: 120,
 		CDNMidImgURL: "3043020100043c303a…", Length: 52523, MD5: "442f7391e62b12f90a4121e331d3a1e2"}
 	if *im != wantImg {
 		t.Errorf("image = %+v\nwant    %+v", *im, wantImg)
 	}
 	// The same content with the server's `<br/>` instead of the "\n" ItChat put there.
-	if im2, err := ParseImageMsg(strings.ReplaceAll(img.Content, "\n", "<br/>")); err != nil || *im2 != wantImg {
+	if im2, err := parseImageMsg(strings.ReplaceAll(img.Content, "\n", "<br/>")); err != nil || *im2 != wantImg {
 		t.Errorf("<br/> form: %+v, %v", im2, err)
 	}
 
 	var voice Message
 	decodePayload(t, "msg_voice.json", &voice)
 	eq(t, "voice VoiceLength", voice.VoiceLength, 2340)
-	v, err := ParseVoiceMsg(voice.Content)
+	v, err := parseVoiceMsg(voice.Content)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantVoice := VoiceMsg{VoiceLength: 2340, Length: 3898, VoiceFormat: 4, EndFlag: 1, BufID: "289997841361207642",
+	wantVoice := voiceMsg{VoiceLength: 2340, Length: 3898, VoiceFormat: 4, EndFlag: 1, BufID: "289997841361207642",
 		ClientMsgID: "490b0778a4b4b3ba804b98b8f43017aezyfandlzz1777_1493608371", FromUserName: "zyfandlzz"}
 	if *v != wantVoice {
 		t.Errorf("voice = %+v\nwant    %+v", *v, wantVoice)
@@ -640,11 +640,11 @@ func TestPayloadsMedia(t *testing.T) {
 	var video Message
 	decodePayload(t, "msg_video.json", &video)
 	eq(t, "video PlayLength", video.PlayLength, 2)
-	vd, err := ParseVideoMsg(video.Content)
+	vd, err := parseVideoMsg(video.Content)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantVideo := VideoMsg{AESKey: "5f355e9a1df64dc2a924e68fb2d53d69", CDNVideoURL: "3043…", CDNThumbURL: "3043…", CDNThumbAESKey: "…",
+	wantVideo := videoMsg{AESKey: "5f355e9a1df64dc2a924e68fb2d53d69", CDNVideoURL: "3043…", CDNThumbURL: "3043…", CDNThumbAESKey: "…",
 		Length: 311854, PlayLength: 2, CDNThumbLength: 23032, CDNThumbWidth: 944, CDNThumbHeight: 540,
 		FromUserName: "zyfandlzz", MD5: "94d985a231c2fbde6b2ece72a300b78d", NewMD5: "e17fcce9058e2d962d877cb0f1e586a3"}
 	if *vd != wantVideo {
@@ -652,11 +652,11 @@ func TestPayloadsMedia(t *testing.T) {
 	}
 
 	for _, bad := range []string{"", "@70a713006499022939c7", "<msg></msg>", "<msg><img/></msg>x"} {
-		if _, err := ParseVoiceMsg(bad); err == nil {
-			t.Errorf("ParseVoiceMsg(%q) succeeded", bad)
+		if _, err := parseVoiceMsg(bad); err == nil {
+			t.Errorf("parseVoiceMsg(%q) succeeded", bad)
 		}
-		if _, err := ParseEmojiMsg(bad); err == nil {
-			t.Errorf("ParseEmojiMsg(%q) succeeded", bad)
+		if _, err := parseEmojiMsg(bad); err == nil {
+			t.Errorf("parseEmojiMsg(%q) succeeded", bad)
 		}
 	}
 }
@@ -667,17 +667,17 @@ func TestPayloadsCard(t *testing.T) {
 	eq(t, "MsgType", m.MsgType, MsgShareCard)
 	eq(t, "RecommendInfo.UserName", m.RecommendInfo.UserName, "@d8c8f3e3f29504be95e1a3fb6498b4639b74bed0593d0defe08e3d595a71c0c8")
 	eq(t, "RecommendInfo.Sex", m.RecommendInfo.Sex, 2)
-	c, err := ParseCard(m.Content)
+	c, err := parseCard(m.Content)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Card{UserName: "wxid_a6p74rz9ovbz21", NickName: "yaphone", Province: "重庆", City: "中国", Sex: 2,
+	want := cardMsg{UserName: "wxid_a6p74rz9ovbz21", NickName: "yaphone", Province: "重庆", City: "中国", Sex: 2,
 		BigHeadImgURL: "http://wx.qlogo.cn/mmhead/ver_1/…/0", SmallHeadImgURL: "http://wx.qlogo.cn/mmhead/ver_1/…/132",
 		Scene: 17, RegionCode: "CN_Chongqing_South Bank"}
 	if *c != want {
 		t.Errorf("card = %+v\nwant   %+v", *c, want)
 	}
-	if _, err := ParseCard(`<msg nickname="x"/>`); err == nil {
+	if _, err := parseCard(`<msg nickname="x"/>`); err == nil {
 		t.Error("card without username accepted")
 	}
 }
@@ -707,9 +707,9 @@ func TestPayloadsAppMsgFile(t *testing.T) {
 	if !ok || sender != "@xxxxxxxxxxxxxxxxx" {
 		t.Fatalf("split = %q, %v", sender, ok)
 	}
-	want := AppMsg{
+	want := appMsg{
 		AppID: "wx6618f1cfc6c132f8", Title: "fileName.zip", Action: "view", Type: AppMsgAttach, MD5: "xxxx",
-		AppAttach: AppAttach{TotalLen: 1024, AttachID: "@cdn_qwerty_abcd_1", FileExt: "zip", CDNAttachURL: "qwerty", AESKey: "abcd", EncryVer: 1},
+		AppAttach: appAttach{TotalLen: 1024, AttachID: "@cdn_qwerty_abcd_1", FileExt: "zip", CDNAttachURL: "qwerty", AESKey: "abcd", EncryVer: 1},
 		AppName:   "微信电脑版", AppVersion: 7,
 	}
 	for name, in := range map[string]string{
@@ -718,7 +718,7 @@ func TestPayloadsAppMsgFile(t *testing.T) {
 		"unescaped":    UnescapeXML(rest),
 		"plain §5.4.9": string(payload(t, "appmsg_file.xml")),
 	} {
-		a, err := ParseAppMsg(in)
+		a, err := parseAppMsg(in)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -729,7 +729,7 @@ func TestPayloadsAppMsgFile(t *testing.T) {
 }
 
 func TestAppMsgKinds(t *testing.T) {
-	a, err := ParseAppMsg(EncodeContent(string(payload(t, "appmsg_article_list.xml"))))
+	a, err := parseAppMsg(EncodeContent(string(payload(t, "appmsg_article_list.xml"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -745,25 +745,25 @@ func TestAppMsgKinds(t *testing.T) {
 		t.Errorf("articles = %+v", a.Articles)
 	}
 
-	a, err = ParseAppMsg(string(payload(t, "appmsg_miniprogram.xml")))
+	a, err = parseAppMsg(string(payload(t, "appmsg_miniprogram.xml")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	eq(t, "mini Type", a.Type, AppMsgMiniProgram)
-	if want := (WeAppInfo{PagePath: "pages/index/index.html?id=42", UserName: "gh_abcdef123456@app", AppID: "wx1234567890abcdef"}); a.WeAppInfo != want {
+	if want := (weAppInfo{PagePath: "pages/index/index.html?id=42", UserName: "gh_abcdef123456@app", AppID: "wx1234567890abcdef"}); a.WeAppInfo != want {
 		t.Errorf("weappinfo = %+v", a.WeAppInfo)
 	}
 	eq(t, "mini SourceDisplayName", a.SourceDisplayName, "某小程序")
 	eq(t, "mini URL entity", a.URL, "https://mp.weixin.qq.com/mp/waerrpage?appid=wx1234567890abcdef&type=upgrade")
 	eq(t, "mini FromUserName", a.FromUserName, "wxid_sender123")
 
-	a, err = ParseAppMsg("@abc:<br/>" + EncodeContent(string(payload(t, "appmsg_refer.xml"))))
+	a, err = parseAppMsg("@abc:<br/>" + EncodeContent(string(payload(t, "appmsg_refer.xml"))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	eq(t, "refer Type", a.Type, AppMsgRefer)
 	eq(t, "refer Title (the reply)", a.Title, "好的，收到")
-	want := ReferMsg{Type: 1, SvrID: "6469713913745187012", FromUsr: "wxid_quoted001", ChatUsr: "wxid_quoted001", DisplayName: "张三", Content: "为什么这么冷", CreateTime: 1546217453}
+	want := referMsg{Type: 1, SvrID: "6469713913745187012", FromUsr: "wxid_quoted001", ChatUsr: "wxid_quoted001", DisplayName: "张三", Content: "为什么这么冷", CreateTime: 1546217453}
 	if a.ReferMsg == nil || *a.ReferMsg != want {
 		t.Errorf("refermsg = %+v", a.ReferMsg)
 	}
@@ -771,7 +771,7 @@ func TestAppMsgKinds(t *testing.T) {
 
 	// Tolerance: attributes in single quotes, a charset declaration, CDATA, unknown tags,
 	// a garbled number, an unclosed trailing tag.
-	a, err = ParseAppMsg(`<?xml version='1.0' encoding='gbk'?><msg><appmsg appid='wx1'><title><![CDATA[a<b]]></title><type>x6</type><zzz>?</zzz><appattach><totallen>99999999999</totallen></appattach></appmsg><appinfo><appname>n</appname>`)
+	a, err = parseAppMsg(`<?xml version='1.0' encoding='gbk'?><msg><appmsg appid='wx1'><title><![CDATA[a<b]]></title><type>x6</type><zzz>?</zzz><appattach><totallen>99999999999</totallen></appattach></appmsg><appinfo><appname>n</appname>`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -779,8 +779,8 @@ func TestAppMsgKinds(t *testing.T) {
 		t.Errorf("tolerant appmsg = %+v", a)
 	}
 	for _, bad := range []string{"", "text", "<msg></msg>", "<appmsg><title>x</title></appmsg>", "&lt;msg&gt;"} {
-		if _, err := ParseAppMsg(bad); !errors.Is(err, ErrMalformed) {
-			t.Errorf("ParseAppMsg(%q) err = %v", bad, err)
+		if _, err := parseAppMsg(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("parseAppMsg(%q) err = %v", bad, err)
 		}
 	}
 }

@@ -178,17 +178,17 @@ func TestThreeMiBFileUploadAndDownload(t *testing.T) {
 	if _, err := e.ctl.Incoming(e.ctx, "wxid_alice", wxsim.WorldMessage{From: "wxid_bob", Type: 49, AppMsgType: 6, FileName: "photos.zip", MediaBase64: base64.StdEncoding.EncodeToString(in)}); err != nil {
 		t.Fatal(err)
 	}
-	var fileMsg *protoclient.Message
+	var fileMsg *protoclient.File
 	e.syncUntil(c, func(b *protoclient.SyncBatch) bool {
-		for i := range b.Messages {
-			if b.Messages[i].MsgType == protoclient.MsgApp && b.Messages[i].AppMsgType == protoclient.AppMsgAttach {
-				fileMsg = &b.Messages[i]
+		for _, ev := range b.Events {
+			if f, ok := ev.Content.(*protoclient.File); ok {
+				fileMsg = f
 			}
 		}
 		return fileMsg != nil
 	})
-	if fileMsg.FileName != "photos.zip" || fileMsg.FileSize != "3145728" {
-		t.Fatalf("file message = name %q size %q", fileMsg.FileName, fileMsg.FileSize)
+	if fileMsg.Name != "photos.zip" || fileMsg.Size != 3145728 {
+		t.Fatalf("file message = name %q size %d", fileMsg.Name, fileMsg.Size)
 	}
 	m, err := c.DownloadFile(e.ctx, fileMsg, 4<<20)
 	if err != nil {

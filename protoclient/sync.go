@@ -56,6 +56,9 @@ func (c *Client) SyncCheck(ctx context.Context) (SyncCheckResult, error) {
 // client does not move its cursor until Commit: a bridge commits only once the batch is
 // safely stored, so a crash in between replays the batch instead of losing it.
 type SyncBatch struct {
+	// Events are the batch's messages, decoded: what a client reads. Messages are the
+	// same messages as the wire gave them, one for one.
+	Events             []Event
 	Messages           []Message
 	ModContacts        []Contact
 	DelContacts        []DelContact
@@ -114,6 +117,7 @@ func (c *Client) Sync(ctx context.Context) (*SyncBatch, error) {
 		c.mu.Unlock()
 	}
 	b := &res.batch
+	b.Events = DecodeMessages(b.Messages, c.SelfUserName())
 	if len(b.Malformed) > 0 {
 		log := logger(ctx)
 		for _, m := range b.Malformed {
@@ -379,6 +383,8 @@ func (r *recentMessagesSet) filter(b *SyncBatch) filtered {
 		return f
 	}
 	kept := b.Messages[:0:0]
+	withEvents := len(b.Events) == len(b.Messages)
+	var keptEvents []Event
 	inBatch := make(map[msgKey]struct{}, len(b.Messages))
 	for i := range b.Messages {
 		k := messageKey(&b.Messages[i])
@@ -391,9 +397,15 @@ func (r *recentMessagesSet) filter(b *SyncBatch) filtered {
 		inBatch[k] = struct{}{}
 		f.keys = append(f.keys, k)
 		kept = append(kept, b.Messages[i])
+		if withEvents {
+			keptEvents = append(keptEvents, b.Events[i])
+		}
 	}
 	if len(kept) < len(b.Messages) {
 		b.Messages = kept
+		if withEvents {
+			b.Events = keptEvents
+		}
 	}
 	return f
 }

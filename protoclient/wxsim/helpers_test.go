@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -361,4 +363,19 @@ func (e *env) sent(wxid string) []wxsim.SentMessage {
 		e.t.Fatal(err)
 	}
 	return s
+}
+
+// decoded is a message as a client reads it.
+func decoded(m protoclient.Message) protoclient.Content {
+	return m.Decode("@not-the-sender").Content
+}
+
+// wireField reads one element's text from a message's escaped XML, for what the server
+// puts on the wire that no client shows (a revoke's session and legacy id).
+func wireField(content, name string) string {
+	m := regexp.MustCompile(`<` + name + `>([^<]*)</` + name + `>`).FindStringSubmatch(html.UnescapeString(content))
+	if m == nil {
+		return ""
+	}
+	return strings.TrimSpace(m[1])
 }

@@ -163,14 +163,14 @@ func TestIncomingMediaDownloads(t *testing.T) {
 	if v.MsgId != vref.MsgID || v.PlayLength != 3 || v.ImgWidth == 0 {
 		t.Fatalf("video %+v", v)
 	}
-	if vm, err := protoclient.ParseVideoMsg(v.Content); err != nil || vm.Length != int64(len(video)) {
-		t.Fatalf("video xml %+v %v", vm, err)
+	if vm, ok := decoded(v).(*protoclient.Video); !ok || vm.Size != int64(len(video)) {
+		t.Fatalf("video xml %+v", vm)
 	}
 	if im.MsgId != iref.MsgID || im.ImgStatus != 2 {
 		t.Fatalf("image %+v", im)
 	}
-	if ix, err := protoclient.ParseImageMsg(im.Content); err != nil || ix.Length != int64(len(imgBytes)) {
-		t.Fatalf("image xml %+v %v", ix, err)
+	if ix, ok := decoded(im).(*protoclient.Image); !ok || ix.Size != int64(len(imgBytes)) {
+		t.Fatalf("image xml %+v", ix)
 	}
 	if vo.MsgId != aref.MsgID || vo.VoiceLength != 2340 {
 		t.Fatalf("voice %+v", vo)
@@ -178,12 +178,12 @@ func TestIncomingMediaDownloads(t *testing.T) {
 	if f.MsgId != fref.MsgID || f.FileName != "notes.txt" || f.FileSize != "2048" || f.EncryFileName != "notes%2Etxt" || !strings.HasPrefix(f.MediaId, "@crypt_") {
 		t.Fatalf("file %+v", f)
 	}
-	sender, rest, ok := protoclient.SplitGroupSender(f.Content)
-	if !ok || sender == "" {
+	ev := f.Decode("@not-the-sender")
+	if ev.Info.Sender == "" {
 		t.Fatalf("group file without sender prefix: %.60q", f.Content)
 	}
-	if am, err := protoclient.ParseAppMsg(rest); err != nil || am.Title != "notes.txt" {
-		t.Fatalf("app xml %+v %v", am, err)
+	if am, ok := ev.Content.(*protoclient.File); !ok || am.Name != "notes.txt" || am.Size != 2048 {
+		t.Fatalf("app xml %+v", ev.Content)
 	}
 
 	base := "https://wx2.qq.com/cgi-bin/mmwebwx-bin/"

@@ -96,9 +96,9 @@ func TestRevokeWindow(t *testing.T) {
 	if n := len(got.AddMsgList); n != 2 || got.AddMsgList[1].MsgType != 10002 {
 		t.Fatalf("after revoke %+v", got.AddMsgList)
 	}
-	rv, err := protoclient.ParseRevoke(got.AddMsgList[1].Content)
-	if err != nil || rv.MsgID != r.MsgID || rv.Session != "wxid_bob" || rv.ReplaceMsg != "你撤回了一条消息" {
-		t.Fatalf("revoke notice %+v %v", rv, err)
+	rv, ok := decoded(got.AddMsgList[1]).(*protoclient.Revoke)
+	if !ok || rv.MsgID != r.MsgID || wireField(got.AddMsgList[1].Content, "session") != "wxid_bob" || rv.Text != "你撤回了一条消息" {
+		t.Fatalf("revoke notice %+v", rv)
 	}
 
 	e.must(e.ctl.Settings(e.ctx, map[string]any{"revoke_window_s": 0}))

@@ -74,19 +74,19 @@ func TestRevokeByContact(t *testing.T) {
 	if len(msgs) != 2 || msgs[0].MsgType != 10002 || msgs[0].Status != 4 || msgs[0].FromUserName != names["wxid_bob"] {
 		t.Fatalf("revokes %+v", msgs)
 	}
-	rv, err := protoclient.ParseRevoke(msgs[0].Content)
-	if err != nil || rv.Session != "wxid_bob" || rv.MsgID != direct.MsgID || rv.ReplaceMsg != `"Bob" 撤回了一条消息` {
-		t.Fatalf("direct revoke %+v %v", rv, err)
+	rv, ok := decoded(msgs[0]).(*protoclient.Revoke)
+	if !ok || wireField(msgs[0].Content, "session") != "wxid_bob" || rv.MsgID != direct.MsgID || rv.Text != `"Bob" 撤回了一条消息` {
+		t.Fatalf("direct revoke %+v", rv)
 	}
-	sender, rest, ok := protoclient.SplitGroupSender(msgs[1].Content)
-	if !ok || protoclient.UserName(sender) != names["wxid_bob"] || msgs[1].FromUserName != names["12345@chatroom"] {
+	ev := msgs[1].Decode("@not-the-sender")
+	if ev.Info.Sender != names["wxid_bob"] || msgs[1].FromUserName != names["12345@chatroom"] {
 		t.Fatalf("group revoke %+v", msgs[1])
 	}
-	rv, err = protoclient.ParseRevoke(rest)
-	if err != nil || rv.Session != "12345@chatroom" || rv.MsgID != inGroup.MsgID || rv.ReplaceMsg != `"Uncle Bob" 撤回了一条消息` {
-		t.Fatalf("group revoke %+v %v", rv, err)
+	rv, ok = ev.Content.(*protoclient.Revoke)
+	if !ok || wireField(msgs[1].Content, "session") != "12345@chatroom" || rv.MsgID != inGroup.MsgID || rv.Text != `"Uncle Bob" 撤回了一条消息` {
+		t.Fatalf("group revoke %+v", rv)
 	}
-	if !strings.HasPrefix(rest, `&lt;sysmsg type="revokemsg"&gt;`) {
+	if rest := strings.TrimPrefix(msgs[1].Content, string(names["wxid_bob"])+":<br/>"); !strings.HasPrefix(rest, `&lt;sysmsg type="revokemsg"&gt;`) {
 		t.Fatalf("escaping %q", rest)
 	}
 	if err := e.ctl.Revoke(e.ctx, "wxid_alice", "123"); err == nil {
@@ -111,9 +111,9 @@ func TestFriendRequestAccepted(t *testing.T) {
 	if !strings.HasPrefix(string(ri.UserName), "@") || ri.NickName != "Eve" || ri.Content != `Hi, I'm "Eve"` || !regexp.MustCompile(`^v2_[0-9a-f]+@stranger$`).MatchString(ri.Ticket) {
 		t.Fatalf("RecommendInfo %+v", ri)
 	}
-	fr, err := protoclient.ParseFriendRequest(msgs[0].Content)
-	if err != nil || fr.FromUserName != "wxid_eve" || fr.Ticket != ri.Ticket || fr.Content != `Hi, I'm "Eve"` || fr.FromNickName != "Eve" {
-		t.Fatalf("request XML %+v %v", fr, err)
+	fr, ok := decoded(msgs[0]).(*protoclient.FriendRequest)
+	if !ok || fr.WxID != "wxid_eve" || fr.Ticket != ri.Ticket || fr.Greeting != `Hi, I'm "Eve"` || fr.NickName != "Eve" {
+		t.Fatalf("request XML %+v", fr)
 	}
 	if !strings.Contains(msgs[0].Content, "&amp;quot;Eve&amp;quot;") {
 		t.Fatalf("XML entities are not escaped twice: %q", msgs[0].Content)
@@ -397,12 +397,12 @@ func TestRevokeOldMsgIDIs32Bit(t *testing.T) {
 		if m.MsgType != 10002 {
 			continue
 		}
-		rv, err := protoclient.ParseRevoke(m.Content)
-		if err != nil {
-			t.Fatal(err)
+		if rv, ok := decoded(m).(*protoclient.Revoke); !ok || rv.MsgID != ref.MsgID {
+			t.Fatalf("revoke %+v", rv)
 		}
-		if id, err := strconv.ParseUint(rv.OldMsgID, 10, 64); err != nil || id > 4294967295 || len(rv.OldMsgID) != 10 {
-			t.Fatalf("oldmsgid %q", rv.OldMsgID)
+		old := wireField(m.Content, "oldmsgid")
+		if id, err := strconv.ParseUint(old, 10, 64); err != nil || id > 4294967295 || len(old) != 10 {
+			t.Fatalf("oldmsgid %q", old)
 		}
 		seen++
 	}
