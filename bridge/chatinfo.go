@@ -42,13 +42,13 @@ func (c *WeChatClient) dmChatInfo(ct *protoclient.Contact, id protoclient.WxID) 
 		Members: &bridgev2.ChatMemberList{IsFull: true, OtherUserID: other, MemberMap: members},
 	}
 	if ct != nil && c.Main.Config.RemarkNamesInDMs && ct.RemarkName != "" {
-		info.Name = ptr(protoclient.DecodeName(ct.RemarkName))
+		info.Name = ptr(ct.RemarkName)
 	}
 	return info
 }
 
 func (c *WeChatClient) groupChatInfo(ct *protoclient.Contact) *bridgev2.ChatInfo {
-	name := c.Main.Config.FormatGroupName(GroupNameParams{Name: protoclient.DecodeName(ct.NickName)})
+	name := c.Main.Config.FormatGroupName(GroupNameParams{Name: ct.NickName})
 	gid, _ := c.dir.stableID(ct.UserName)
 	info := &bridgev2.ChatInfo{
 		Name:   &name,
@@ -72,7 +72,7 @@ func (c *WeChatClient) groupChatInfo(ct *protoclient.Contact) *bridgev2.ChatInfo
 		} else {
 			cm.UserInfo = c.memberUserInfo(m, id)
 		}
-		if dn := protoclient.DecodeName(m.DisplayName); dn != "" {
+		if dn := m.DisplayName; dn != "" {
 			cm.Nickname = &dn
 		}
 		members.Set(cm)

@@ -93,7 +93,7 @@ func (d *chatDirectory) Members() []portal.Member {
 		out := []portal.Member{me}
 		if ct := c.dir.contact(d.chat); ct != nil {
 			id, _ := c.dir.stableID(d.chat)
-			out = append(out, portal.Member{UserName: d.chat, DisplayName: protoclient.DecodeName(ct.NickName), MXID: c.ghostMXID(id)})
+			out = append(out, portal.Member{UserName: d.chat, DisplayName: ct.NickName, MXID: c.ghostMXID(id)})
 		}
 		return out
 	}
@@ -104,14 +104,14 @@ func (d *chatDirectory) Members() []portal.Member {
 	out := make([]portal.Member, 0, len(ct.MemberList)+1)
 	for _, m := range ct.MemberList {
 		if m.UserName == self {
-			if dn := protoclient.DecodeName(m.DisplayName); dn != "" {
+			if dn := m.DisplayName; dn != "" {
 				me.DisplayName = dn
 			}
 			continue
 		}
-		name := protoclient.DecodeName(m.DisplayName)
+		name := m.DisplayName
 		if name == "" {
-			name = protoclient.DecodeName(m.NickName)
+			name = m.NickName
 		}
 		out = append(out, portal.Member{UserName: m.UserName, DisplayName: name, MXID: c.ghostMXID(c.dir.memberID(d.chat, m.UserName))})
 	}

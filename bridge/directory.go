@@ -147,9 +147,9 @@ func (d *directory) stableIDLocked(userName protoclient.UserName) (protoclient.W
 		return "", false
 	}
 	if protoclient.IsGroup(userName) {
-		return protoclient.WxID(portal.GroupFallbackPrefix + shortHash(d.scope, protoclient.DecodeName(c.NickName))), false
+		return protoclient.WxID(portal.GroupFallbackPrefix + shortHash(d.scope, c.NickName)), false
 	}
-	return protoclient.WxID(portal.ContactFallbackPrefix + shortHash(protoclient.DecodeName(c.NickName), strconv.Itoa(c.Sex), c.Province, c.City, c.Alias)), false
+	return protoclient.WxID(portal.ContactFallbackPrefix + shortHash(c.NickName, strconv.Itoa(c.Sex), c.Province, c.City, c.Alias)), false
 }
 
 // memberID is the stable id of a group member: proven when the member is also a
@@ -165,14 +165,14 @@ func (d *directory) memberID(group, member protoclient.UserName) protoclient.WxI
 	if g := d.contacts[group]; g != nil {
 		for _, m := range g.MemberList {
 			if m.UserName == member {
-				nick = protoclient.DecodeName(m.NickName)
+				nick = m.NickName
 				break
 			}
 		}
 	}
 	if nick == "" {
 		if c := d.contacts[member]; c != nil {
-			nick = protoclient.DecodeName(c.NickName)
+			nick = c.NickName
 		}
 	}
 	if nick == "" {

@@ -13,7 +13,7 @@ func TestDirectoryIdentity(t *testing.T) {
 	d.setSelf("@self")
 	d.addContacts([]protoclient.Contact{
 		{UserName: "@bob", NickName: "Bob"},
-		{UserName: "@stranger", NickName: "Str<span class=\"emoji emoji1f604\"></span>", Sex: 1, City: "Shenzhen"},
+		{UserName: "@stranger", NickName: "Str😄", Sex: 1, City: "Shenzhen"},
 		{UserName: "@@family", NickName: "Family", MemberList: []protoclient.Member{
 			{UserName: "@self", NickName: "Me"}, {UserName: "@bob", NickName: "Bob"}, {UserName: "@carol", NickName: "Carol"},
 		}},

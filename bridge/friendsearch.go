@@ -19,8 +19,8 @@ type friend struct {
 	contact  *protoclient.Contact
 }
 
-func (f friend) nickname() string { return protoclient.DecodeName(f.contact.NickName) }
-func (f friend) remark() string   { return protoclient.DecodeName(f.contact.RemarkName) }
+func (f friend) nickname() string { return f.contact.NickName }
+func (f friend) remark() string   { return f.contact.RemarkName }
 
 // label names a friend for people: remark (nickname), WeChat ID.
 func (f friend) label() string {

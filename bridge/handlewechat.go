@@ -292,7 +292,7 @@ func (c *WeChatClient) ensureKnown(ctx context.Context, chat, sender protoclient
 func (c *WeChatClient) senderNames(chat, sender protoclient.UserName, fromMe bool) []string {
 	var names []string
 	add := func(n string) {
-		if n = protoclient.DecodeName(n); n != "" {
+		if n != "" {
 			names = append(names, n)
 		}
 	}
@@ -391,7 +391,7 @@ func (c *WeChatClient) reportMalformed(ctx context.Context, entries []protoclien
 		who := ""
 		if e.FromUserName != "" {
 			if ct := c.dir.contact(e.FromUserName); ct != nil {
-				who = " from " + protoclient.DecodeName(ct.NickName)
+				who = " from " + ct.NickName
 			}
 		}
 		text := "A WeChat message" + who + " arrived in a form the bridge cannot read"

@@ -212,7 +212,7 @@ func completeLogin(ctx context.Context, wc *WeChatConnector, user *bridgev2.User
 	if err := wc.DB.Identity.Clear(ctx, loginID); err != nil {
 		return nil, fmt.Errorf("clear identity map: %w", err)
 	}
-	name := protoclient.DecodeName(init.User.NickName)
+	name := init.User.NickName
 	ul, err := user.NewLogin(ctx, &database.UserLogin{
 		ID:         loginID,
 		RemoteName: name,

@@ -152,7 +152,7 @@ func (c *WeChatClient) defaultGroupTopic(members []protoclient.UserName) string 
 	var names []string
 	for _, u := range members {
 		if ct := c.dir.contact(u); ct != nil {
-			if n := protoclient.DecodeName(ct.NickName); n != "" {
+			if n := ct.NickName; n != "" {
 				names = append(names, n)
 			}
 		}

@@ -29,7 +29,7 @@ func (c *WeChatClient) GetUserInfo(ctx context.Context, ghost *bridgev2.Ghost) (
 // every bridge user who knows this person, so the private remark name never goes here.
 func (c *WeChatClient) contactUserInfo(ct *protoclient.Contact, id protoclient.WxID) *bridgev2.UserInfo {
 	name := c.Main.Config.FormatDisplayname(DisplaynameParams{
-		Nickname: protoclient.DecodeName(ct.NickName),
+		Nickname: ct.NickName,
 		Alias:    ct.Alias,
 		ID:       string(id),
 	})
@@ -37,7 +37,7 @@ func (c *WeChatClient) contactUserInfo(ct *protoclient.Contact, id protoclient.W
 }
 
 func (c *WeChatClient) memberUserInfo(m protoclient.Member, id protoclient.WxID) *bridgev2.UserInfo {
-	name := c.Main.Config.FormatDisplayname(DisplaynameParams{Nickname: protoclient.DecodeName(m.NickName), ID: string(id)})
+	name := c.Main.Config.FormatDisplayname(DisplaynameParams{Nickname: m.NickName, ID: string(id)})
 	return &bridgev2.UserInfo{Name: &name, IsBot: ptr(false), Identifiers: identifiers(id)}
 }
 

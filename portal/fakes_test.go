@@ -121,9 +121,8 @@ func groupDir() *fakeDir {
 	return &fakeDir{members: []Member{alice, bob, bobSmith, tag, nomx, me}}
 }
 
-// payload reads a captured message from protoclient's test data and returns it with its
-// body (group sender prefix removed, as the bridge does for groups).
-func payload(t testing.TB, name string) (*protoclient.Message, string) {
+// payload reads a captured message from protoclient's test data.
+func payload(t testing.TB, name string) *protoclient.Message {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "protoclient", "testdata", "payloads", name))
 	if err != nil {
@@ -133,13 +132,7 @@ func payload(t testing.TB, name string) (*protoclient.Message, string) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	body := m.Content
-	if protoclient.IsGroup(m.FromUserName) {
-		if _, rest, ok := protoclient.SplitGroupSender(body); ok {
-			body = rest
-		}
-	}
-	return &m, body
+	return &m
 }
 
 // decode decodes a message as the bridge's session would, with me as the user.

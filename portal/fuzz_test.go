@@ -19,8 +19,8 @@ import (
 func FuzzToMatrix(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("..", "protoclient", "testdata", "payloads", "msg_*.json"))
 	for _, p := range seeds {
-		m, body := payload(f, filepath.Base(p))
-		f.Add(body, int(m.MsgType), int(m.AppMsgType), m.SubMsgType, m.OriContent, m.Url, false)
+		m := payload(f, filepath.Base(p))
+		f.Add(m.Content, int(m.MsgType), int(m.AppMsgType), m.SubMsgType, m.OriContent, m.Url, false)
 	}
 	xmls, _ := filepath.Glob(filepath.Join("..", "protoclient", "testdata", "payloads", "appmsg_*.xml"))
 	for _, p := range xmls {

@@ -9,25 +9,6 @@ import (
 	"wxbridge/protoclient"
 )
 
-// TextToMatrix converts the content of a WeChat text message (MsgType 1, group sender
-// prefix already removed) to Matrix: <br/> line breaks, emoji spans and HTML entities
-// become plain Unicode text.
-func TextToMatrix(content string) *event.MessageEventContent {
-	return &event.MessageEventContent{MsgType: event.MsgText, Body: protoclient.DecodeText(content)}
-}
-
-// NoticeToMatrix is a grey notice, for system texts and for what cannot be shown.
-func NoticeToMatrix(text string) *event.MessageEventContent {
-	return &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}
-}
-
-// UnsupportedToMatrix tells the user that something arrived that the bridge cannot show,
-// rather than dropping it without a trace.
-func UnsupportedToMatrix(msgType protoclient.MsgType, appMsgType protoclient.AppMsgType) *event.MessageEventContent {
-	what := KindName(msgType, appMsgType)
-	return NoticeToMatrix("[" + what + " — this kind of message cannot be shown here yet; open WeChat on your phone to see it]")
-}
-
 // KindName names a WeChat message kind for people.
 func KindName(msgType protoclient.MsgType, appMsgType protoclient.AppMsgType) string {
 	switch msgType {

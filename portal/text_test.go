@@ -1,7 +1,9 @@
 package portal
 
 import (
+	"context"
 	"testing"
+	"wxbridge/protoclient"
 
 	"maunium.net/go/mautrix/event"
 )
@@ -15,9 +17,12 @@ func TestTextToMatrix(t *testing.T) {
 		{"为什么这么冷", "为什么这么冷"},
 	}
 	for _, c := range cases {
-		got := TextToMatrix(c.wire)
-		if got.MsgType != event.MsgText || got.Body != c.want {
-			t.Errorf("TextToMatrix(%q) = %q %q, want m.text %q", c.wire, got.MsgType, got.Body, c.want)
+		conv, err := ToMatrix(context.Background(), decode(&protoclient.Message{MsgType: protoclient.MsgText, Content: c.wire}), nil, nil, nil, Options{})
+		if err != nil || len(conv.Parts) != 1 {
+			t.Fatalf("%q: %v %+v", c.wire, err, conv)
+		}
+		if got := conv.Parts[0]; got.MsgType != event.MsgText || got.Body != c.want {
+			t.Errorf("%q became %q %q, want m.text %q", c.wire, got.MsgType, got.Body, c.want)
 		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 // toMatrixCase is one row of the "WeChat → Matrix" table.
 type toMatrixCase struct {
 	name  string
-	msg   func(t *testing.T) (*protoclient.Message, string)
+	msg   func(t *testing.T) *protoclient.Message
 	media *fakeMedia
 	up    *fakeUploader
 	dir   Directory
@@ -25,34 +25,34 @@ type toMatrixCase struct {
 	check func(t *testing.T, c *Converted, m *fakeMedia, u *fakeUploader)
 }
 
-func textMsg(body string) func(*testing.T) (*protoclient.Message, string) {
-	return func(*testing.T) (*protoclient.Message, string) {
-		return &protoclient.Message{MsgId: "1", MsgType: protoclient.MsgText, Content: body}, body
+func textMsg(body string) func(*testing.T) *protoclient.Message {
+	return func(*testing.T) *protoclient.Message {
+		return &protoclient.Message{MsgId: "1", MsgType: protoclient.MsgText, Content: body}
 	}
 }
 
-func kindMsg(msgType protoclient.MsgType, appMsgType protoclient.AppMsgType, body string) func(*testing.T) (*protoclient.Message, string) {
-	return func(*testing.T) (*protoclient.Message, string) {
-		return &protoclient.Message{MsgId: "2", MsgType: msgType, AppMsgType: appMsgType, Content: body}, body
+func kindMsg(msgType protoclient.MsgType, appMsgType protoclient.AppMsgType, body string) func(*testing.T) *protoclient.Message {
+	return func(*testing.T) *protoclient.Message {
+		return &protoclient.Message{MsgId: "2", MsgType: msgType, AppMsgType: appMsgType, Content: body}
 	}
 }
 
-func fromPayload(name string, edit func(*protoclient.Message)) func(*testing.T) (*protoclient.Message, string) {
-	return func(t *testing.T) (*protoclient.Message, string) {
-		m, body := payload(t, name)
+func fromPayload(name string, edit func(*protoclient.Message)) func(*testing.T) *protoclient.Message {
+	return func(t *testing.T) *protoclient.Message {
+		m := payload(t, name)
 		if edit != nil {
 			edit(m)
 		}
-		return m, body
+		return m
 	}
 }
 
 // appMsg is a MsgType 49 message whose content is a payload XML file, escaped as the
 // server delivers it.
-func appMsg(file string, appMsgType protoclient.AppMsgType) func(*testing.T) (*protoclient.Message, string) {
-	return func(t *testing.T) (*protoclient.Message, string) {
+func appMsg(file string, appMsgType protoclient.AppMsgType) func(*testing.T) *protoclient.Message {
+	return func(t *testing.T) *protoclient.Message {
 		body := protoclient.EncodeContent(payloadText(t, file))
-		return &protoclient.Message{MsgId: "3", MsgType: protoclient.MsgApp, AppMsgType: appMsgType, Content: body}, body
+		return &protoclient.Message{MsgId: "3", MsgType: protoclient.MsgApp, AppMsgType: appMsgType, Content: body}
 	}
 }
 
@@ -321,8 +321,8 @@ func TestToMatrix(t *testing.T) {
 					t.Errorf("got %v %+v", c.Sticker, p.Info)
 				}
 			}},
-		{name: "sticker/store sticker is a notice", msg: func(*testing.T) (*protoclient.Message, string) {
-			return &protoclient.Message{MsgType: protoclient.MsgEmoticon, HasProductId: 1, Content: emojiXML}, emojiXML
+		{name: "sticker/store sticker is a notice", msg: func(*testing.T) *protoclient.Message {
+			return &protoclient.Message{MsgType: protoclient.MsgEmoticon, HasProductId: 1, Content: emojiXML}
 		}, check: func(t *testing.T, c *Converted, m *fakeMedia, u *fakeUploader) {
 			if p := wantNotice(t, c); p.Body != "[Sticker — open WeChat on your phone to see it]" || c.Sticker {
 				t.Errorf("got %q", p.Body)
@@ -367,8 +367,8 @@ func TestToMatrix(t *testing.T) {
 				wantNotice(t, c, "fileName.zip", "4.9 KiB")
 				noUploads(t, u)
 			}},
-		{name: "file/pdf by extension", msg: func(*testing.T) (*protoclient.Message, string) {
-			return &protoclient.Message{MsgType: protoclient.MsgApp, AppMsgType: 6, FileName: "a/../report.pdf", FileSize: "5"}, "broken <xml"
+		{name: "file/pdf by extension", msg: func(*testing.T) *protoclient.Message {
+			return &protoclient.Message{MsgType: protoclient.MsgApp, AppMsgType: 6, FileName: "a/../report.pdf", FileSize: "5", Content: "broken <xml"}
 		}, media: &fakeMedia{files: map[MediaKind]*Media{MediaFile: {Data: []byte("%PDF-")}}}, check: func(t *testing.T, c *Converted, _ *fakeMedia, _ *fakeUploader) {
 			if p := one(t, c); p.Body != "report.pdf" || p.Info.MimeType != "application/pdf" {
 				t.Errorf("got %q %+v", p.Body, p.Info)
@@ -409,8 +409,8 @@ func TestToMatrix(t *testing.T) {
 				t.Errorf("formatted %q", p.FormattedBody)
 			}
 		}},
-		{name: "link/XML broken, fields still give a link", msg: func(*testing.T) (*protoclient.Message, string) {
-			return &protoclient.Message{MsgType: protoclient.MsgApp, AppMsgType: 5, FileName: "Title &amp; more", Url: "https://example.org/?a=1&amp;b=2"}, "&lt;msg&gt;&lt;appmsg"
+		{name: "link/XML broken, fields still give a link", msg: func(*testing.T) *protoclient.Message {
+			return &protoclient.Message{MsgType: protoclient.MsgApp, AppMsgType: 5, FileName: "Title &amp; more", Url: "https://example.org/?a=1&amp;b=2", Content: "&lt;msg&gt;&lt;appmsg"}
 		}, check: func(t *testing.T, c *Converted, _ *fakeMedia, _ *fakeUploader) {
 			wantText(t, c, "Title & more\nhttps://example.org/?a=1&b=2")
 		}},
@@ -439,10 +439,10 @@ func TestToMatrix(t *testing.T) {
 		{name: "location/49-17 live location start", msg: kindMsg(protoclient.MsgApp, protoclient.AppMsgRealtimeLoc, "&lt;msg&gt;&lt;appmsg&gt;&lt;title&gt;我发起了位置共享&lt;/title&gt;&lt;type&gt;17&lt;/type&gt;&lt;/appmsg&gt;&lt;/msg&gt;"), check: func(t *testing.T, c *Converted, _ *fakeMedia, _ *fakeUploader) {
 			wantNotice(t, c, "Live location", "phone", "我发起了位置共享")
 		}},
-		{name: "location/49-17 with coordinates", msg: func(t *testing.T) (*protoclient.Message, string) {
-			m, _ := payload(t, "msg_location.json")
+		{name: "location/49-17 with coordinates", msg: func(t *testing.T) *protoclient.Message {
+			m := payload(t, "msg_location.json")
 			body := "&lt;msg&gt;&lt;appmsg&gt;&lt;title&gt;我发起了位置共享&lt;/title&gt;&lt;type&gt;17&lt;/type&gt;&lt;/appmsg&gt;&lt;/msg&gt;"
-			return &protoclient.Message{MsgType: 49, AppMsgType: 17, Content: body, OriContent: m.OriContent}, body
+			return &protoclient.Message{MsgType: 49, AppMsgType: 17, Content: body, OriContent: m.OriContent}
 		}, check: func(t *testing.T, c *Converted, _ *fakeMedia, _ *fakeUploader) {
 			if p := one(t, c); p.MsgType != event.MsgLocation || p.Body != "Live location: 深圳市xxxx" {
 				t.Errorf("got %q %q", p.MsgType, p.Body)
@@ -494,9 +494,9 @@ func TestToMatrix(t *testing.T) {
 		{name: "other/red packet 49-2001", msg: kindMsg(protoclient.MsgApp, protoclient.AppMsgRedEnvelopes, "&lt;msg&gt;&lt;appmsg&gt;&lt;title&gt;恭喜发财，大吉大利&lt;/title&gt;&lt;type&gt;2001&lt;/type&gt;&lt;/appmsg&gt;&lt;/msg&gt;"), check: func(t *testing.T, c *Converted, _ *fakeMedia, _ *fakeUploader) {
 			wantNotice(t, c, "Red packet", "phone", "恭喜发财")
 		}},
-		{name: "other/transfer 49-2000", msg: func(*testing.T) (*protoclient.Message, string) {
+		{name: "other/transfer 49-2000", msg: func(*testing.T) *protoclient.Message {
 			b := "&lt;msg&gt;&lt;appmsg&gt;&lt;title&gt;&lt;![CDATA[微信转账]]&gt;&lt;/title&gt;&lt;des&gt;&lt;![CDATA[收到转账0.01元]]&gt;&lt;/des&gt;&lt;type&gt;2000&lt;/type&gt;&lt;/appmsg&gt;&lt;/msg&gt;"
-			return &protoclient.Message{MsgType: 49, AppMsgType: 2000, FileName: "微信转账", Content: b}, b
+			return &protoclient.Message{MsgType: 49, AppMsgType: 2000, FileName: "微信转账", Content: b}
 		}, check: func(t *testing.T, c *Converted, _ *fakeMedia, _ *fakeUploader) {
 			wantNotice(t, c, "Money transfer", "phone", "收到转账0.01元")
 		}},
@@ -529,7 +529,7 @@ func TestToMatrix(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg, _ := tc.msg(t)
+			msg := tc.msg(t)
 			m, u := tc.media, tc.up
 			if m == nil {
 				m = &fakeMedia{}
@@ -556,7 +556,7 @@ func TestToMatrix(t *testing.T) {
 }
 
 func TestToMatrixErrors(t *testing.T) {
-	msg, _ := payload(t, "msg_image.json")
+	msg := payload(t, "msg_image.json")
 	ev := decode(msg)
 	media := &fakeMedia{files: map[MediaKind]*Media{MediaImage: {Data: pngBytes(2, 2)}}}
 
@@ -585,7 +585,7 @@ func TestToMatrixErrors(t *testing.T) {
 }
 
 func TestFriendRequestNotice(t *testing.T) {
-	msg, _ := payload(t, "msg_friend_request.json")
+	msg := payload(t, "msg_friend_request.json")
 	ev := decode(msg)
 	content, ft := FriendRequestNotice(ev.Info, ev.Content.(*protoclient.FriendRequest))
 	want := FriendRequest{ID: "wxid_a8d806dzznm822", FriendRequest: protoclient.FriendRequest{

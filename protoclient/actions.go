@@ -81,6 +81,7 @@ func (c *Client) UpdateChatRoom(ctx context.Context, room UserName, fun string, 
 	if err := c.postJSON(ctx, roleWeb, "webwxupdatechatroom", q, body, &res); err != nil {
 		return nil, err
 	}
+	decodeMemberNames(res.MemberList)
 	return &res, nil
 }
 
@@ -103,6 +104,7 @@ func (c *Client) CreateChatRoom(ctx context.Context, topic string, members []Use
 	}, &res); err != nil {
 		return nil, err
 	}
+	decodeMemberNames(res.MemberList)
 	return &res, nil
 }
 

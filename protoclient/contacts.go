@@ -28,6 +28,7 @@ func (c *Client) GetContacts(ctx context.Context) ([]Contact, error) {
 		if err := c.getJSON(ctx, roleWeb, "webwxgetcontact", q, &res); err != nil {
 			return nil, err
 		}
+		decodeNames(res.MemberList)
 		all = append(all, res.MemberList...)
 		next := int64(res.Seq)
 		if next == 0 || next == seq {
@@ -63,6 +64,7 @@ func (c *Client) BatchGetContact(ctx context.Context, items []BatchContactItem) 
 		}, &res); err != nil {
 			return out, err
 		}
+		decodeNames(res.ContactList)
 		out = append(out, res.ContactList...)
 	}
 	return out, nil
@@ -75,4 +77,28 @@ func (c *Client) BatchGetUsers(ctx context.Context, userNames ...UserName) ([]Co
 		items[i] = BatchContactItem{UserName: n}
 	}
 	return c.BatchGetContact(ctx, items)
+}
+
+// decodeNames decodes the names of contacts as they arrive (emoji spans, entities,
+// §5.4.4), once, so that no caller sees the wire form; every path that returns contacts
+// calls it exactly once.
+func decodeNames(list []Contact) {
+	for i := range list {
+		list[i].decodeNames()
+	}
+}
+
+func (ct *Contact) decodeNames() {
+	ct.NickName = DecodeName(ct.NickName)
+	ct.RemarkName = DecodeName(ct.RemarkName)
+	ct.DisplayName = DecodeName(ct.DisplayName)
+	decodeMemberNames(ct.MemberList)
+}
+
+func decodeMemberNames(list []Member) {
+	for j := range list {
+		m := &list[j]
+		m.NickName = DecodeName(m.NickName)
+		m.DisplayName = DecodeName(m.DisplayName)
+	}
 }

@@ -26,6 +26,8 @@ func (c *Client) Init(ctx context.Context) (*InitResponse, error) {
 	}{c.baseRequest()}, &res); err != nil {
 		return nil, err
 	}
+	decodeNames(res.ContactList)
+	res.User.decodeNames()
 	c.mu.Lock()
 	c.sess.UserName = res.User.UserName
 	c.sess.NickName = res.User.NickName

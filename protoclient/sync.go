@@ -118,6 +118,7 @@ func (c *Client) Sync(ctx context.Context) (*SyncBatch, error) {
 	}
 	b := &res.batch
 	b.Events = DecodeMessages(b.Messages, c.SelfUserName())
+	decodeNames(b.ModContacts)
 	if len(b.Malformed) > 0 {
 		log := logger(ctx)
 		for _, m := range b.Malformed {
