@@ -293,28 +293,28 @@ func decodeContent(m *Message, body string) Content {
 	case MsgImage:
 		img := &Image{Width: m.ImgWidth, Height: m.ImgHeight}
 		if x, err := parseImageMsg(body); err == nil {
-			img.Size = max(x.Length, x.HDLength)
+			img.Size = int64(max(x.Length, x.HDLength))
 		}
 		return img
 	case MsgVoice:
 		v := &Voice{DurationMS: m.VoiceLength}
 		if x, err := parseVoiceMsg(body); err == nil {
 			if v.DurationMS <= 0 {
-				v.DurationMS = x.VoiceLength
+				v.DurationMS = int64(x.VoiceLength)
 			}
-			v.Size = x.Length
+			v.Size = int64(x.Length)
 		}
 		return v
 	case MsgVideo, MsgMicroVideo:
 		v := &Video{Seconds: m.PlayLength, Width: m.ImgWidth, Height: m.ImgHeight}
 		if x, err := parseVideoMsg(body); err == nil {
 			if v.Seconds <= 0 {
-				v.Seconds = x.PlayLength
+				v.Seconds = int64(x.PlayLength)
 			}
 			if v.Width <= 0 || v.Height <= 0 {
-				v.Width, v.Height = x.CDNThumbWidth, x.CDNThumbHeight
+				v.Width, v.Height = int(x.CDNThumbWidth), int(x.CDNThumbHeight)
 			}
-			v.Size = x.Length
+			v.Size = int64(x.Length)
 		}
 		return v
 	case MsgEmoticon:
@@ -328,10 +328,10 @@ func decodeContent(m *Message, body string) Content {
 	case MsgRecalled:
 		rv := &Revoke{}
 		if r, err := parseRevoke(body); err == nil {
-			if strings.Trim(r.MsgID, "0") != "" {
-				rv.MsgID = r.MsgID
+			if strings.Trim(string(r.MsgID), "0") != "" {
+				rv.MsgID = string(r.MsgID)
 			}
-			rv.Text = DecodeText(r.ReplaceMsg)
+			rv.Text = DecodeText(string(r.ReplaceMsg))
 		}
 		return rv
 	case MsgVerify:
@@ -362,7 +362,7 @@ func decodeSticker(m *Message, body string) *Sticker {
 		if x, err := parseEmojiMsg(body); err == nil {
 			s.Unavailable = x.ProductID != ""
 			if x.Width > 0 && x.Height > 0 {
-				s.Width, s.Height = x.Width, x.Height
+				s.Width, s.Height = int(x.Width), int(x.Height)
 			}
 		}
 	}
@@ -379,7 +379,7 @@ func decodeApp(m *Message, body string) Content {
 	}
 	typ := m.AppMsgType
 	if typ == 0 && a != nil {
-		typ = a.Type
+		typ = AppMsgType(a.Type)
 	}
 	app := &App{Type: typ, Parsed: a != nil, FileName: strings.TrimSpace(DecodeName(m.FileName))}
 	if a != nil {
@@ -394,7 +394,7 @@ func decodeApp(m *Message, body string) Content {
 				f.Name = a.Title
 			}
 			if f.Size <= 0 {
-				f.Size = a.AppAttach.TotalLen
+				f.Size = int64(a.AppAttach.TotalLen)
 			}
 		}
 		return f
@@ -403,13 +403,13 @@ func decodeApp(m *Message, body string) Content {
 	case AppMsgRefer:
 		if a != nil && a.ReferMsg != nil {
 			r := a.ReferMsg
-			reply := &Reply{Name: DecodeName(r.DisplayName), QuotedType: r.Type, QuotedMsgID: r.SvrID, Text: a.Title}
-			switch r.Type {
+			reply := &Reply{Name: DecodeName(r.DisplayName), QuotedType: MsgType(r.Type), QuotedMsgID: string(r.SvrID), Text: a.Title}
+			switch reply.QuotedType {
 			case MsgText:
 				reply.Quoted = strings.TrimSpace(DecodeText(r.Content))
 			case MsgApp:
 				if q, err := parseAppMsg(r.Content); err == nil {
-					reply.Quoted, reply.QuotedAppType = strings.TrimSpace(q.Title), q.Type
+					reply.Quoted, reply.QuotedAppType = strings.TrimSpace(q.Title), AppMsgType(q.Type)
 				}
 			}
 			return reply
@@ -428,11 +428,11 @@ func decodeApp(m *Message, body string) Content {
 			l.Title = app.FileName
 		}
 		if a != nil {
-			l.URL = a.URL
-			l.AudioURL = firstNonEmpty(a.DataURL, a.LowDataURL)
+			l.URL = string(a.URL)
+			l.AudioURL = firstNonEmpty(string(a.DataURL), string(a.LowDataURL))
 			l.Source = strings.TrimSpace(a.SourceDisplayName)
-			if len(a.Articles) > 1 {
-				l.Articles = a.Articles
+			if len(a.Items) > 1 {
+				l.Articles = a.articles()
 			}
 		}
 		return l
@@ -465,7 +465,6 @@ func decodeLocation(m *Message, body string) *Location {
 			if loc.Label == "" {
 				loc.Label = label
 			}
-			loc.HasCoords = true
 			return loc
 		}
 	}
@@ -496,10 +495,10 @@ func decodeCard(m *Message, body string) Content {
 	var name, wxID string
 	if card, err := parseCard(body); err == nil {
 		name = DecodeName(card.NickName)
-		wxID = card.Alias
+		wxID = string(card.Alias)
 		// An encrypted v1_…@stranger name means nothing to a person.
-		if wxID == "" && !strings.HasPrefix(card.UserName, "v1_") {
-			wxID = card.UserName
+		if wxID == "" && !strings.HasPrefix(string(card.UserName), "v1_") {
+			wxID = string(card.UserName)
 		}
 	}
 	if name == "" {
@@ -521,7 +520,7 @@ func decodeSystem(body string) Content {
 		s := &System{Kind: typ}
 		if typ == "revokemsg" {
 			if r, err := parseRevoke(body); err == nil && r.ReplaceMsg != "" {
-				s.Text = DecodeText(r.ReplaceMsg)
+				s.Text = DecodeText(string(r.ReplaceMsg))
 				return s
 			}
 		}
@@ -548,16 +547,16 @@ func decodeFriendRequest(m *Message, body string) *FriendRequest {
 	}
 	if x, err := parseFriendRequest(body); err == nil {
 		fr.WxID = WxID(x.FromUserName)
-		fr.EncryptUserName = x.EncryptUserName
+		fr.EncryptUserName = string(x.EncryptUserName)
 		fr.ChatRoom = WxID(x.ChatRoomUserName)
 		if fr.Ticket == "" {
-			fr.Ticket = x.Ticket
+			fr.Ticket = string(x.Ticket)
 		}
 		if fr.NickName == "" {
 			fr.NickName = DecodeName(x.FromNickName)
 		}
 		if fr.Alias == "" {
-			fr.Alias = x.Alias
+			fr.Alias = string(x.Alias)
 		}
 		if fr.Greeting == "" {
 			fr.Greeting = DecodeText(x.Content)

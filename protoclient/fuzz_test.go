@@ -215,7 +215,7 @@ func FuzzParseAppMsg(f *testing.F) {
 			if i > 0 {
 				title = throughServer(title)
 			}
-			if a.Title != title || a.Type != 6 || a.AppAttach.TotalLen != totalLen || a.AppAttach.AttachID != "@cdn_1" || a.AppID != "wx1" || a.AppName != strings.TrimSpace(title) {
+			if a.Title != title || a.Type != 6 || int64(a.AppAttach.TotalLen) != totalLen || a.AppAttach.AttachID != "@cdn_1" || a.AppID != "wx1" || string(a.AppName) != strings.TrimSpace(title) {
 				t.Fatalf("generated appmsg %q parsed as %+v", in, a)
 			}
 		}
@@ -228,7 +228,7 @@ func FuzzParseRevoke(f *testing.F) {
 	}
 	f.Add(`<sysmsg type="revokemsg"><revokemsg><msgid>0</msgid></revokemsg></sysmsg>`, "wxid_a", uint64(0), "你撤回了一条消息")
 	f.Fuzz(func(t *testing.T, content, session string, msgID uint64, replace string) {
-		if r, err := parseRevoke(content); err == nil && !isDigits(r.MsgID) {
+		if r, err := parseRevoke(content); err == nil && !isDigits(string(r.MsgID)) {
 			t.Fatalf("accepted msgid %q", r.MsgID)
 		}
 		_, _ = parseSysMsgType(content)
@@ -242,7 +242,7 @@ func FuzzParseRevoke(f *testing.F) {
 		if err != nil {
 			t.Fatalf("generated revoke: %v", err)
 		}
-		if r.MsgID != id || r.Session != strings.TrimSpace(throughServer(session)) || r.ReplaceMsg != strings.TrimSpace(throughServer(replace)) {
+		if string(r.MsgID) != id || string(r.Session) != strings.TrimSpace(throughServer(session)) || string(r.ReplaceMsg) != strings.TrimSpace(throughServer(replace)) {
 			t.Fatalf("generated revoke parsed as %+v", r)
 		}
 	})
@@ -359,7 +359,7 @@ func FuzzParseFriendRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("generated request: %v", err)
 		}
-		if fr.FromUserName != strings.TrimSpace(throughServer(from)) || fr.Content != throughServer(greeting) || fr.Ticket != "v2_t@stranger" || fr.Scene != 14 {
+		if string(fr.FromUserName) != strings.TrimSpace(throughServer(from)) || fr.Content != throughServer(greeting) || fr.Ticket != "v2_t@stranger" || fr.Scene != 14 {
 			t.Fatalf("generated request parsed as %+v", fr)
 		}
 	})

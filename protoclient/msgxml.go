@@ -42,6 +42,20 @@ func prepareXML(content string) string {
 	return t
 }
 
+// checkRoot decodes content into x and fails unless the root is `<msg>` and found says
+// the kind's defining part was there; what names the kind and missing that part in the
+// error.
+func checkRoot(content string, x any, what, missing string, found func() bool) error {
+	root, err := decodeXML(content, x)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if root != "msg" || !found() {
+		return fmt.Errorf("%s: %w: no %s (root <%s>)", what, ErrMalformed, missing, root)
+	}
+	return nil
+}
+
 func newXMLDecoder(s string) *xml.Decoder {
 	d := xml.NewDecoder(strings.NewReader(s))
 	d.Strict = false
@@ -124,6 +138,25 @@ func decodeFirst(s string, v any) (string, error) {
 		}
 	}
 }
+
+// The fields of the per-kind structs: XML text is read leniently (a garbled number is
+// a zero, not a failed message) and ids and URLs are trimmed of the pretty-printing's
+// whitespace, by these types, so that each kind is one struct decoded in place.
+
+// xmlStr is text with the surrounding whitespace trimmed.
+type xmlStr string
+
+func (s *xmlStr) UnmarshalText(b []byte) error { *s = xmlStr(trim(string(b))); return nil }
+
+// xmlInt is a 32-bit number; anything else reads as 0.
+type xmlInt int
+
+func (n *xmlInt) UnmarshalText(b []byte) error { *n = xmlInt(atoi(string(b))); return nil }
+
+// xmlInt64 is a 64-bit number (sizes, ids, times); anything else reads as 0.
+type xmlInt64 int64
+
+func (n *xmlInt64) UnmarshalText(b []byte) error { *n = xmlInt64(atoi64(string(b))); return nil }
 
 func atoi(s string) int {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)

@@ -9,15 +9,15 @@ import (
 
 // Locations (MsgType 1 with SubMsgType 48, §5.2, §9.11)
 
-type xmlLocation struct {
-	Location *struct {
-		X       string `xml:"x,attr"`
-		Y       string `xml:"y,attr"`
-		Scale   string `xml:"scale,attr"`
-		Label   string `xml:"label,attr"`
-		PoiName string `xml:"poiname,attr"`
-		PoiID   string `xml:"poiid,attr"`
-	} `xml:"location"`
+// locationMsg is the `<location>` of a location's OriContent. x is the latitude, y the
+// longitude.
+type locationMsg struct {
+	X       xmlStr `xml:"x,attr"`
+	Y       xmlStr `xml:"y,attr"`
+	Scale   xmlInt `xml:"scale,attr"`
+	Label   xmlStr `xml:"label,attr"`
+	PoiName xmlStr `xml:"poiname,attr"`
+	PoiID   xmlStr `xml:"poiid,attr"`
 }
 
 func parseCoord(s string, limit float64) (float64, bool) {
@@ -32,28 +32,20 @@ func parseCoord(s string, limit float64) (float64, bool) {
 // fails unless there is a `<location>` with a latitude in [-90, 90] and a longitude in
 // [-180, 180].
 func parseLocation(oriContent string) (*Location, error) {
-	var x xmlLocation
-	root, err := decodeXML(oriContent, &x)
-	if err != nil {
-		return nil, fmt.Errorf("location: %w", err)
+	var x struct {
+		Location *locationMsg `xml:"location"`
 	}
-	if root != "msg" || x.Location == nil {
-		return nil, fmt.Errorf("location: %w: no <msg><location> (root <%s>)", ErrMalformed, root)
+	if err := checkRoot(oriContent, &x, "location", "<msg><location>", func() bool { return x.Location != nil }); err != nil {
+		return nil, err
 	}
 	l := x.Location
-	lat, ok1 := parseCoord(l.X, 90)
-	lng, ok2 := parseCoord(l.Y, 180)
+	lat, ok1 := parseCoord(string(l.X), 90)
+	lng, ok2 := parseCoord(string(l.Y), 180)
 	if !ok1 || !ok2 {
-		return nil, fmt.Errorf("location: %w: bad coordinates x=%q y=%q", ErrMalformed, truncate(l.X, 30), truncate(l.Y, 30))
+		return nil, fmt.Errorf("location: %w: bad coordinates x=%q y=%q", ErrMalformed, truncate(string(l.X), 30), truncate(string(l.Y), 30))
 	}
-	return &Location{
-		Lat:     lat,
-		Lng:     lng,
-		Scale:   atoi(l.Scale),
-		Label:   trim(l.Label),
-		PoiName: trim(l.PoiName),
-		PoiID:   trim(l.PoiID),
-	}, nil
+	return &Location{HasCoords: true, Lat: lat, Lng: lng, Scale: int(l.Scale), Label: string(l.Label),
+		PoiName: string(l.PoiName), PoiID: string(l.PoiID)}, nil
 }
 
 // LocationText splits the Content of a MsgType 1 / SubMsgType 48 message,

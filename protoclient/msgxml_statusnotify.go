@@ -8,31 +8,20 @@ import (
 
 // Status notify (MsgType 51, §5.4.7)
 
-// UnreadChat is an entry of the `<unreadchatlist>` of a status-notify op.
-type UnreadChat struct {
+// unreadChat is an entry of the `<unreadchatlist>` of a status-notify op.
+type unreadChat struct {
 	UserName     string
 	LastReadTime int64
 }
 
-// StatusNotifyOp is the parsed `<msg><op id='N'>` content of a MsgType 51 message.
-type StatusNotifyOp struct {
+// statusNotifyOp is the parsed `<msg><op id='N'>` content of a MsgType 51 message.
+type statusNotifyOp struct {
 	ID int
 	// UserNames is the comma-split `<username>` list: permanent ids (wxid_…,
 	// …@chatroom, filehelper) in the order of StatusNotifyUserName. Positions are kept,
 	// empty entries included, except a trailing empty one from a final comma.
 	UserNames  []string
-	UnreadChat []UnreadChat
-}
-
-type xmlStatusNotify struct {
-	Op *struct {
-		ID       string `xml:"id,attr"`
-		UserName string `xml:"username"`
-		Unread   []struct {
-			UserName     string `xml:"username"`
-			LastReadTime string `xml:"lastreadtime"`
-		} `xml:"unreadchatlist>chat"`
-	} `xml:"op"`
+	UnreadChat []unreadChat
 }
 
 // splitList splits a comma-joined list, trimming spaces and a final empty entry.
@@ -55,25 +44,27 @@ func splitList(s string) []string {
 // parseStatusNotifyOp parses the content of a MsgType 51 message. It fails when there
 // is no `<msg><op>` element or its id is not a number; the empty Content of most
 // codes is an error too, which callers of codes other than 4 can ignore.
-func parseStatusNotifyOp(content string) (*StatusNotifyOp, error) {
-	var x xmlStatusNotify
-	root, err := decodeXML(content, &x)
-	if err != nil {
-		return nil, fmt.Errorf("status notify: %w", err)
+func parseStatusNotifyOp(content string) (*statusNotifyOp, error) {
+	var x struct {
+		Op *struct {
+			ID       string `xml:"id,attr"`
+			UserName string `xml:"username"`
+			Unread   []struct {
+				UserName     xmlStr   `xml:"username"`
+				LastReadTime xmlInt64 `xml:"lastreadtime"`
+			} `xml:"unreadchatlist>chat"`
+		} `xml:"op"`
 	}
-	if root != "msg" || x.Op == nil {
-		return nil, fmt.Errorf("status notify: %w: no <msg><op> (root <%s>)", ErrMalformed, root)
+	if err := checkRoot(content, &x, "status notify", "<msg><op>", func() bool { return x.Op != nil }); err != nil {
+		return nil, err
 	}
 	id, err := strconv.Atoi(trim(x.Op.ID))
 	if err != nil {
 		return nil, fmt.Errorf("status notify: %w: op id %q", ErrMalformed, truncate(x.Op.ID, 20))
 	}
-	op := &StatusNotifyOp{ID: id, UserNames: splitList(x.Op.UserName)}
+	op := &statusNotifyOp{ID: id, UserNames: splitList(x.Op.UserName)}
 	for _, c := range x.Op.Unread {
-		op.UnreadChat = append(op.UnreadChat, UnreadChat{
-			UserName:     trim(c.UserName),
-			LastReadTime: atoi64(c.LastReadTime),
-		})
+		op.UnreadChat = append(op.UnreadChat, unreadChat{UserName: string(c.UserName), LastReadTime: int64(c.LastReadTime)})
 	}
 	return op, nil
 }

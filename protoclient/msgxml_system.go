@@ -10,22 +10,12 @@ import (
 
 // System messages (MsgType 10002 revokes, 10000 XML variants)
 
-// revokeMsg is the parsed `<sysmsg type="revokemsg">` of a MsgType 10002 message (§5.4.5).
+// revokeMsg is the `<revokemsg>` of a MsgType 10002 message (§5.4.5).
 type revokeMsg struct {
-	Session    string // permanent id of the chat: wxid_… or <digits>@chatroom
-	OldMsgID   string // legacy 32-bit id
-	MsgID      string // MsgId of the revoked message; "0" means "self's last message in Session"
-	ReplaceMsg string // display text, e.g. "xx" 撤回了一条消息
-}
-
-type xmlSysMsg struct {
-	Type      string `xml:"type,attr"`
-	RevokeMsg *struct {
-		Session    string `xml:"session"`
-		OldMsgID   string `xml:"oldmsgid"`
-		MsgID      string `xml:"msgid"`
-		ReplaceMsg string `xml:"replacemsg"`
-	} `xml:"revokemsg"`
+	Session    xmlStr `xml:"session"`    // permanent id of the chat: wxid_… or <digits>@chatroom
+	OldMsgID   xmlStr `xml:"oldmsgid"`   // legacy 32-bit id
+	MsgID      xmlStr `xml:"msgid"`      // MsgId of the revoked message; "0" means "self's last message in Session"
+	ReplaceMsg xmlStr `xml:"replacemsg"` // display text, e.g. "xx" 撤回了一条消息
 }
 
 func isDigits(s string) bool {
@@ -43,7 +33,9 @@ func isDigits(s string) bool {
 // parseRevoke parses a revoke notice. It fails unless the content is a
 // `<sysmsg type="revokemsg">` whose `<msgid>` is a decimal number.
 func parseRevoke(content string) (*revokeMsg, error) {
-	var x xmlSysMsg
+	var x struct {
+		RevokeMsg *revokeMsg `xml:"revokemsg"`
+	}
 	root, err := decodeXML(content, &x)
 	if err != nil {
 		return nil, fmt.Errorf("revoke: %w", err)
@@ -51,16 +43,10 @@ func parseRevoke(content string) (*revokeMsg, error) {
 	if root != "sysmsg" || x.RevokeMsg == nil {
 		return nil, fmt.Errorf("revoke: %w: no <sysmsg><revokemsg> (root <%s>)", ErrMalformed, root)
 	}
-	r := &revokeMsg{
-		Session:    trim(x.RevokeMsg.Session),
-		OldMsgID:   trim(x.RevokeMsg.OldMsgID),
-		MsgID:      trim(x.RevokeMsg.MsgID),
-		ReplaceMsg: trim(x.RevokeMsg.ReplaceMsg),
+	if r := x.RevokeMsg; !isDigits(string(r.MsgID)) {
+		return nil, fmt.Errorf("revoke: %w: msgid %q is not a number", ErrMalformed, truncate(string(r.MsgID), 40))
 	}
-	if !isDigits(r.MsgID) {
-		return nil, fmt.Errorf("revoke: %w: msgid %q is not a number", ErrMalformed, truncate(r.MsgID, 40))
-	}
-	return r, nil
+	return x.RevokeMsg, nil
 }
 
 // parseSysMsgType returns the type attribute of a `<sysmsg>` content ("revokemsg",

@@ -365,7 +365,7 @@ func TestPayloadsSyncWechat4u(t *testing.T) {
 	if want := []string{"wxid_7313013130512", "filehelper", "902809793@chatroom", "2914059377@chatroom"}; !reflect.DeepEqual(op.UserNames, want) {
 		t.Errorf("op usernames = %q", op.UserNames)
 	}
-	if want := []UnreadChat{{"902809793@chatroom", 1463754424}, {"MomentsUnreadMsgStatus", 1463158935}}; !reflect.DeepEqual(op.UnreadChat, want) {
+	if want := []unreadChat{{"902809793@chatroom", 1463754424}, {"MomentsUnreadMsgStatus", 1463158935}}; !reflect.DeepEqual(op.UnreadChat, want) {
 		t.Errorf("unread = %+v", op.UnreadChat)
 	}
 	pairs, err := PairStatusNotify(msg)
@@ -487,7 +487,7 @@ func TestPayloadsFriendRequest(t *testing.T) {
 		EncryptUserName:  "v1_c1e03a32c60dd9a9e14f1092132808a2de0ad363f79b303693654282954fbe4d3e12481166f4b841f28de3dd58b0bd54@stranger",
 		FromNickName:     "李卓桓.PreAngel",
 		Content:          `我是群聊"Wechaty"的李卓桓.PreAngel`,
-		Ticket:           ri.Ticket,
+		Ticket:           xmlStr(ri.Ticket),
 		Scene:            14,
 		OpCode:           2,
 		Alias:            "zixia008",
@@ -573,7 +573,7 @@ func TestPayloadsLocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Location{Lat: 22, Lng: 113, Scale: 16, Label: "深圳市xxxx", PoiName: "[位置]"}); *loc != want {
+	if want := (Location{HasCoords: true, Lat: 22, Lng: 113, Scale: 16, Label: "深圳市xxxx", PoiName: "[位置]"}); *loc != want {
 		t.Errorf("location = %+v, want %+v", *loc, want)
 	}
 	label, img, ok := LocationText(m.Content)
@@ -708,7 +708,7 @@ func TestPayloadsAppMsgFile(t *testing.T) {
 		t.Fatalf("split = %q, %v", sender, ok)
 	}
 	want := appMsg{
-		AppID: "wx6618f1cfc6c132f8", Title: "fileName.zip", Action: "view", Type: AppMsgAttach, MD5: "xxxx",
+		AppID: "wx6618f1cfc6c132f8", Title: "fileName.zip", Action: "view", Type: xmlInt(AppMsgAttach), MD5: "xxxx",
 		AppAttach: appAttach{TotalLen: 1024, AttachID: "@cdn_qwerty_abcd_1", FileExt: "zip", CDNAttachURL: "qwerty", AESKey: "abcd", EncryVer: 1},
 		AppName:   "微信电脑版", AppVersion: 7,
 	}
@@ -733,7 +733,7 @@ func TestAppMsgKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "article Type", a.Type, AppMsgURL)
+	eq(t, "article Type", AppMsgType(a.Type), AppMsgURL)
 	eq(t, "article Title", a.Title, "今日头条")
 	eq(t, "article URL", a.URL, "http://mp.weixin.qq.com/s?__biz=MzA&mid=1&idx=1&sn=a#rd")
 	eq(t, "article FromUserName", a.FromUserName, "gh_0123456789ab")
@@ -741,15 +741,15 @@ func TestAppMsgKinds(t *testing.T) {
 		{Title: "第一篇", URL: "http://mp.weixin.qq.com/s?__biz=MzA&mid=1&idx=1&sn=a#rd", Digest: "第一篇摘要", Cover: "http://mmbiz.qpic.cn/a/0", PubTime: 1546210870},
 		{Title: "第二篇 & 更多", URL: "http://mp.weixin.qq.com/s?__biz=MzA&mid=1&idx=2&sn=b#rd", Cover: "http://mmbiz.qpic.cn/b/0", PubTime: 1546210871},
 	}
-	if !reflect.DeepEqual(a.Articles, wantItems) {
-		t.Errorf("articles = %+v", a.Articles)
+	if !reflect.DeepEqual(a.articles(), wantItems) {
+		t.Errorf("articles = %+v", a.articles())
 	}
 
 	a, err = parseAppMsg(string(payload(t, "appmsg_miniprogram.xml")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "mini Type", a.Type, AppMsgMiniProgram)
+	eq(t, "mini Type", AppMsgType(a.Type), AppMsgMiniProgram)
 	if want := (weAppInfo{PagePath: "pages/index/index.html?id=42", UserName: "gh_abcdef123456@app", AppID: "wx1234567890abcdef"}); a.WeAppInfo != want {
 		t.Errorf("weappinfo = %+v", a.WeAppInfo)
 	}
@@ -761,7 +761,7 @@ func TestAppMsgKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "refer Type", a.Type, AppMsgRefer)
+	eq(t, "refer Type", AppMsgType(a.Type), AppMsgRefer)
 	eq(t, "refer Title (the reply)", a.Title, "好的，收到")
 	want := referMsg{Type: 1, SvrID: "6469713913745187012", FromUsr: "wxid_quoted001", ChatUsr: "wxid_quoted001", DisplayName: "张三", Content: "为什么这么冷", CreateTime: 1546217453}
 	if a.ReferMsg == nil || *a.ReferMsg != want {
