@@ -44,6 +44,7 @@ FROM ${RUNTIME_IMAGE}
 # stage needs no package manager and no network while it is built.
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/wxbridge /usr/bin/wxbridge
+COPY LICENSE /usr/share/doc/wxbridge/LICENSE
 COPY docker-run.sh /docker-run.sh
 ENV UID=1337 GID=1337
 VOLUME /data
