@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# homeserver.sh — a throwaway Dendrite v0.13.8 homeserver on loopback for wxbridge's tests.
+# homeserver.sh — a throwaway Dendrite v0.13.8 homeserver on loopback for wxbridge's tests
+# (HS_KIND=synapse: Synapse instead, through synapse.sh, with the same commands and output).
 #
 #   homeserver.sh install                   build Dendrite once into the cache dir (reused afterwards)
 #   homeserver.sh start DIR REG [REG...]    write a config in DIR, start Dendrite on 127.0.0.1 with
@@ -28,6 +29,15 @@
 # Everything listens on 127.0.0.1 only; federation is off.
 # See test/e2e/README.md and ../shared/reference/test-homeserver.md for the pitfalls handled here.
 set -euo pipefail
+
+case "${HS_KIND:-dendrite}" in
+dendrite) ;;
+synapse) exec "$(dirname "${BASH_SOURCE[0]}")/synapse.sh" "$@" ;;
+*)
+	echo "homeserver.sh: error: HS_KIND must be dendrite or synapse, not '$HS_KIND'" >&2
+	exit 1
+	;;
+esac
 
 readonly DENDRITE_VERSION=v0.13.8
 readonly DENDRITE_PKG=github.com/matrix-org/dendrite/cmd/dendrite
