@@ -4,6 +4,8 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"runtime"
@@ -19,6 +21,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 // params are the sizes of one run; full mode is the README's, quick mode CI's.
@@ -63,6 +66,35 @@ func loadParams() params {
 }
 
 const obsWxid = "wxid_observer"
+
+// waitSetup bounds each wait of the setup (portals, the observer's joins).
+const waitSetup = 30 * time.Minute
+
+// register registers a Matrix user that only sends (it never syncs).
+func register(ctx context.Context, hsURL, localpart string) (*harness.MatrixUser, error) {
+	return harness.Register(ctx, hsURL, localpart, "bench-"+randomHex(8), harness.Options{HTTP: httpClient})
+}
+
+// directRoom creates a DM of sender's with the observer, named name, and waits until the
+// observer has joined it.
+func directRoom(ctx context.Context, sender, obs *harness.MatrixUser, name string) (id.RoomID, error) {
+	room, err := sender.CreateDM(ctx, obs.ID(), name)
+	if err != nil {
+		return "", err
+	}
+	if err := obs.WaitUntil(ctx, waitSetup, 0, func() bool { return obs.Joined(room) }); err != nil {
+		return "", fmt.Errorf("observer never joined %s: %w", name, err)
+	}
+	return room, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func localpart(prefix string, i int) string { return strings.ToLower(fmt.Sprintf("%s%04d", prefix, i)) }
 
 func chatWxid(i int) string { return fmt.Sprintf("wxid_chat%03d", i) }
 
@@ -134,14 +166,20 @@ func TestBench(t *testing.T) {
 	fmt.Printf("bench: mode %s, %+v, bridge log level %s\n", mode, p, logLevel)
 
 	// --- the observer and its WeChat account ---------------------------------------------
-	obsUser, err := register(ctx, e.hsURL, "observer")
+	// A Matrix user whose /sync long poll runs for the whole benchmark: it records when
+	// each message arrives and joins every room it is invited to.
+	obs, err := harness.Register(ctx, e.hsURL, "observer", "bench-"+randomHex(8), harness.Options{
+		HTTP:          httpClient,
+		TimelineLimit: 5000,
+		RoomsOnly:     true, // only messages matter; no presence or account data
+		JoinInvites:   true,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs := newObserver(obsUser)
 	octx, ocancel := context.WithCancel(ctx)
-	defer ocancel()
-	go obs.run(octx, t)
+	obsStopped := obs.SyncInBackground(octx)
+	defer func() { ocancel(); <-obsStopped }()
 	if _, err := ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: obsWxid, Nickname: "Observer", Uin: 5000, Host: "wx2.qq.com"}); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +190,7 @@ func TestBench(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.login(ctx, ctl, obs.id, obsWxid); err != nil {
+	if _, err := e.login(ctx, ctl, obs.ID(), obsWxid); err != nil {
 		t.Fatalf("observer login: %v", err)
 	}
 
@@ -168,25 +206,24 @@ func TestBench(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := obs.waitBodies(ctx, warm); err != nil {
+	if err := obs.WaitBodies(ctx, waitSetup, warm); err != nil {
 		t.Fatalf("warm-up: %v", err)
 	}
 	portals := make([]id.RoomID, p.tpChats)
 	for i, b := range warm {
-		s, _ := obs.sightingOf(b)
-		portals[i] = s.room
+		portals[i] = obs.FirstMessage(b).Room
 	}
 	// Wait until the observer has joined every portal (the warm-up message may have been
 	// seen through a room joined for an earlier chat's invite only once joined).
-	if err := obs.waitFor(ctx, func(o *observer) bool {
+	if err := obs.WaitUntil(ctx, waitSetup, 0, func() bool {
 		for _, r := range portals {
-			if !o.joined[r] {
+			if !obs.Joined(r) {
 				return false
 			}
 		}
 		return true
 	}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("the observer in every portal: %v", err)
 	}
 	fmt.Printf("bench: %d portals ready in %s\n", p.tpChats, time.Since(t0).Round(time.Millisecond))
 
@@ -203,7 +240,7 @@ func TestBench(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	senders := make([]*mxUser, p.tpChats)
+	senders := make([]*harness.MatrixUser, p.tpChats)
 	senderRooms := make([]id.RoomID, p.tpChats)
 	if err := parallel(ctx, 4, p.tpChats, func(i int) error {
 		u, err := register(ctx, e.hsURL, localpart("sender", i))
@@ -227,7 +264,8 @@ func TestBench(t *testing.T) {
 		t.Fatalf("W→M latency: %v", err)
 	}
 	straight, err := paced(ctx, obs, p.latMsgs, p.latRate, "lat-mx", func(i int, body string) error {
-		return sendText(ctx, direct, directRooms[i%p.latChats], body)
+		_, err := direct.SendText(ctx, directRooms[i%p.latChats], body, "")
+		return err
 	})
 	if err != nil {
 		t.Fatalf("direct latency: %v", err)
@@ -271,7 +309,8 @@ func TestBench(t *testing.T) {
 	meter = startCPU(e.bridgePID(), e.hsPID)
 	tStart = time.Now()
 	bodies, err = burst(ctx, obs, p.tpChats, per, "tp-mx", func(c, _ int, body string) error {
-		return sendText(ctx, senders[c], senderRooms[c], body)
+		_, err := senders[c].SendText(ctx, senderRooms[c], body, "")
+		return err
 	})
 	if err != nil {
 		t.Fatalf("direct burst: %v", err)
@@ -308,6 +347,11 @@ func TestBench(t *testing.T) {
 	scale(ctx, t, e, ctl, obs, p, rep)
 
 	ocancel()
+	<-obsStopped
+	// What may have made the observer's arrival times late or incomplete.
+	for _, w := range obs.Warnings() {
+		fmt.Printf("bench: observer: %s\n", w)
+	}
 	printReport(rep, p, mode, logLevel)
 }
 
@@ -343,7 +387,7 @@ func parallel(ctx context.Context, workers, n int, f func(i int) error) error {
 // paced sends n messages at rate per second (one goroutine per message, so a slow send
 // does not delay the next) and returns the sorted latencies from the start of each send
 // to the observer's /sync returning it.
-func paced(ctx context.Context, obs *observer, n int, rate float64, tag string, send func(i int, body string) error) ([]time.Duration, error) {
+func paced(ctx context.Context, obs *harness.MatrixUser, n int, rate float64, tag string, send func(i int, body string) error) ([]time.Duration, error) {
 	run := randomHex(3)
 	bodies := make([]string, n)
 	starts := make([]time.Time, n)
@@ -374,15 +418,12 @@ func paced(ctx context.Context, obs *observer, n int, rate float64, tag string, 
 	if err := <-errs; err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	if err := obs.waitBodies(wctx, bodies); err != nil {
+	if err := obs.WaitBodies(ctx, 3*time.Minute, bodies); err != nil {
 		return nil, err
 	}
 	lat := make([]time.Duration, n)
 	for i, b := range bodies {
-		s, _ := obs.sightingOf(b)
-		lat[i] = s.at.Sub(starts[i])
+		lat[i] = obs.FirstMessage(b).At.Sub(starts[i])
 	}
 	slices.Sort(lat)
 	return lat, nil
@@ -390,7 +431,7 @@ func paced(ctx context.Context, obs *observer, n int, rate float64, tag string, 
 
 // burst sends per messages in each of chats chats, one goroutine per chat sending its
 // messages one after the other, and waits until the observer has all of them.
-func burst(ctx context.Context, obs *observer, chats, per int, tag string, send func(c, i int, body string) error) ([]string, error) {
+func burst(ctx context.Context, obs *harness.MatrixUser, chats, per int, tag string, send func(c, i int, body string) error) ([]string, error) {
 	run := randomHex(3)
 	bodies := make([]string, 0, chats*per)
 	for c := range chats {
@@ -408,16 +449,14 @@ func burst(ctx context.Context, obs *observer, chats, per int, tag string, send 
 	}); err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
-	defer cancel()
-	return bodies, obs.waitBodies(wctx, bodies)
+	return bodies, obs.WaitBodies(ctx, 20*time.Minute, bodies)
 }
 
-func lastSighting(obs *observer, bodies []string) time.Time {
+func lastSighting(obs *harness.MatrixUser, bodies []string) time.Time {
 	var last time.Time
 	for _, b := range bodies {
-		if s, ok := obs.sightingOf(b); ok && s.at.After(last) {
-			last = s.at
+		if s := obs.FirstMessage(b); s != nil && s.At.After(last) {
+			last = s.At
 		}
 	}
 	return last
@@ -425,7 +464,7 @@ func lastSighting(obs *observer, bodies []string) time.Time {
 
 // matrixToWeChat sends n messages from the observer into the portals at rate per second
 // and polls wxsim's /sent (an external process: a 10 ms ticker) for each.
-func matrixToWeChat(ctx context.Context, ctl *wxsim.Control, obs *observer, rooms []id.RoomID, n int, rate float64) ([]time.Duration, error) {
+func matrixToWeChat(ctx context.Context, ctl *wxsim.Control, obs *harness.MatrixUser, rooms []id.RoomID, n int, rate float64) ([]time.Duration, error) {
 	run := randomHex(3)
 	var mu sync.Mutex
 	starts := map[string]time.Time{}
@@ -475,7 +514,7 @@ func matrixToWeChat(ctx context.Context, ctl *wxsim.Control, obs *observer, room
 		starts[body] = time.Now()
 		mu.Unlock()
 		go func() {
-			if err := sendText(ctx, obs.mxUser, rooms[i%len(rooms)], body); err != nil {
+			if _, err := obs.SendText(ctx, rooms[i%len(rooms)], body, ""); err != nil {
 				errs <- err
 			}
 		}()

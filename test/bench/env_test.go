@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +20,19 @@ import (
 
 	"wxbridge/test/harness"
 )
+
+// httpClient is shared by every Matrix client and the control APIs: enough idle
+// connections for 100 concurrent senders, so the baseline does not pay for new TCP
+// connections.
+var httpClient = &http.Client{
+	Timeout: 3 * time.Minute,
+	Transport: &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 1024,
+		IdleConnTimeout:     90 * time.Second,
+	},
+}
 
 // env is what test/bench/run hands over through BENCH_* variables.
 type env struct {

@@ -14,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 type scaleUser struct {
@@ -23,7 +24,7 @@ type scaleUser struct {
 
 // scale logs in p.logins Matrix users, each to its own WeChat account, lets them idle
 // long-polling, and restarts the bridge (SIGKILL + start) to time the reconnect.
-func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *observer, p params, rep *report) {
+func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *harness.MatrixUser, p params, rep *report) {
 	k := p.logins
 	// A fresh process, so that memory counts logins and not the earlier phases.
 	if err := e.stopBridge(ctx, syscall.SIGTERM); err != nil {
@@ -32,7 +33,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *o
 	if _, err := e.startBridge(ctx); err != nil {
 		t.Fatal(err)
 	}
-	obsOnly := []scaleUser{{mx: obs.id, wxid: obsWxid}}
+	obsOnly := []scaleUser{{mx: obs.ID(), wxid: obsWxid}}
 	if _, err := waitConnected(ctx, e, obsOnly, 1); err != nil {
 		t.Fatalf("observer after restart: %v", err)
 	}
@@ -53,7 +54,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *o
 		if err != nil {
 			return err
 		}
-		users[i].mx = u.id
+		users[i].mx = u.ID()
 		return nil
 	}); err != nil {
 		t.Fatal(err)

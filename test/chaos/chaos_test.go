@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -129,7 +128,7 @@ type world struct {
 	p   params
 	rng *rand.Rand
 	ctl *wxsim.Control
-	u   *mxUser
+	u   *harness.MatrixUser
 	bot id.UserID
 
 	chats  []*chat
@@ -237,48 +236,38 @@ func (w *world) setup() time.Duration {
 		w.chats = append(w.chats, c)
 	}
 
-	u, err := registerUser(ctx, w.e.hsURL, "chaos", matrixPass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.u = u
-	dm, err := u.cli.CreateRoom(ctx, &mautrix.ReqCreateRoom{Invite: []id.UserID{w.bot}, IsDirect: true, Preset: "trusted_private_chat"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fromBot := func(s *seen) bool { return s.Room == dm.RoomID && s.Evt.Sender == w.bot && s.isMessage() }
-	find := func(match func(*seen) bool) *seen {
-		for _, s := range u.events() {
-			if match(s) {
-				return s
-			}
-		}
-		return nil
-	}
-	wait := func(what string, match func(*seen) bool) *seen {
-		if err := u.waitUntil(ctx, waitLogin, 10*time.Second, func() bool { return find(match) != nil }); err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		return find(match)
-	}
-	wait("the bot to join the DM", func(s *seen) bool {
-		return s.Room == dm.RoomID && s.Evt.Type == event.StateMember && s.Evt.StateKey != nil &&
-			*s.Evt.StateKey == string(w.bot) && s.str("membership") == "join"
+	u := harness.MustRegister(ctx, t, w.e.hsURL, "chaos", matrixPass, harness.Options{
+		DeviceName: "chaos chaos",
+		// Larger than anything a room gets between two syncs, so that no gappy timeline
+		// hides events from the counts.
+		TimelineLimit: 2000,
+		// Like a person in Element, the user accepts the invites of new portals.
+		JoinInvites: true,
 	})
-	if _, err := u.cli.SendText(ctx, dm.RoomID, "login"); err != nil {
+	w.u = u
+	dm, err := u.CreateDM(ctx, w.bot, "")
+	if err != nil {
 		t.Fatal(err)
 	}
-	qr := wait("the QR code", func(s *seen) bool { return fromBot(s) && s.msgtype() == string(event.MsgImage) })
-	uuid := strings.TrimPrefix(qr.body(), qrPrefix)
+	fromBot := harness.And(harness.InRoom(dm), harness.FromSender(w.bot), func(s *harness.Seen) bool { return s.IsMessage() && !s.IsEdit() })
+	wait := func(what string, match func(*harness.Seen) bool) *harness.Seen {
+		return u.Must(ctx, waitLogin, 0, what, match)
+	}
+	wait("the bot to join the DM", harness.And(harness.InRoom(dm), harness.MemberEvent(w.bot, "join")))
+	if _, err := u.Client.SendText(ctx, dm, "login"); err != nil {
+		t.Fatal(err)
+	}
+	qr := wait("the QR code", harness.And(fromBot, func(s *harness.Seen) bool { return s.MsgType() == string(event.MsgImage) }))
+	uuid := strings.TrimPrefix(qr.Body(), qrPrefix)
 	if err := w.ctl.Scan(ctx, uuid, account); err != nil {
 		t.Fatal(err)
 	}
-	wait("the bot to ask for confirmation", func(s *seen) bool { return fromBot(s) && strings.Contains(strings.ToLower(s.body()), "confirm") })
+	wait("the bot to ask for confirmation", harness.And(fromBot, func(s *harness.Seen) bool { return strings.Contains(strings.ToLower(s.Body()), "confirm") }))
 	if err := w.ctl.Confirm(ctx, uuid); err != nil {
 		t.Fatal(err)
 	}
-	wait("the login", func(s *seen) bool { return fromBot(s) && strings.Contains(s.body(), loginOK) })
-	t.Logf("logged in as %s (%s)", account, u.id())
+	wait("the login", harness.And(fromBot, func(s *harness.Seen) bool { return strings.Contains(s.Body(), loginOK) }))
+	t.Logf("logged in as %s (%s)", account, u.ID())
 
 	// One message per chat creates (or finds) its portal.
 	ph := &phaseInfo{name: "setup"}
@@ -293,9 +282,9 @@ func (w *world) setup() time.Duration {
 	for _, c := range w.chats {
 		bodies[inBody("setup", c.idx, 0)] = c
 	}
-	err = u.waitUntil(ctx, waitSetup, 10*time.Second, func() bool {
-		for _, s := range u.events() {
-			if c := bodies[s.body()]; c != nil && s.isMessage() && c.room == "" {
+	err = u.WaitUntil(ctx, waitSetup, 10*time.Second, func() bool {
+		for _, s := range u.Events(0) {
+			if c := bodies[s.Body()]; c != nil && s.IsMessage() && !s.IsEdit() && c.room == "" {
 				c.room = s.Room
 				w.byRoom[s.Room] = c
 			}
@@ -372,7 +361,7 @@ func (w *world) trial(n int, est estimate) estimate {
 	wg.Go(func() {
 		defer func() { sendEnd = time.Now() }()
 		for i, m := range ph.out {
-			evt, tries, err := w.u.sendText(ctx, w.chats[m.chat].room, m.body, m.txn)
+			evt, tries, err := w.u.SendTextRetrying(ctx, w.chats[m.chat].room, m.body, m.txn)
 			if err != nil {
 				sendErr = err
 				return
@@ -459,7 +448,7 @@ func (w *world) trial(n int, est estimate) estimate {
 		sentBefore, len(ph.out), sends.Round(time.Millisecond), tries, ready.Round(time.Millisecond))
 
 	w.settle(ph, waitSettle)
-	r := w.count(ph, w.u.events(), w.sent())
+	r := w.count(ph, w.u.Events(0), w.sent())
 	t.Logf("%s: %s; settled %s after the kill; %s", name, ph.note, ph.settled.Round(time.Millisecond), r.short())
 	return estimate{in: burst, out: sends}
 }
@@ -471,12 +460,12 @@ type estimate struct{ in, out time.Duration }
 // WeChat→Matrix body in Matrix, each Matrix→WeChat body in wxsim /sent or shown as failed.
 func (w *world) settle(ph *phaseInfo, timeout time.Duration) {
 	from := time.Now()
-	err := w.u.waitUntil(w.t.Context(), timeout, 2*time.Second, func() bool {
-		evs := w.u.events()
+	err := w.u.WaitUntil(w.t.Context(), timeout, 2*time.Second, func() bool {
+		evs := w.u.Events(0)
 		have := map[string]bool{}
 		for _, s := range evs {
-			if s.isMessage() {
-				have[s.body()] = true
+			if s.IsMessage() && !s.IsEdit() {
+				have[s.Body()] = true
 			}
 		}
 		for _, m := range ph.in {
@@ -511,19 +500,19 @@ func (w *world) settle(ph *phaseInfo, timeout time.Duration) {
 
 // failedEvents are the user's events the bridge marked as failed: a message status
 // FAIL_* (com.beeper.message_send_status) or a notice that replies to them.
-func failedEvents(evs []*seen) map[id.EventID]bool {
+func failedEvents(evs []*harness.Seen) map[id.EventID]bool {
 	out := map[id.EventID]bool{}
 	for _, s := range evs {
 		switch {
 		case s.Evt.Type.Type == event.BeeperMessageStatus.Type:
-			st := s.str("status")
+			st := s.Str("status")
 			if strings.HasPrefix(st, "FAIL") {
-				if evt, _ := s.relatesTo()["event_id"].(string); evt != "" {
+				if evt, _ := s.RelatesTo()["event_id"].(string); evt != "" {
 					out[id.EventID(evt)] = true
 				}
 			}
-		case s.isMessage() && s.msgtype() == string(event.MsgNotice) && s.replyTo() != "":
-			out[s.replyTo()] = true
+		case s.IsMessage() && !s.IsEdit() && s.MsgType() == string(event.MsgNotice) && s.ReplyTo() != "":
+			out[s.ReplyTo()] = true
 		}
 	}
 	return out
@@ -570,7 +559,7 @@ func (w *world) outagePhase() {
 	var sendErr error
 	wg.Go(func() {
 		for _, m := range ph.out {
-			evt, tries, err := w.u.sendText(ctx, w.chats[m.chat].room, m.body, m.txn)
+			evt, tries, err := w.u.SendTextRetrying(ctx, w.chats[m.chat].room, m.body, m.txn)
 			if err != nil {
 				sendErr = err
 				return
@@ -604,7 +593,7 @@ func (w *world) outagePhase() {
 		up.Sub(down).Round(time.Millisecond), len(ph.in), len(ph.out), tries)
 	w.settle(ph, waitSettle)
 	ph.settled = time.Since(up)
-	r := w.count(ph, w.u.events(), w.sent())
+	r := w.count(ph, w.u.Events(0), w.sent())
 	t.Logf("outage: %s; all in Matrix %s after it came back; %s", ph.note, ph.settled.Round(time.Millisecond), r.short())
 }
 
@@ -621,7 +610,7 @@ func (w *world) finalPhase() {
 	}
 	for _, c := range w.chats {
 		m := &outMsg{phase: "final", chat: c.idx, seq: c.idx, body: outBody("final", c.idx, c.idx), txn: fmt.Sprintf("chaos-%d-final-%02d", w.p.seed, c.idx)}
-		evt, tries, err := w.u.sendText(w.t.Context(), c.room, m.body, m.txn)
+		evt, tries, err := w.u.SendTextRetrying(w.t.Context(), c.room, m.body, m.txn)
 		if err != nil {
 			w.t.Fatal(err)
 		}
@@ -676,30 +665,30 @@ func (r *result) short() string {
 }
 
 // count compares the phase's plan with the Matrix log and wxsim /sent.
-func (w *world) count(ph *phaseInfo, evs []*seen, sent []wxsim.SentMessage) result {
+func (w *world) count(ph *phaseInfo, evs []*harness.Seen, sent []wxsim.SentMessage) result {
 	var r result
 	problem := func(keys []string, f string, a ...any) {
 		r.problems = append(r.problems, problem{fmt.Sprintf(f, a...), keys})
 	}
 
 	// WeChat → Matrix: per chat, the bodies in room order.
-	occ := map[string][]*seen{}
+	occ := map[string][]*harness.Seen{}
 	perChat := map[int][]int{} // seq of each first occurrence, in room order
 	for _, s := range evs {
-		if !s.isMessage() {
+		if !s.IsMessage() || s.IsEdit() {
 			continue
 		}
-		p, ok := parseBody(s.body())
+		p, ok := parseBody(s.Body())
 		if !ok || p.phase != ph.name {
 			continue
 		}
-		occ[s.body()] = append(occ[s.body()], s)
-		if p.dir != "seq" || len(occ[s.body()]) > 1 {
+		occ[s.Body()] = append(occ[s.Body()], s)
+		if p.dir != "seq" || len(occ[s.Body()]) > 1 {
 			continue
 		}
 		if c := w.byRoom[s.Room]; c == nil || c.idx != p.chat {
 			r.inMisrouted++
-			problem(nil, "W→M %q arrived in room %s, not in the portal of chat-%02d (%s)", s.body(), s.Room, p.chat, w.chats[p.chat].room)
+			problem(nil, "W→M %q arrived in room %s, not in the portal of chat-%02d (%s)", s.Body(), s.Room, p.chat, w.chats[p.chat].room)
 			continue
 		}
 		perChat[p.chat] = append(perChat[p.chat], p.n)
@@ -780,10 +769,10 @@ func (w *world) count(ph *phaseInfo, evs []*seen, sent []wxsim.SentMessage) resu
 			bridged := 0
 			for _, s := range occ[m.body] {
 				_, puppet := s.Evt.Content.Raw["fi.mau.double_puppet_source"]
-				if puppet || s.Evt.Sender != w.u.cli.UserID {
+				if puppet || s.Evt.Sender != w.u.ID() {
 					bridged++
 				}
-				ids = append(ids, fmt.Sprintf("%s from %s (bridged: %v)", s.Evt.ID, s.Evt.Sender, puppet || s.Evt.Sender != w.u.cli.UserID))
+				ids = append(ids, fmt.Sprintf("%s from %s (bridged: %v)", s.Evt.ID, s.Evt.Sender, puppet || s.Evt.Sender != w.u.ID()))
 				keys = append(keys, string(s.Evt.ID))
 			}
 			if bridged > 0 {
@@ -822,20 +811,20 @@ func inversions(seq []int) int {
 // prints the table and writes it to the summary file. It reports whether all is zero.
 func (w *world) report(total time.Duration) bool {
 	t, ctx := w.t, w.t.Context()
-	evs := w.u.events()
+	evs := w.u.Events(0)
 	sent := w.sent()
 
 	// The homeserver's own history of every portal, as seen events.
-	var hist []*seen
+	var hist []*harness.Seen
 	for _, c := range w.chats {
-		h, err := w.u.history(ctx, c.room)
+		h, err := w.u.History(ctx, c.room)
 		if err != nil {
 			t.Errorf("history of %s: %v", c.room, err)
 			continue
 		}
 		for _, e := range h {
 			e.RoomID = c.room
-			hist = append(hist, &seen{Room: c.room, Section: "join", Evt: e})
+			hist = append(hist, &harness.Seen{Room: c.room, Section: "join", Evt: e})
 		}
 	}
 	var b strings.Builder
@@ -904,7 +893,7 @@ func (w *world) report(total time.Duration) bool {
 		trials.outSent, trials.outLost, trials.outDup+trials.outEchoes+trials.outMisrouted, trials.outOOO, trials.outFailed, w.p.trials)
 	fmt.Fprintf(&b, "%-10s | %6d %5d %5d %5d | %6d %5d %5d %5d %6d | trials + outage + final\n", "total", all.inSent, all.inLost, all.inDup+all.inMisrouted, all.inOOO,
 		all.outSent, all.outLost, all.outDup+all.outEchoes+all.outMisrouted, all.outOOO, all.outFailed)
-	for _, wn := range w.u.warns {
+	for _, wn := range w.u.Warnings() {
 		fmt.Fprintf(&b, "warning: %s\n", wn)
 	}
 	verdict := "PASS: 0 lost, 0 duplicated, 0 out of order in every trial, both directions"

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 	prov "wxbridge/test/provision"
 )
 
@@ -54,7 +54,7 @@ type afternoon struct {
 	ctl *wxsim.Control
 	bot id.UserID
 
-	alice, bea *mxUser
+	alice, bea *harness.MatrixUser
 	aliceDM    id.RoomID
 	beaDM      id.RoomID
 	aliceUUID  string
@@ -72,9 +72,9 @@ func (a *afternoon) ghost(wxid string) id.UserID {
 }
 
 func (a *afternoon) bind(t *testing.T) {
-	for _, u := range []*mxUser{a.alice, a.bea} {
+	for _, u := range []*harness.MatrixUser{a.alice, a.bea} {
 		if u != nil {
-			u.t = t
+			u.Bind(t)
 		}
 	}
 }
@@ -129,48 +129,46 @@ func TestAfternoon(t *testing.T) {
 
 // openBotDM creates a DM with the bridge bot, as Element's "start chat" does, and waits
 // until the bot has joined.
-func (a *afternoon) openBotDM(t *testing.T, u *mxUser) id.RoomID {
+func (a *afternoon) openBotDM(t *testing.T, u *harness.MatrixUser) id.RoomID {
 	t.Helper()
 	ctx := t.Context()
-	from := u.mark()
-	resp, err := u.cli.CreateRoom(ctx, &mautrix.ReqCreateRoom{
-		Invite: []id.UserID{a.bot}, IsDirect: true, Preset: "trusted_private_chat",
-	})
+	from := u.Mark()
+	dm, err := u.CreateDM(ctx, a.bot, "")
 	if err != nil {
-		t.Fatalf("create DM with %s: %v", a.bot, err)
+		t.Fatal(err)
 	}
-	u.must(ctx, waitEvent, from, "the bridge bot to join the DM", and(inRoom(resp.RoomID), memberEvent(a.bot, "join")))
+	u.Must(ctx, waitEvent, from, "the bridge bot to join the DM", harness.And(harness.InRoom(dm), harness.MemberEvent(a.bot, "join")))
 	// bridgev2 marks the room as the management room after the join and before its welcome
 	// message: whoever asks the bridge about it next must not beat that.
-	u.must(ctx, waitEvent, from, "the bot's welcome in the DM", and(inRoom(resp.RoomID), fromSender(a.bot),
-		func(s *seen) bool { return s.isMessage() && strings.HasPrefix(s.body(), "Hello, I'm a") }))
-	return resp.RoomID
+	u.Must(ctx, waitEvent, from, "the bot's welcome in the DM", harness.And(harness.InRoom(dm), harness.FromSender(a.bot),
+		func(s *harness.Seen) bool { return s.IsMessage() && strings.HasPrefix(s.Body(), "Hello, I'm a") }))
+	return dm
 }
 
 // loginWithQR sends "login" in the bot DM, takes the QR code image, scans and confirms it
 // with the phone of wxid (wxsim control API) and waits for the bot's confirmation. With
 // expireFirst, the first QR code expires before the scan: the bot must replace the image in
 // place (an m.replace edit carrying the new QR data), and the phone scans the new one.
-func (a *afternoon) loginWithQR(t *testing.T, u *mxUser, dm id.RoomID, wxid string, expireFirst bool) string {
+func (a *afternoon) loginWithQR(t *testing.T, u *harness.MatrixUser, dm id.RoomID, wxid string, expireFirst bool) string {
 	t.Helper()
 	ctx := t.Context()
-	fromBot := and(inRoom(dm), fromSender(a.bot), func(s *seen) bool { return s.isMessage() })
+	fromBot := harness.And(harness.InRoom(dm), harness.FromSender(a.bot), func(s *harness.Seen) bool { return s.IsMessage() })
 
-	from := u.mark()
+	from := u.Mark()
 	start := from // this login's events (a user may log in again later)
 	t0 := time.Now()
-	if _, err := u.cli.SendText(ctx, dm, "login"); err != nil {
+	if _, err := u.Client.SendText(ctx, dm, "login"); err != nil {
 		t.Fatalf("send login: %v", err)
 	}
-	qr := u.must(ctx, waitLogin, from, "the QR code image from the bot", and(fromBot, func(s *seen) bool {
-		return !s.isEdit() && s.msgtype() == string(event.MsgImage)
+	qr := u.Must(ctx, waitLogin, from, "the QR code image from the bot", harness.And(fromBot, func(s *harness.Seen) bool {
+		return !s.IsEdit() && s.MsgType() == string(event.MsgImage)
 	}))
 	a.note(t, "M→M", "login → QR image", qr.At.Sub(t0))
-	body := qr.body()
+	body := qr.Body()
 	if !strings.HasPrefix(body, qrPrefix) || len(body) == len(qrPrefix) {
 		t.Fatalf("QR image body = %q, want the QR data %s<uuid>", body, qrPrefix)
 	}
-	if url := qr.str("url"); !strings.HasPrefix(url, "mxc://") {
+	if url := qr.Str("url"); !strings.HasPrefix(url, "mxc://") {
 		t.Errorf("QR image has no mxc:// url (url=%q)", url)
 	}
 	uuid := strings.TrimPrefix(body, qrPrefix)
@@ -192,14 +190,14 @@ func (a *afternoon) loginWithQR(t *testing.T, u *mxUser, dm id.RoomID, wxid stri
 	}
 
 	if expireFirst {
-		from = u.mark()
+		from = u.Mark()
 		t0 = time.Now()
 		if err := a.ctl.Expire(ctx, uuid); err != nil {
 			t.Fatalf("expire %s: %v", uuid, err)
 		}
-		edit := u.must(ctx, waitLogin, from, "the bot to replace the expired QR code in place", and(fromBot, func(s *seen) bool {
+		edit := u.Must(ctx, waitLogin, from, "the bot to replace the expired QR code in place", harness.And(fromBot, func(s *harness.Seen) bool {
 			rel, _ := s.Evt.Content.Raw["m.relates_to"].(map[string]any)
-			return s.isEdit() && rel["event_id"] == string(qr.Evt.ID)
+			return s.IsEdit() && rel["event_id"] == string(qr.Evt.ID)
 		}))
 		a.note(t, "W→M", "QR expired → edited in place", edit.At.Sub(t0))
 		nc, _ := edit.Evt.Content.Raw["m.new_content"].(map[string]any)
@@ -211,35 +209,35 @@ func (a *afternoon) loginWithQR(t *testing.T, u *mxUser, dm id.RoomID, wxid stri
 		t.Logf("QR code refreshed in place: new uuid %s", uuid)
 	}
 
-	from = u.mark()
+	from = u.Mark()
 	t0 = time.Now()
 	if err := a.ctl.Scan(ctx, uuid, wxid); err != nil {
 		t.Fatalf("scan: %v", err)
 	}
-	scanned := u.must(ctx, waitLogin, from, "the bot to say the QR code was scanned (confirm on the phone)",
-		and(fromBot, func(s *seen) bool { return strings.Contains(strings.ToLower(s.body()), "confirm") }))
+	scanned := u.Must(ctx, waitLogin, from, "the bot to say the QR code was scanned (confirm on the phone)",
+		harness.And(fromBot, func(s *harness.Seen) bool { return strings.Contains(strings.ToLower(s.Body()), "confirm") }))
 	a.note(t, "W→M", "scan → \"confirm on phone\"", scanned.At.Sub(t0))
-	t.Logf("bot after scan: %q", scanned.body())
+	t.Logf("bot after scan: %q", scanned.Body())
 
-	from = u.mark()
+	from = u.Mark()
 	t0 = time.Now()
 	if err := a.ctl.Confirm(ctx, uuid); err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
-	ok := u.must(ctx, waitLogin, from, "the bot to confirm the login",
-		and(fromBot, func(s *seen) bool { return strings.Contains(s.body(), loginMarker) }))
+	ok := u.Must(ctx, waitLogin, from, "the bot to confirm the login",
+		harness.And(fromBot, func(s *harness.Seen) bool { return strings.Contains(s.Body(), loginMarker) }))
 	a.note(t, "W→M", "confirm → \"Successfully logged in\"", ok.At.Sub(t0))
-	t.Logf("bot: %q", ok.body())
-	if n := len(u.all(start, and(fromBot, func(s *seen) bool { return !s.isEdit() && s.msgtype() == string(event.MsgImage) }))); n != 1 {
+	t.Logf("bot: %q", ok.Body())
+	if n := len(u.All(start, harness.And(fromBot, func(s *harness.Seen) bool { return !s.IsEdit() && s.MsgType() == string(event.MsgImage) }))); n != 1 {
 		t.Errorf("the bot sent %d QR images (not edits), want 1", n)
 	}
 	return uuid
 }
 
-// knownRooms lists the rooms in the log before index from.
-func (u *mxUser) knownRooms(from int) map[id.RoomID]bool {
+// knownRooms lists the rooms in u's log before index from.
+func knownRooms(u *harness.MatrixUser, from int) map[id.RoomID]bool {
 	out := map[id.RoomID]bool{}
-	for _, s := range u.log[:from] {
+	for _, s := range u.Events(0)[:from] {
 		out[s.Room] = true
 	}
 	return out
@@ -249,32 +247,32 @@ func (u *mxUser) knownRooms(from int) map[id.RoomID]bool {
 // user accepts every invite that arrives meanwhile (the portal's, and the bridge's personal
 // filtering space); with double puppeting the portal may also appear already joined. It
 // returns the message event.
-func (a *afternoon) awaitNewPortal(t *testing.T, u *mxUser, from int, body string) *seen {
+func (a *afternoon) awaitNewPortal(t *testing.T, u *harness.MatrixUser, from int, body string) *harness.Seen {
 	t.Helper()
 	ctx := t.Context()
-	known := u.knownRooms(from)
+	known := knownRooms(u, from)
 	joined := map[id.RoomID]bool{}
 	deadline := time.Now().Add(waitPortal)
 	for {
-		ev := u.must(ctx, time.Until(deadline), from, fmt.Sprintf("the message %q in a new portal", body),
-			func(s *seen) bool {
+		ev := u.Must(ctx, time.Until(deadline), from, fmt.Sprintf("the message %q in a new portal", body),
+			func(s *harness.Seen) bool {
 				if known[s.Room] {
 					return false
 				}
-				invite := s.Section == "invite" && memberEvent(u.id(), "invite")(s) && !joined[s.Room]
-				return invite || messageWithBody(body)(s)
+				invite := s.Section == "invite" && harness.MemberEvent(u.ID(), "invite")(s) && !joined[s.Room]
+				return invite || harness.MessageWithBody(body)(s)
 			})
 		if ev.Section != "invite" {
-			if inv := u.find(from, and(inRoom(ev.Room), memberEvent(u.id(), "invite"))); inv == nil {
-				t.Logf("%s: portal %s appeared already joined", u.id(), ev.Room)
+			if inv := u.Find(from, harness.And(harness.InRoom(ev.Room), harness.MemberEvent(u.ID(), "invite"))); inv == nil {
+				t.Logf("%s: portal %s appeared already joined", u.ID(), ev.Room)
 			} else if !joined[ev.Room] {
-				t.Logf("%s: invited to portal %s by %s and joined by double puppeting", u.id(), ev.Room, inv.Evt.Sender)
+				t.Logf("%s: invited to portal %s by %s and joined by double puppeting", u.ID(), ev.Room, inv.Evt.Sender)
 			}
 			return ev
 		}
 		joined[ev.Room] = true
-		t.Logf("%s: invited to %s by %s (+%s); joining", u.id(), ev.Room, ev.Evt.Sender, time.Since(deadline.Add(-waitPortal)).Round(time.Millisecond))
-		if _, err := u.cli.JoinRoomByID(ctx, ev.Room); err != nil {
+		t.Logf("%s: invited to %s by %s (+%s); joining", u.ID(), ev.Room, ev.Evt.Sender, time.Since(deadline.Add(-waitPortal)).Round(time.Millisecond))
+		if _, err := u.Client.JoinRoomByID(ctx, ev.Room); err != nil {
 			t.Fatalf("join %s: %v", ev.Room, err)
 		}
 	}
@@ -291,11 +289,11 @@ func (a *afternoon) incoming(t *testing.T, account string, m wxsim.WorldMessage)
 }
 
 // expectMessageIn makes a contact write into a portal that exists and waits for it.
-func (a *afternoon) expectMessageIn(t *testing.T, u *mxUser, room id.RoomID, account string, m wxsim.WorldMessage, sender id.UserID) *seen {
+func (a *afternoon) expectMessageIn(t *testing.T, u *harness.MatrixUser, room id.RoomID, account string, m wxsim.WorldMessage, sender id.UserID) *harness.Seen {
 	t.Helper()
-	from := u.mark()
+	from := u.Mark()
 	t0 := a.incoming(t, account, m)
-	ev := u.must(t.Context(), waitEvent, from, fmt.Sprintf("%q in %s", m.Content, room), and(inRoom(room), messageWithBody(m.Content)))
+	ev := u.Must(t.Context(), waitEvent, from, fmt.Sprintf("%q in %s", m.Content, room), harness.And(harness.InRoom(room), harness.MessageWithBody(m.Content)))
 	a.note(t, "W→M", m.Content, ev.At.Sub(t0))
 	if ev.Evt.Sender != sender {
 		t.Errorf("%q was sent by %s, want %s", m.Content, ev.Evt.Sender, sender)
@@ -304,9 +302,9 @@ func (a *afternoon) expectMessageIn(t *testing.T, u *mxUser, room id.RoomID, acc
 }
 
 // displayName returns the member's displayname in the room, as a client shows it.
-func displayName(t *testing.T, u *mxUser, room id.RoomID, user id.UserID) (string, bool) {
+func displayName(t *testing.T, u *harness.MatrixUser, room id.RoomID, user id.UserID) (string, bool) {
 	t.Helper()
-	members, err := u.cli.JoinedMembers(t.Context(), room)
+	members, err := u.Client.JoinedMembers(t.Context(), room)
 	if err != nil {
 		t.Fatalf("joined members of %s: %v", room, err)
 	}
@@ -317,20 +315,20 @@ func displayName(t *testing.T, u *mxUser, room id.RoomID, user id.UserID) (strin
 	return m.DisplayName, true
 }
 
-func roomName(ctx context.Context, u *mxUser, room id.RoomID) string {
+func roomName(ctx context.Context, u *harness.MatrixUser, room id.RoomID) string {
 	var c event.RoomNameEventContent
-	if err := u.cli.StateEvent(ctx, room, event.StateRoomName, "", &c); err != nil {
+	if err := u.Client.StateEvent(ctx, room, event.StateRoomName, "", &c); err != nil {
 		return ""
 	}
 	return c.Name
 }
 
 // sendAndAwaitSent sends text into a portal and waits until wxsim's /sent of account has it.
-func (a *afternoon) sendAndAwaitSent(t *testing.T, u *mxUser, room id.RoomID, account, to, text string) {
+func (a *afternoon) sendAndAwaitSent(t *testing.T, u *harness.MatrixUser, room id.RoomID, account, to, text string) {
 	t.Helper()
 	ctx := t.Context()
 	t0 := time.Now()
-	if _, err := u.cli.SendText(ctx, room, text); err != nil {
+	if _, err := u.Client.SendText(ctx, room, text); err != nil {
 		t.Fatalf("send %q: %v", text, err)
 	}
 	m := a.awaitSent(t, account, 0, fmt.Sprintf("%q", text), func(m wxsim.SentMessage) bool { return m.Content == text })
@@ -380,7 +378,7 @@ func (a *afternoon) step1Login(t *testing.T) {
 	}
 
 	a.alice = registerUser(ctx, t, a.e.hsURL, "alice", matrixPass)
-	t.Logf("registered %s", a.alice.id())
+	t.Logf("registered %s", a.alice.ID())
 	a.aliceDM = a.openBotDM(t, a.alice)
 	a.aliceUUID = a.loginWithQR(t, a.alice, a.aliceDM, aliceWx, false)
 	acct, err := a.ctl.Account(ctx, aliceWx)
@@ -397,14 +395,14 @@ func (a *afternoon) step1Login(t *testing.T) {
 func (a *afternoon) step2ContactWrites(t *testing.T) {
 	u := a.alice
 	text := "Hi Alice 😄 are you free this afternoon?"
-	from := u.mark()
+	from := u.Mark()
 	t0 := a.incoming(t, aliceWx, wxsim.WorldMessage{From: bobWx, Type: 1, Content: text})
 	msg := a.awaitNewPortal(t, u, from, text)
 	a.note(t, "W→M", text+" (new portal)", msg.At.Sub(t0))
 	a.bobRoom = msg.Room
 
-	if strings.Contains(msg.body(), "<span") || strings.Contains(msg.str("formatted_body"), "emoji1f604") {
-		t.Errorf("emoji not converted: body=%q formatted_body=%q", msg.body(), msg.str("formatted_body"))
+	if strings.Contains(msg.Body(), "<span") || strings.Contains(msg.Str("formatted_body"), "emoji1f604") {
+		t.Errorf("emoji not converted: body=%q formatted_body=%q", msg.Body(), msg.Str("formatted_body"))
 	}
 	a.bobGhost = msg.Evt.Sender
 	if want := a.ghost(bobWx); msg.Evt.Sender != want {
@@ -419,7 +417,7 @@ func (a *afternoon) step2ContactWrites(t *testing.T) {
 	case name != "Bob":
 		t.Errorf("ghost %s is named %q, want Bob's nickname %q", msg.Evt.Sender, name, "Bob")
 	}
-	if profile, err := u.cli.GetDisplayName(t.Context(), msg.Evt.Sender); err != nil {
+	if profile, err := u.Client.GetDisplayName(t.Context(), msg.Evt.Sender); err != nil {
 		t.Errorf("profile of %s: %v", msg.Evt.Sender, err)
 	} else if profile.DisplayName != "Bob" {
 		t.Errorf("global profile of %s is named %q, want %q", msg.Evt.Sender, profile.DisplayName, "Bob")
@@ -445,7 +443,7 @@ func (a *afternoon) step4Group(t *testing.T) {
 	u := a.alice
 	ctx := t.Context()
 	bobText := "Dinner at 7 tonight?"
-	from := u.mark()
+	from := u.Mark()
 	t0 := a.incoming(t, aliceWx, wxsim.WorldMessage{From: bobWx, Chat: groupID, Type: 1, Content: bobText})
 	msg := a.awaitNewPortal(t, u, from, bobText)
 	a.note(t, "W→M", bobText+" (new group portal)", msg.At.Sub(t0))
@@ -462,7 +460,7 @@ func (a *afternoon) step4Group(t *testing.T) {
 	if name := roomName(ctx, u, a.groupRoom); name != groupName {
 		t.Errorf("group room name = %q, want %q", name, groupName)
 	}
-	members, err := u.cli.JoinedMembers(ctx, a.groupRoom)
+	members, err := u.Client.JoinedMembers(ctx, a.groupRoom)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,10 +474,10 @@ func (a *afternoon) step4Group(t *testing.T) {
 			t.Errorf("%s is named %q in the group room, want %q", a.ghost(wx), m.DisplayName, nick)
 		}
 	}
-	if _, ok := members.Joined[u.id()]; !ok {
-		t.Errorf("%s is not joined to the group room", u.id())
+	if _, ok := members.Joined[u.ID()]; !ok {
+		t.Errorf("%s is not joined to the group room", u.ID())
 	}
-	rooms, err := u.cli.JoinedRooms(ctx)
+	rooms, err := u.Client.JoinedRooms(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +490,7 @@ func (a *afternoon) step4Group(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d joined rooms are named %q, want exactly one", n, groupName)
 	}
-	if c := u.bodyCounts(a.bobRoom); c[bobText] != 0 || c[carolText] != 0 {
+	if c := u.BodyCounts(a.bobRoom); c[bobText] != 0 || c[carolText] != 0 {
 		t.Errorf("group messages leaked into the DM portal: %v", c)
 	}
 }
@@ -505,15 +503,15 @@ func (a *afternoon) step5FromPhone(t *testing.T) {
 	}
 	u := a.alice
 	text := "On my way 🚗 (sent from my phone)"
-	from := u.mark()
+	from := u.Mark()
 	t0 := time.Now()
 	if _, err := a.ctl.FromPhone(t.Context(), aliceWx, wxsim.WorldMessage{To: bobWx, Type: 1, Content: text}); err != nil {
 		t.Fatal(err)
 	}
-	ev := u.must(t.Context(), waitEvent, from, fmt.Sprintf("%q in the portal with Bob", text), and(inRoom(a.bobRoom), messageWithBody(text)))
+	ev := u.Must(t.Context(), waitEvent, from, fmt.Sprintf("%q in the portal with Bob", text), harness.And(harness.InRoom(a.bobRoom), harness.MessageWithBody(text)))
 	a.note(t, "W→M", text, ev.At.Sub(t0))
-	if ev.Evt.Sender != u.id() {
-		t.Errorf("the message from the phone was sent by %s, want the user's own %s", ev.Evt.Sender, u.id())
+	if ev.Evt.Sender != u.ID() {
+		t.Errorf("the message from the phone was sent by %s, want the user's own %s", ev.Evt.Sender, u.ID())
 	}
 	if n, _ := a.sentCount(t, aliceWx, text); n != 0 {
 		t.Errorf("the phone's message was sent back to WeChat %d times", n)
@@ -533,7 +531,7 @@ func (a *afternoon) step6Restart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	from := u.mark()
+	from := u.Mark()
 
 	t0 := time.Now()
 	pid := a.restartBridge(t)
@@ -551,7 +549,7 @@ func (a *afternoon) step6Restart(t *testing.T) {
 	if !bobSeen && !groupSeen {
 		// No portal from the earlier steps: a new one must still arrive after the restart.
 		text := "Anyone home after the restart?"
-		f := u.mark()
+		f := u.Mark()
 		t1 := a.incoming(t, aliceWx, wxsim.WorldMessage{From: bobWx, Type: 1, Content: text})
 		msg := a.awaitNewPortal(t, u, f, text)
 		a.note(t, "W→M", text, msg.At.Sub(t1))
@@ -572,10 +570,10 @@ func (a *afternoon) step6Restart(t *testing.T) {
 	if len(loginsAfter) != len(loginsBefore) {
 		t.Errorf("the restart started a new WeChat login: before %+v, after %+v", loginsBefore, loginsAfter)
 	}
-	if qr := u.find(from, and(inRoom(a.aliceDM), fromSender(a.bot), func(s *seen) bool { return s.msgtype() == string(event.MsgImage) })); qr != nil {
+	if qr := u.Find(from, harness.And(harness.InRoom(a.aliceDM), harness.FromSender(a.bot), func(s *harness.Seen) bool { return s.MsgType() == string(event.MsgImage) })); qr != nil {
 		t.Errorf("the bot sent a QR code after the restart: %s", qr)
 	}
-	for _, s := range u.all(from, and(inRoom(a.aliceDM), fromSender(a.bot), func(s *seen) bool { return s.isMessage() })) {
+	for _, s := range u.All(from, harness.And(harness.InRoom(a.aliceDM), harness.FromSender(a.bot), func(s *harness.Seen) bool { return s.IsMessage() })) {
 		t.Logf("note: bot message after restart: %s", s)
 	}
 	if acct, err := a.ctl.Account(ctx, aliceWx); err != nil {
@@ -589,7 +587,7 @@ func (a *afternoon) step6Restart(t *testing.T) {
 		if room == "" {
 			continue
 		}
-		for body, n := range u.bodyCounts(room) {
+		for body, n := range u.BodyCounts(room) {
 			if n != 1 {
 				t.Errorf("%q appears %d times in %s", body, n, room)
 			}
@@ -622,7 +620,7 @@ func (a *afternoon) step7SecondUser(t *testing.T) {
 		}
 	}
 	a.bea = registerUser(ctx, t, a.e.hsURL, "bea", matrixPass)
-	a.bea.t = t
+	a.bea.Bind(t)
 	u := a.bea
 	a.beaDM = a.openBotDM(t, u)
 	uuid := a.loginWithQR(t, u, a.beaDM, beaWx, true)
@@ -631,14 +629,14 @@ func (a *afternoon) step7SecondUser(t *testing.T) {
 	}
 
 	bobText := "Hi Bea, it's Bob. Lunch tomorrow?"
-	from := u.mark()
+	from := u.Mark()
 	t0 := a.incoming(t, beaWx, wxsim.WorldMessage{From: bobWx, Type: 1, Content: bobText})
 	bobMsg := a.awaitNewPortal(t, u, from, bobText)
 	a.note(t, "W→M", bobText+" (Bea's new portal)", bobMsg.At.Sub(t0))
 	beaBob := bobMsg.Room
 
 	doraText := "Dora here 🌸 did you get my parcel?"
-	from = u.mark()
+	from = u.Mark()
 	t0 = a.incoming(t, beaWx, wxsim.WorldMessage{From: doraWx, Type: 1, Content: doraText})
 	doraMsg := a.awaitNewPortal(t, u, from, doraText)
 	a.note(t, "W→M", doraText+" (Bea's new portal)", doraMsg.At.Sub(t0))
@@ -672,32 +670,32 @@ func (a *afternoon) step7SecondUser(t *testing.T) {
 
 	// Alice is in none of Bea's rooms.
 	for _, room := range []id.RoomID{beaBob, beaDora} {
-		members, err := u.cli.JoinedMembers(ctx, room)
+		members, err := u.Client.JoinedMembers(ctx, room)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for m := range members.Joined {
-			if m == a.alice.id() {
+			if m == a.alice.ID() {
 				t.Errorf("Alice (%s) is a member of Bea's room %s", m, room)
 			}
 		}
 	}
 	// Bea's portals hold only what Bea's contacts wrote to her and what she wrote.
 	allowed := map[string]bool{bobText: true, doraText: true, reply: true}
-	for _, s := range u.all(0, func(s *seen) bool { return s.isMessage() && s.Room != a.beaDM }) {
-		if !allowed[s.body()] {
+	for _, s := range u.All(0, func(s *harness.Seen) bool { return s.IsMessage() && s.Room != a.beaDM }) {
+		if !allowed[s.Body()] {
 			t.Errorf("a message that is not Bea's is in her room %s: %s", s.Room, s)
 		}
 	}
 	// Alice's side: after a sentinel from Bob to Alice, nothing of Bea's reached her.
 	if a.alice != nil && a.bobRoom != "" {
-		a.alice.t = t
+		a.alice.Bind(t)
 		a.expectMessageIn(t, a.alice, a.bobRoom, aliceWx, wxsim.WorldMessage{From: bobWx, Type: 1, Content: "sentinel for Alice after Bea's chats"}, a.ghost(bobWx))
-		for _, s := range a.alice.log {
+		for _, s := range a.alice.Events(0) {
 			if s.Room == beaBob || s.Room == beaDora || s.Room == a.beaDM {
 				t.Errorf("Alice saw an event of Bea's room: %s", s)
 			}
-			if s.isMessage() && allowed[s.body()] {
+			if s.IsMessage() && allowed[s.Body()] {
 				t.Errorf("Alice saw Bea's message: %s", s)
 			}
 		}

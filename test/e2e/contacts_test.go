@@ -15,6 +15,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 // TestContactsAndGroups (issue 4, "Contacts and groups"): Ivy's contacts and groups as
@@ -41,15 +42,15 @@ func TestContactsAndGroups(t *testing.T) {
 		{Wxid: zoe, Nickname: new("Zoe")},
 	}, []wxsim.GroupSpec{{ID: hikers, Name: "Hikers", Members: []string{june, rex, vic}}})
 	u := acc.u
-	loggedIn := u.mark()
+	loggedIn := u.Mark()
 	var juneRoom, hikersRoom id.RoomID
 
-	isMember := func(user id.UserID, membership string) func(*seen) bool { return memberEvent(user, membership) }
-	w2m := func(t *testing.T, what string, m wxsim.WorldMessage) *seen {
+	isMember := harness.MemberEvent
+	w2m := func(t *testing.T, what string, m wxsim.WorldMessage) *harness.Seen {
 		t.Helper()
-		from := u.mark()
+		from := u.Mark()
 		_, t0 := a.incomingRef(t, ivy, m)
-		ev := a.awaitMessage(t, u, from, waitPortal, what, messageWithBody(m.Content))
+		ev := a.awaitMessage(t, u, from, waitPortal, what, harness.MessageWithBody(m.Content))
 		a.note(t, "W→M", what, ev.At.Sub(t0))
 		return ev
 	}
@@ -61,8 +62,8 @@ func TestContactsAndGroups(t *testing.T) {
 		// The name is asked of the homeserver: /sync of a newly joined room may leave out
 		// state from the room's creation.
 		names := map[id.RoomID]string{}
-		named := a.awaitMessage(t, u, loggedIn, 2*waitPortal, "a room named Hikers (recent chat)", func(s *seen) bool {
-			if s.Evt.Type == event.StateRoomName && s.str("name") == "Hikers" {
+		named := a.awaitMessage(t, u, loggedIn, 2*waitPortal, "a room named Hikers (recent chat)", func(s *harness.Seen) bool {
+			if s.Evt.Type == event.StateRoomName && s.Str("name") == "Hikers" {
 				return true
 			}
 			if s.Section != "join" || s.Room == acc.dm {
@@ -79,7 +80,7 @@ func TestContactsAndGroups(t *testing.T) {
 		// Which room holds June's ghost is asked of the homeserver too: its member event
 		// is part of the room's creation state.
 		juneRoom = pollHomeserver(t, waitPortal, "a room with June's ghost (recent chat)", func() (bool, error) {
-			rooms, err := u.cli.JoinedRooms(ctx)
+			rooms, err := u.Client.JoinedRooms(ctx)
 			if err != nil {
 				return false, err
 			}
@@ -87,7 +88,7 @@ func TestContactsAndGroups(t *testing.T) {
 				if r == hikersRoom || r == acc.dm {
 					continue
 				}
-				members, err := u.cli.JoinedMembers(ctx, r)
+				members, err := u.Client.JoinedMembers(ctx, r)
 				if err != nil {
 					continue
 				}
@@ -98,7 +99,7 @@ func TestContactsAndGroups(t *testing.T) {
 			}
 			return false, nil
 		}, func() id.RoomID { return juneRoom })
-		if n := len(u.all(loggedIn, func(s *seen) bool { return s.isMessage() && s.Room != acc.dm })); n != 0 {
+		if n := len(u.All(loggedIn, func(s *harness.Seen) bool { return s.IsMessage() && s.Room != acc.dm })); n != 0 {
 			t.Logf("note: %d messages in portals before anyone wrote", n)
 		}
 	}, u)
@@ -116,7 +117,7 @@ func TestContactsAndGroups(t *testing.T) {
 		// event may predate what /sync shows of the room).
 		var member struct{ name, avatar string }
 		pollHomeserver(t, waitEvent, "June's ghost with an avatar", func() (bool, error) {
-			members, err := u.cli.JoinedMembers(ctx, juneRoom)
+			members, err := u.Client.JoinedMembers(ctx, juneRoom)
 			if err != nil {
 				return false, err
 			}
@@ -130,7 +131,7 @@ func TestContactsAndGroups(t *testing.T) {
 		if member.name != "June" {
 			t.Errorf("ghost named %q, want June", member.name)
 		}
-		p, err := u.cli.GetProfile(ctx, a.ghost(june))
+		p, err := u.Client.GetProfile(ctx, a.ghost(june))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,21 +147,21 @@ func TestContactsAndGroups(t *testing.T) {
 		if juneRoom == "" {
 			t.Skip("no room with June")
 		}
-		old, _ := u.cli.GetAvatarURL(ctx, a.ghost(june))
-		from := u.mark()
+		old, _ := u.Client.GetAvatarURL(ctx, a.ghost(june))
+		from := u.Mark()
 		t0 := time.Now()
 		if err := a.ctl.UpdateContact(ctx, ivy, june, wxsim.ContactSpec{Nickname: new("June R."), AvatarBase64: new(b64(avatarB))}); err != nil {
 			t.Fatal(err)
 		}
-		n := u.must(ctx, waitEvent, from, "June's ghost renamed", and(inRoom(juneRoom), isMember(a.ghost(june), "join"),
-			func(s *seen) bool { return s.str("displayname") == "June R." }))
+		n := u.Must(ctx, waitEvent, from, "June's ghost renamed", harness.And(harness.InRoom(juneRoom), isMember(a.ghost(june), "join"),
+			func(s *harness.Seen) bool { return s.Str("displayname") == "June R." }))
 		a.note(t, "W→M", "ModContactList → ghost renamed", n.At.Sub(t0))
-		av := u.must(ctx, waitEvent, from, "June's ghost with a new avatar", and(inRoom(juneRoom), isMember(a.ghost(june), "join"),
-			func(s *seen) bool { return s.str("avatar_url") != "" && s.str("avatar_url") != old.String() }))
-		if got := download(t, u, av.str("avatar_url")); sha(got) != sha(avatarB) {
+		av := u.Must(ctx, waitEvent, from, "June's ghost with a new avatar", harness.And(harness.InRoom(juneRoom), isMember(a.ghost(june), "join"),
+			func(s *harness.Seen) bool { return s.Str("avatar_url") != "" && s.Str("avatar_url") != old.String() }))
+		if got := download(t, u, av.Str("avatar_url")); sha(got) != sha(avatarB) {
 			t.Errorf("new ghost avatar sha %s, want %s", sha(got), sha(avatarB))
 		}
-		if p, err := u.cli.GetProfile(ctx, a.ghost(june)); err != nil || p.DisplayName != "June R." {
+		if p, err := u.Client.GetProfile(ctx, a.ghost(june)); err != nil || p.DisplayName != "June R." {
 			t.Errorf("global profile %+v (%v), want displayname June R.", p, err)
 		}
 	}, u)
@@ -171,32 +172,32 @@ func TestContactsAndGroups(t *testing.T) {
 			t.Errorf("the group message landed in %s, not in the recent-chat room %s", ev.Room, hikersRoom)
 		}
 		hikersRoom = ev.Room
-		from := u.mark()
+		from := u.Mark()
 		t0 := time.Now()
 		if err := a.ctl.UpdateGroup(ctx, ivy, hikers, wxsim.GroupUpdate{Name: new("Hikers 2026"), By: rex}); err != nil {
 			t.Fatal(err)
 		}
-		n := u.must(ctx, waitEvent, from, "the room renamed", and(inRoom(hikersRoom), func(s *seen) bool {
-			return s.Evt.Type == event.StateRoomName && s.str("name") == "Hikers 2026"
+		n := u.Must(ctx, waitEvent, from, "the room renamed", harness.And(harness.InRoom(hikersRoom), func(s *harness.Seen) bool {
+			return s.Evt.Type == event.StateRoomName && s.Str("name") == "Hikers 2026"
 		}))
 		a.note(t, "W→M", "group renamed → m.room.name", n.At.Sub(t0))
-		u.must(ctx, waitEvent, from, "a notice about the rename", and(inRoom(hikersRoom), notice("Hikers 2026")))
+		u.Must(ctx, waitEvent, from, "a notice about the rename", harness.And(harness.InRoom(hikersRoom), notice("Hikers 2026")))
 	}, u)
 
 	run(t, "group_members_follow", func(t *testing.T) {
 		if hikersRoom == "" {
 			t.Skip("no Hikers room")
 		}
-		from := u.mark()
+		from := u.Mark()
 		t0 := time.Now()
 		if err := a.ctl.GroupMembers(ctx, ivy, hikers, wxsim.MembersChange{Add: []string{wes}, Remove: []string{vic}}); err != nil {
 			t.Fatal(err)
 		}
-		j := u.must(ctx, waitEvent, from, "Wes's ghost joining", and(inRoom(hikersRoom), isMember(a.ghost(wes), "join")))
+		j := u.Must(ctx, waitEvent, from, "Wes's ghost joining", harness.And(harness.InRoom(hikersRoom), isMember(a.ghost(wes), "join")))
 		a.note(t, "W→M", "member added → join", j.At.Sub(t0))
-		u.must(ctx, waitEvent, from, "Vic's ghost leaving", and(inRoom(hikersRoom), func(s *seen) bool {
+		u.Must(ctx, waitEvent, from, "Vic's ghost leaving", harness.And(harness.InRoom(hikersRoom), func(s *harness.Seen) bool {
 			return s.Evt.Type == event.StateMember && s.Evt.StateKey != nil && *s.Evt.StateKey == string(a.ghost(vic)) &&
-				(s.membership() == "leave" || s.membership() == "ban")
+				(s.Membership() == "leave" || s.Membership() == "ban")
 		}))
 	}, u)
 
@@ -205,7 +206,7 @@ func TestContactsAndGroups(t *testing.T) {
 			t.Skip("no Hikers room")
 		}
 		t0 := time.Now()
-		if _, err := u.cli.InviteUser(ctx, hikersRoom, &mautrix.ReqInviteUser{UserID: a.ghost(zoe)}); err != nil {
+		if _, err := u.Client.InviteUser(ctx, hikersRoom, &mautrix.ReqInviteUser{UserID: a.ghost(zoe)}); err != nil {
 			t.Fatal(err)
 		}
 		pollUntil(t, "Zoe to be a member of the WeChat group", func() (bool, string) {
@@ -219,25 +220,25 @@ func TestContactsAndGroups(t *testing.T) {
 	}, u)
 
 	run(t, "start_chat", func(t *testing.T) {
-		from := u.mark()
-		if _, err := u.cli.SendText(ctx, acc.dm, "start-chat "+rex); err != nil {
+		from := u.Mark()
+		if _, err := u.Client.SendText(ctx, acc.dm, "start-chat "+rex); err != nil {
 			t.Fatal(err)
 		}
-		r := u.must(ctx, waitPortal, from, "the bot's answer to start-chat", and(inRoom(acc.dm), fromSender(a.bot), func(s *seen) bool { return s.isMessage() }))
-		t.Logf("bot: %q", r.body())
-		m := regexp.MustCompile(`!([A-Za-z0-9]+):` + regexp.QuoteMeta(a.e.server)).FindString(r.str("formatted_body") + " " + r.body())
+		r := u.Must(ctx, waitPortal, from, "the bot's answer to start-chat", harness.And(harness.InRoom(acc.dm), harness.FromSender(a.bot), func(s *harness.Seen) bool { return s.IsMessage() }))
+		t.Logf("bot: %q", r.Body())
+		m := regexp.MustCompile(`!([A-Za-z0-9]+):` + regexp.QuoteMeta(a.e.server)).FindString(r.Str("formatted_body") + " " + r.Body())
 		if m == "" {
-			t.Fatalf("start-chat answered %q, want a link to the DM room", r.body())
+			t.Fatalf("start-chat answered %q, want a link to the DM room", r.Body())
 		}
 		room := id.RoomID(m)
 		// Join the room if only invited, then check it is the DM with Rex.
-		_, _ = u.cli.JoinRoomByID(ctx, room)
+		_, _ = u.Client.JoinRoomByID(ctx, room)
 		if _, ok := roomMembers(t, u, room)[a.ghost(rex)]; !ok {
 			t.Errorf("the start-chat room %s has no %s: %v", room, a.ghost(rex), roomMembers(t, u, room))
 		}
 		skip := a.sentLen(t, ivy)
 		body := "Hi Rex, started from Matrix"
-		if _, err := u.cli.SendText(ctx, room, body); err != nil {
+		if _, err := u.Client.SendText(ctx, room, body); err != nil {
 			t.Fatal(err)
 		}
 		a.awaitSent(t, ivy, skip, body, func(m wxsim.SentMessage) bool { return m.Content == body && m.To == rex })
@@ -249,7 +250,7 @@ func TestContactsAndGroups(t *testing.T) {
 			MXID id.RoomID `json:"mxid"`
 		}
 		t0 := time.Now()
-		err := a.provision(t, u.id(), "POST", "/v3/create_group/group", map[string]any{
+		err := a.provision(t, u.ID(), "POST", "/v3/create_group/group", map[string]any{
 			"participants": []string{string(a.ghost(rex)), string(a.ghost(wes))},
 			"name":         map[string]string{"name": "Trip planning"},
 		}, &resp)
@@ -260,10 +261,10 @@ func TestContactsAndGroups(t *testing.T) {
 		if resp.MXID == "" {
 			t.Fatalf("create_group answered no room: %+v", resp)
 		}
-		_, _ = u.cli.JoinRoomByID(ctx, resp.MXID)
+		_, _ = u.Client.JoinRoomByID(ctx, resp.MXID)
 		skip := a.sentLen(t, ivy)
 		body := "Welcome to the trip planning group"
-		if _, err := u.cli.SendText(ctx, resp.MXID, body); err != nil {
+		if _, err := u.Client.SendText(ctx, resp.MXID, body); err != nil {
 			t.Fatal(err)
 		}
 		s := a.awaitSent(t, ivy, skip, body, func(m wxsim.SentMessage) bool { return m.Content == body })
@@ -284,15 +285,15 @@ func TestContactsAndGroups(t *testing.T) {
 			t.Skip("no room with June")
 		}
 		text := "Sent from Ivy's phone 📱"
-		from := u.mark()
+		from := u.Mark()
 		t0 := time.Now()
 		if _, err := a.ctl.FromPhone(ctx, ivy, wxsim.WorldMessage{To: june, Type: 1, Content: text}); err != nil {
 			t.Fatal(err)
 		}
-		ev := u.must(ctx, waitEvent, from, "the phone's message", and(inRoom(juneRoom), messageWithBody(text)))
+		ev := u.Must(ctx, waitEvent, from, "the phone's message", harness.And(harness.InRoom(juneRoom), harness.MessageWithBody(text)))
 		a.note(t, "W→M", "from phone", ev.At.Sub(t0))
-		if ev.Evt.Sender != u.id() {
-			t.Errorf("the phone's message is from %s, want the user's own %s (double puppeting)", ev.Evt.Sender, u.id())
+		if ev.Evt.Sender != u.ID() {
+			t.Errorf("the phone's message is from %s, want the user's own %s (double puppeting)", ev.Evt.Sender, u.ID())
 		}
 	}, u)
 
@@ -315,15 +316,15 @@ func TestContactsAndGroups(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		from := u.mark()
+		from := u.Mark()
 		if err := a.ctl.Logout(ctx, ivy, 1101); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := u.waitFor(ctx, 20*time.Second, from, "the bot to say the session ended", and(inRoom(acc.dm), fromSender(a.bot),
-			func(s *seen) bool { return s.isMessage() })); err != nil {
+		if n, err := u.WaitFor(ctx, 20*time.Second, from, "the bot to say the session ended", harness.And(harness.InRoom(acc.dm), harness.FromSender(a.bot),
+			func(s *harness.Seen) bool { return s.IsMessage() })); err != nil {
 			t.Logf("note: no bot message about the logout: %v", err)
 		} else {
-			t.Logf("bot after the logout: %q", n.body())
+			t.Logf("bot after the logout: %q", n.Body())
 		}
 		a.loginWithQR(t, u, acc.dm, ivy, false)
 		after, err := a.ctl.Account(ctx, ivy)
@@ -345,7 +346,7 @@ func TestContactsAndGroups(t *testing.T) {
 		// And Matrix → WeChat still reaches the same person under their new UserName.
 		skip := a.sentLen(t, ivy)
 		body := "Welcome back, June"
-		if _, err := u.cli.SendText(ctx, juneRoom, body); err != nil {
+		if _, err := u.Client.SendText(ctx, juneRoom, body); err != nil {
 			t.Fatal(err)
 		}
 		a.awaitSent(t, ivy, skip, body, func(m wxsim.SentMessage) bool { return m.Content == body && m.To == june })

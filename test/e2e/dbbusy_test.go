@@ -17,6 +17,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 // busyWindow is how long another process holds the bridge's database: longer than the
@@ -41,12 +42,12 @@ func TestDatabaseBusy(t *testing.T) {
 		[]wxsim.ContactSpec{{Wxid: sam, Nickname: new("Sam")}, {Wxid: tia, Nickname: new("Tia")}},
 		[]wxsim.GroupSpec{{ID: chess, Name: "Chess Club", Members: []string{sam, tia}}})
 	u := acc.u
-	from := u.mark()
+	from := u.Mark()
 	a.incomingRef(t, rue, wxsim.WorldMessage{From: sam, Type: 1, Content: "busy: hello"})
-	dm := a.awaitMessage(t, u, from, waitPortal, "Sam's first message", messageWithBody("busy: hello")).Room
-	from = u.mark()
+	dm := a.awaitMessage(t, u, from, waitPortal, "Sam's first message", harness.MessageWithBody("busy: hello")).Room
+	from = u.Mark()
 	a.incomingRef(t, rue, wxsim.WorldMessage{From: tia, Chat: chess, Type: 1, Content: "busy: group hello"})
-	group := a.awaitMessage(t, u, from, waitPortal, "Tia's first group message", messageWithBody("busy: group hello")).Room
+	group := a.awaitMessage(t, u, from, waitPortal, "Tia's first group message", harness.MessageWithBody("busy: group hello")).Room
 	skip := a.sentLen(t, rue)
 	logSize := fileSize(t, a.e.bridgeLog)
 
@@ -105,7 +106,7 @@ func TestDatabaseBusy(t *testing.T) {
 
 	// Everything arrives once the lock is gone.
 	for _, b := range append(append([]string{}, dmBodies...), groupBodies...) {
-		u.must(ctx, waitPortal, from, "WeChat message "+b+" after the lock", messageWithBody(b))
+		u.Must(ctx, waitPortal, from, "WeChat message "+b+" after the lock", harness.MessageWithBody(b))
 	}
 	failed := map[string]bool{}
 	for _, b := range outBodies {
@@ -116,24 +117,24 @@ func TestDatabaseBusy(t *testing.T) {
 
 	// Sentinels each way: whatever the retries doubled is in the log before them.
 	a.incomingRef(t, rue, wxsim.WorldMessage{From: sam, Type: 1, Content: "busy: sentinel"})
-	u.must(ctx, waitPortal, from, "the sentinel", messageWithBody("busy: sentinel"))
-	if _, err := u.cli.SendText(ctx, dm, "busy: sentinel out"); err != nil {
+	u.Must(ctx, waitPortal, from, "the sentinel", harness.MessageWithBody("busy: sentinel"))
+	if _, err := u.Client.SendText(ctx, dm, "busy: sentinel out"); err != nil {
 		t.Fatal(err)
 	}
 	a.awaitSent(t, rue, skip, "busy: sentinel out", func(m wxsim.SentMessage) bool { return m.Content == "busy: sentinel out" })
 
 	checkOnceInOrder := func(room id.RoomID, bodies []string) {
 		t.Helper()
-		counts := u.bodyCounts(room)
+		counts := u.BodyCounts(room)
 		for _, b := range bodies {
 			if counts[b] != 1 {
 				t.Errorf("%q is in its room %d times, want once", b, counts[b])
 			}
 		}
 		var order []string
-		for _, s := range u.log[from:] {
-			if s.Room == room && s.isMessage() && !s.isEdit() && strings.HasPrefix(s.body(), "busy: ") {
-				order = append(order, s.body())
+		for _, s := range u.Events(from) {
+			if s.Room == room && s.IsMessage() && !s.IsEdit() && strings.HasPrefix(s.Body(), "busy: ") {
+				order = append(order, s.Body())
 			}
 		}
 		next := 0
@@ -148,7 +149,7 @@ func TestDatabaseBusy(t *testing.T) {
 	}
 	checkOnceInOrder(dm, dmBodies)
 	checkOnceInOrder(group, groupBodies)
-	counts := u.bodyCounts(dm)
+	counts := u.BodyCounts(dm)
 	sent, err := a.ctl.Sent(ctx, rue)
 	if err != nil {
 		t.Fatal(err)

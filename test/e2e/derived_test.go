@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 // A chat WeChat gives no permanent id for (a stranger, not in the id list the phone
@@ -18,7 +19,7 @@ func TestChatWithoutPermanentIDGetsANoticedRoom(t *testing.T) {
 	acc := a.setupAccount(t, "uma", "wxid_uma", "Uma", 4004, nil, nil)
 	u := acc.u
 	a.bind(t)
-	from := u.mark()
+	from := u.Mark()
 	if err := a.ctl.SyncRaw(t.Context(), acc.wxid, wxsim.SyncFragment{
 		ModContactList: []json.RawMessage{raw(t, map[string]any{"UserName": "@5f3a9c0d1e2b4a6f8c7d9e0f1a2b3c4d", "NickName": "Stranger", "Sex": 2, "City": "Hangzhou", "ContactFlag": 3})},
 		AddMsgList: []json.RawMessage{raw(t, map[string]any{
@@ -32,6 +33,8 @@ func TestChatWithoutPermanentIDGetsANoticedRoom(t *testing.T) {
 	if strings.Contains(string(msg.Evt.Sender), "5f3a9c0d") {
 		t.Errorf("the ghost %s is named after a session UserName, which changes at every login", msg.Evt.Sender)
 	}
-	u.must(t.Context(), waitEvent, from, "the notice that this room stands on a derived id",
-		and(inRoom(msg.Room), func(s *seen) bool { return s.msgtype() == "m.notice" && strings.Contains(s.body(), "permanent id") }))
+	u.Must(t.Context(), waitEvent, from, "the notice that this room stands on a derived id",
+		harness.And(harness.InRoom(msg.Room), func(s *harness.Seen) bool {
+			return s.MsgType() == "m.notice" && strings.Contains(s.Body(), "permanent id")
+		}))
 }

@@ -22,6 +22,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 // TestEncryptedPortal (issue 7): end-to-bridge encryption. E2E_ENCRYPTION=1 test/e2e/run
@@ -66,9 +67,9 @@ func TestEncryptedPortal(t *testing.T) {
 	var portal id.RoomID
 	if !run(t, "contact_message_arrives_encrypted", func(t *testing.T) {
 		text := "Dinner at 8? 🍜 The usual place"
-		from := u.mark()
+		from := u.Mark()
 		_, t0 := a.incomingRef(t, elsa, wxsim.WorldMessage{From: omar, Type: 1, Content: text})
-		ev := a.awaitMessage(t, u, from, waitPortal, "Omar's message, decrypted", messageWithBody(text))
+		ev := a.awaitMessage(t, u, from, waitPortal, "Omar's message, decrypted", harness.MessageWithBody(text))
 		a.note(t, "W→M", "encrypted: "+text, ev.At.Sub(t0))
 		portal = ev.Room
 		if ev.Evt.Sender != omarGhost {
@@ -83,7 +84,7 @@ func TestEncryptedPortal(t *testing.T) {
 		// The room says it is encrypted (what makes a client show the shield and encrypt
 		// what Elsa writes), and the homeserver holds only ciphertext.
 		var enc event.EncryptionEventContent
-		if err := u.cli.StateEvent(ctx, portal, event.StateEncryption, "", &enc); err != nil {
+		if err := u.Client.StateEvent(ctx, portal, event.StateEncryption, "", &enc); err != nil {
 			t.Fatalf("the portal %s has no m.room.encryption state: %v", portal, err)
 		}
 		if enc.Algorithm != id.AlgorithmMegolmV1 {
@@ -96,7 +97,7 @@ func TestEncryptedPortal(t *testing.T) {
 
 	run(t, "encrypted_answer_reaches_wechat", func(t *testing.T) {
 		text := "Yes! See you at 8 🙂"
-		from := u.mark()
+		from := u.Mark()
 		skip := a.sentLen(t, elsa)
 		t0 := time.Now()
 		evID := dev.sendText(t, portal, text)
@@ -110,20 +111,20 @@ func TestEncryptedPortal(t *testing.T) {
 		// The delivery status (a tick in the client) says SUCCESS. mautrix sends
 		// com.beeper.message_send_status with the bot's plain intent, unencrypted, also in
 		// encrypted rooms: it names the event and the outcome, never the text.
-		st := u.must(ctx, waitEvent, from, "the status of "+string(evID), and(inRoom(portal), statusFor(evID)))
-		if st.str("status") != "SUCCESS" {
-			t.Errorf("status %q, want SUCCESS: %v", st.str("status"), st.Evt.Content.Raw)
+		st := u.Must(ctx, waitEvent, from, "the status of "+string(evID), harness.And(harness.InRoom(portal), statusFor(evID)))
+		if st.Str("status") != "SUCCESS" {
+			t.Errorf("status %q, want SUCCESS: %v", st.Str("status"), st.Evt.Content.Raw)
 		}
 		if strings.Contains(string(st.Evt.Content.VeryRaw), text) {
 			t.Errorf("the message status repeats the text in the clear: %s", st.Evt.Content.VeryRaw)
 		}
 		// Elsa's own message is in the room once, readable on her device.
-		own := u.must(ctx, waitEvent, from, "Elsa's own message in the portal", and(inRoom(portal), messageWithBody(text)))
+		own := u.Must(ctx, waitEvent, from, "Elsa's own message in the portal", harness.And(harness.InRoom(portal), harness.MessageWithBody(text)))
 		if own.Evt.ID != evID || !own.Evt.Mautrix.WasEncrypted {
 			t.Errorf("Elsa's message in the room: %s (encrypted %v), want %s encrypted", own.Evt.ID, own.Evt.Mautrix.WasEncrypted, evID)
 		}
 		assertOnlyCiphertext(t, u, portal, text)
-		if n := len(u.all(0, and(inRoom(portal), messageWithBody(text)))); n != 1 {
+		if n := len(u.All(0, harness.And(harness.InRoom(portal), harness.MessageWithBody(text)))); n != 1 {
 			t.Errorf("Elsa's answer is %d times in the portal, want once", n)
 		}
 		if got := a.sentLen(t, elsa) - skip; got != 1 {
@@ -134,9 +135,9 @@ func TestEncryptedPortal(t *testing.T) {
 	run(t, "conversation_goes_on", func(t *testing.T) {
 		// A second message from WeChat uses the same (or a rotated) session: still readable.
 		text := "Great, I booked a table"
-		from := u.mark()
+		from := u.Mark()
 		_, t0 := a.incomingRef(t, elsa, wxsim.WorldMessage{From: omar, Type: 1, Content: text})
-		ev := u.must(ctx, waitEvent, from, "Omar's second message", and(inRoom(portal), messageWithBody(text)))
+		ev := u.Must(ctx, waitEvent, from, "Omar's second message", harness.And(harness.InRoom(portal), harness.MessageWithBody(text)))
 		a.note(t, "W→M", "encrypted: "+text, ev.At.Sub(t0))
 		if !ev.Evt.Mautrix.WasEncrypted || ev.Evt.Sender != omarGhost {
 			t.Errorf("second message: encrypted %v, sender %s; want encrypted from %s", ev.Evt.Mautrix.WasEncrypted, ev.Evt.Sender, omarGhost)
@@ -150,7 +151,7 @@ func TestEncryptedPortal(t *testing.T) {
 // no decryption): every message there is m.room.encrypted and text appears in none.
 // encryptedCrashCases (issue 5) are the two crash windows of encrypted portals, where the
 // bridge can read a message only by decrypting it.
-func encryptedCrashCases(t *testing.T, a *afternoon, u *mxUser, dev *cryptoDevice, portal id.RoomID, elsa, omar string) {
+func encryptedCrashCases(t *testing.T, a *afternoon, u *harness.MatrixUser, dev *cryptoDevice, portal id.RoomID, elsa, omar string) {
 	ctx := t.Context()
 	// The user's encrypted message is in the bridge's hands (the homeserver has its 200,
 	// WeChat never answers the send) when the bridge is SIGKILLed: the next process
@@ -163,7 +164,7 @@ func encryptedCrashCases(t *testing.T, a *afternoon, u *mxUser, dev *cryptoDevic
 			t.Fatal(err)
 		}
 		defer func() { _ = a.ctl.DeleteFault(context.Background(), fid) }()
-		from := u.mark()
+		from := u.Mark()
 		evID := dev.sendText(t, portal, text)
 		a.awaitFaultApplied(t, fid, "the bridge to be sending "+string(evID))
 		a.restartBridge(t)
@@ -182,9 +183,9 @@ func encryptedCrashCases(t *testing.T, a *afternoon, u *mxUser, dev *cryptoDevic
 	// does not send it a second time.
 	run(t, "encrypted_message_not_doubled_after_crash", func(t *testing.T) {
 		text := "Bridged just before the crash 🔒"
-		from := u.mark()
+		from := u.Mark()
 		ref, _ := a.incomingRef(t, elsa, wxsim.WorldMessage{From: omar, Type: 1, Content: text})
-		u.must(ctx, waitEvent, from, "Omar's message", and(inRoom(portal), messageWithBody(text)))
+		u.Must(ctx, waitEvent, from, "Omar's message", harness.And(harness.InRoom(portal), harness.MessageWithBody(text)))
 		a.restartBridge(t, func() {
 			db, err := sql.Open("sqlite3", "file:"+a.sqlitePath(t)+"?_busy_timeout=10000")
 			if err != nil {
@@ -207,16 +208,16 @@ func encryptedCrashCases(t *testing.T, a *afternoon, u *mxUser, dev *cryptoDevic
 		})
 		sentinel := "And one after the restart"
 		a.incomingRef(t, elsa, wxsim.WorldMessage{From: omar, Type: 1, Content: sentinel})
-		u.must(ctx, waitEvent, from, "Omar's message after the restart", and(inRoom(portal), messageWithBody(sentinel)))
-		if n := u.bodyCounts(portal)[text]; n != 1 {
+		u.Must(ctx, waitEvent, from, "Omar's message after the restart", harness.And(harness.InRoom(portal), harness.MessageWithBody(sentinel)))
+		if n := u.BodyCounts(portal)[text]; n != 1 {
 			t.Errorf("%q is in the encrypted portal %d times, want once", text, n)
 		}
 	}, u)
 }
 
-func assertOnlyCiphertext(t *testing.T, u *mxUser, room id.RoomID, text string) {
+func assertOnlyCiphertext(t *testing.T, u *harness.MatrixUser, room id.RoomID, text string) {
 	t.Helper()
-	resp, err := u.cli.Messages(t.Context(), room, "", "", mautrix.DirectionBackward, nil, 200)
+	resp, err := u.Client.Messages(t.Context(), room, "", "", mautrix.DirectionBackward, nil, 200)
 	if err != nil {
 		t.Fatalf("messages of %s: %v", room, err)
 	}
@@ -241,7 +242,7 @@ func assertOnlyCiphertext(t *testing.T, u *mxUser, room id.RoomID, text string) 
 // the user's /sync answers (to-device room keys, device list changes, one-time-key counts,
 // room state), decrypting timeline events before they are logged.
 type cryptoDevice struct {
-	u     *mxUser
+	u     *harness.MatrixUser
 	mach  *crypto.OlmMachine
 	state mautrix.StateStore
 
@@ -250,27 +251,27 @@ type cryptoDevice struct {
 	pending []*event.Event
 }
 
-func newCryptoDevice(t *testing.T, u *mxUser, logPath string) *cryptoDevice {
+func newCryptoDevice(t *testing.T, u *harness.MatrixUser, logPath string) *cryptoDevice {
 	t.Helper()
 	ctx := t.Context()
-	who, err := u.cli.Whoami(ctx)
+	who, err := u.Client.Whoami(ctx)
 	if err != nil {
 		t.Fatalf("whoami: %v", err)
 	}
 	if who.DeviceID == "" {
 		t.Fatal("the homeserver named no device for the access token")
 	}
-	u.cli.DeviceID = who.DeviceID
+	u.Client.DeviceID = who.DeviceID
 	// The crypto machine's debug log goes to the run directory (kept when the run fails).
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	log := zerolog.New(f).With().Timestamp().Str("user", u.id().String()).Logger()
+	log := zerolog.New(f).With().Timestamp().Str("user", u.ID().String()).Logger()
 	state := mautrix.NewMemoryStateStore()
-	u.cli.StateStore = state
-	mach := crypto.NewOlmMachine(u.cli, &log, crypto.NewMemoryStore(nil), state.(crypto.StateStore))
+	u.Client.StateStore = state
+	mach := crypto.NewOlmMachine(u.Client, &log, crypto.NewMemoryStore(nil), state.(crypto.StateStore))
 	if err := mach.Load(ctx); err != nil {
 		t.Fatalf("olm account: %v", err)
 	}
@@ -278,8 +279,8 @@ func newCryptoDevice(t *testing.T, u *mxUser, logPath string) *cryptoDevice {
 		t.Fatalf("upload device keys: %v", err)
 	}
 	d := &cryptoDevice{u: u, mach: mach, state: state}
-	u.onSync = d.onSync
-	t.Logf("%s: crypto device %s, identity key %s", u.id(), who.DeviceID, mach.OwnIdentity().IdentityKey)
+	u.OnSync = d.onSync
+	t.Logf("%s: crypto device %s, identity key %s", u.ID(), who.DeviceID, mach.OwnIdentity().IdentityKey)
 	return d
 }
 
@@ -321,10 +322,10 @@ func (d *cryptoDevice) onSync(ctx context.Context, resp *mautrix.RespSync, since
 				kept = append(kept, dec)
 			case errors.Is(err, crypto.ErrNoSessionFound):
 				d.pending = append(d.pending, e)
-				d.u.t.Logf("%s: %s from %s in %s: no room key yet, shown when it arrives", d.u.id(), e.ID, e.Sender, room)
+				d.u.Logf("%s: %s from %s in %s: no room key yet, shown when it arrives", d.u.ID(), e.ID, e.Sender, room)
 			default:
 				// Logged as it is: a test waiting for the message fails and shows it.
-				d.u.t.Logf("%s: cannot decrypt %s from %s in %s: %v", d.u.id(), e.ID, e.Sender, room, err)
+				d.u.Logf("%s: cannot decrypt %s from %s in %s: %v", d.u.ID(), e.ID, e.Sender, room, err)
 				kept = append(kept, e)
 			}
 		}
@@ -339,7 +340,7 @@ func (d *cryptoDevice) onSync(ctx context.Context, resp *mautrix.RespSync, since
 			continue
 		}
 		if err != nil {
-			d.u.t.Logf("%s: cannot decrypt %s from %s in %s: %v", d.u.id(), e.ID, e.Sender, e.RoomID, err)
+			d.u.Logf("%s: cannot decrypt %s from %s in %s: %v", d.u.ID(), e.ID, e.Sender, e.RoomID, err)
 			dec = e
 		}
 		if resp.Rooms.Join == nil {
@@ -372,7 +373,7 @@ func (d *cryptoDevice) sendText(t *testing.T, room id.RoomID, text string) id.Ev
 	content := &event.MessageEventContent{MsgType: event.MsgText, Body: text}
 	enc, err := d.mach.EncryptMegolmEvent(ctx, room, event.EventMessage, content)
 	if errors.Is(err, crypto.ErrNoGroupSession) || errors.Is(err, crypto.ErrSessionExpired) || errors.Is(err, crypto.ErrSessionNotShared) {
-		members, merr := d.u.cli.JoinedMembers(ctx, room)
+		members, merr := d.u.Client.JoinedMembers(ctx, room)
 		if merr != nil {
 			t.Fatalf("members of %s: %v", room, merr)
 		}
@@ -388,7 +389,7 @@ func (d *cryptoDevice) sendText(t *testing.T, room id.RoomID, text string) id.Ev
 	if err != nil {
 		t.Fatalf("encrypt %q: %v", text, err)
 	}
-	resp, err := d.u.cli.SendMessageEvent(ctx, room, event.EventEncrypted, enc)
+	resp, err := d.u.Client.SendMessageEvent(ctx, room, event.EventEncrypted, enc)
 	if err != nil {
 		t.Fatalf("send encrypted %q: %v", text, err)
 	}
@@ -398,6 +399,6 @@ func (d *cryptoDevice) sendText(t *testing.T, room id.RoomID, text string) id.Ev
 // reportUndecrypted fails the test for encrypted events that never became readable.
 func (d *cryptoDevice) reportUndecrypted(t *testing.T) {
 	for _, e := range d.pending {
-		t.Errorf("%s: encrypted event %s from %s in %s never became readable (no room key arrived)", d.u.id(), e.ID, e.Sender, e.RoomID)
+		t.Errorf("%s: encrypted event %s from %s in %s never became readable (no room key arrived)", d.u.ID(), e.ID, e.Sender, e.RoomID)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 // Helpers shared by the tests beyond TestAfternoon: each of those tests has its own Matrix
@@ -55,12 +56,24 @@ func (a *afternoon) printDelays(t *testing.T) {
 }
 
 // run runs a subtest with the users bound to it (their must() fails the subtest).
-func run(t *testing.T, name string, fn func(t *testing.T), users ...*mxUser) bool {
+func run(t *testing.T, name string, fn func(t *testing.T), users ...*harness.MatrixUser) bool {
 	return t.Run(name, func(t *testing.T) {
 		for _, u := range users {
-			u.t = t
+			u.Bind(t)
 		}
 		fn(t)
+	})
+}
+
+// registerUser registers a scripted Matrix user for the test, bound to t, and makes its
+// initial sync.
+func registerUser(ctx context.Context, t *testing.T, hsURL, localpart, password string) *harness.MatrixUser {
+	t.Helper()
+	return harness.MustRegister(ctx, t, hsURL, localpart, password, harness.Options{
+		DeviceName: "e2e " + localpart,
+		// Large, so that a busy room never yields a gappy timeline that would hide events
+		// from the assertions.
+		TimelineLimit: 1000,
 	})
 }
 
@@ -68,7 +81,7 @@ func run(t *testing.T, name string, fn func(t *testing.T), users ...*mxUser) boo
 type account struct {
 	wxid string
 	nick string
-	u    *mxUser
+	u    *harness.MatrixUser
 	dm   id.RoomID // the DM with the bridge bot (management room)
 }
 
@@ -100,29 +113,29 @@ func (a *afternoon) setupAccount(t *testing.T, localpart, wxid, nick string, uin
 // awaitMessage waits for an event matching match in any room, accepting every invite
 // that arrives meanwhile, like a person in Element (portals of recent chats are created
 // at login, so a chat's room may exist before its first message).
-func (a *afternoon) awaitMessage(t *testing.T, u *mxUser, from int, timeout time.Duration, what string, match func(*seen) bool) *seen {
+func (a *afternoon) awaitMessage(t *testing.T, u *harness.MatrixUser, from int, timeout time.Duration, what string, match func(*harness.Seen) bool) *harness.Seen {
 	t.Helper()
 	ctx := t.Context()
 	joined := map[id.RoomID]bool{}
-	for _, s := range u.log {
+	for _, s := range u.Events(0) {
 		if s.Section == "join" {
 			joined[s.Room] = true
 		}
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		ev := u.must(ctx, time.Until(deadline), from, what, func(s *seen) bool {
-			if s.Section == "invite" && memberEvent(u.id(), "invite")(s) && !joined[s.Room] {
+		ev := u.Must(ctx, time.Until(deadline), from, what, func(s *harness.Seen) bool {
+			if s.Section == "invite" && harness.MemberEvent(u.ID(), "invite")(s) && !joined[s.Room] {
 				return true
 			}
 			return match(s)
 		})
-		if !(ev.Section == "invite" && memberEvent(u.id(), "invite")(ev)) || match(ev) {
+		if !(ev.Section == "invite" && harness.MemberEvent(u.ID(), "invite")(ev)) || match(ev) {
 			return ev
 		}
 		joined[ev.Room] = true
-		if _, err := u.cli.JoinRoomByID(ctx, ev.Room); err != nil {
-			t.Logf("%s: join %s: %v (already joined by double puppeting?)", u.id(), ev.Room, err)
+		if _, err := u.Client.JoinRoomByID(ctx, ev.Room); err != nil {
+			t.Logf("%s: join %s: %v (already joined by double puppeting?)", u.ID(), ev.Room, err)
 		}
 	}
 }
@@ -182,10 +195,10 @@ func (a *afternoon) sentLen(t *testing.T, account string) int {
 }
 
 // sendContent sends an event as the user and returns its id and when it was sent.
-func sendContent(t *testing.T, u *mxUser, room id.RoomID, typ event.Type, content any) (id.EventID, time.Time) {
+func sendContent(t *testing.T, u *harness.MatrixUser, room id.RoomID, typ event.Type, content any) (id.EventID, time.Time) {
 	t.Helper()
 	t0 := time.Now()
-	resp, err := u.cli.SendMessageEvent(t.Context(), room, typ, content)
+	resp, err := u.Client.SendMessageEvent(t.Context(), room, typ, content)
 	if err != nil {
 		t.Fatalf("send %s: %v", typ.Type, err)
 	}
@@ -193,9 +206,9 @@ func sendContent(t *testing.T, u *mxUser, room id.RoomID, typ event.Type, conten
 }
 
 // upload stores bytes in the Matrix media repository as the user.
-func upload(t *testing.T, u *mxUser, data []byte, mime string) id.ContentURIString {
+func upload(t *testing.T, u *harness.MatrixUser, data []byte, mime string) id.ContentURIString {
 	t.Helper()
-	resp, err := u.cli.UploadBytes(t.Context(), data, mime)
+	resp, err := u.Client.UploadBytes(t.Context(), data, mime)
 	if err != nil {
 		t.Fatalf("upload %d bytes: %v", len(data), err)
 	}
@@ -204,19 +217,19 @@ func upload(t *testing.T, u *mxUser, data []byte, mime string) id.ContentURIStri
 
 // download fetches Matrix media through the client-server API: the authenticated
 // /_matrix/client/v1/media/download, else the older /_matrix/media/v3/download.
-func download(t *testing.T, u *mxUser, mxc string) []byte {
+func download(t *testing.T, u *harness.MatrixUser, mxc string) []byte {
 	t.Helper()
 	uri, err := id.ParseContentURI(mxc)
 	if err != nil {
 		t.Fatalf("bad mxc %q: %v", mxc, err)
 	}
-	data, err := u.cli.DownloadBytes(t.Context(), uri)
+	data, err := u.Client.DownloadBytes(t.Context(), uri)
 	if err == nil {
 		return data
 	}
-	legacy := u.cli.HomeserverURL.JoinPath("_matrix", "media", "v3", "download", uri.Homeserver, uri.FileID)
+	legacy := u.Client.HomeserverURL.JoinPath("_matrix", "media", "v3", "download", uri.Homeserver, uri.FileID)
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, legacy.String(), nil)
-	req.Header.Set("Authorization", "Bearer "+u.cli.AccessToken)
+	req.Header.Set("Authorization", "Bearer "+u.Client.AccessToken)
 	resp, err2 := http.DefaultClient.Do(req)
 	if err2 != nil {
 		t.Fatalf("download %s: %v; legacy: %v", mxc, err, err2)
@@ -283,11 +296,6 @@ func raw(t *testing.T, fields map[string]any) json.RawMessage {
 
 // Content accessors on logged events.
 
-func (s *seen) info() map[string]any {
-	m, _ := s.Evt.Content.Raw["info"].(map[string]any)
-	return m
-}
-
 func num(m map[string]any, key string) int64 {
 	switch v := m[key].(type) {
 	case float64:
@@ -304,49 +312,19 @@ func str(m map[string]any, key string) string {
 	return v
 }
 
-// mentionedUsers is m.mentions.user_ids.
-func (s *seen) mentionedUsers() []id.UserID {
-	m, _ := s.Evt.Content.Raw["m.mentions"].(map[string]any)
-	l, _ := m["user_ids"].([]any)
-	var out []id.UserID
-	for _, v := range l {
-		if s, ok := v.(string); ok {
-			out = append(out, id.UserID(s))
-		}
-	}
-	return out
-}
-
-// replyTo is m.relates_to.m.in_reply_to.event_id.
-func (s *seen) replyTo() id.EventID {
-	rel, _ := s.Evt.Content.Raw["m.relates_to"].(map[string]any)
-	r, _ := rel["m.in_reply_to"].(map[string]any)
-	v, _ := r["event_id"].(string)
-	return id.EventID(v)
-}
-
-// redacts is the event a redaction removes (top level in room v1–v10, in content in v11).
-func (s *seen) redacts() id.EventID {
-	if s.Evt.Redacts != "" {
-		return s.Evt.Redacts
-	}
-	v, _ := s.Evt.Content.Raw["redacts"].(string)
-	return id.EventID(v)
-}
-
 // Matchers.
 
-func ofType(typ event.Type) func(*seen) bool {
-	return func(s *seen) bool { return s.Evt.Type.Type == typ.Type }
+func ofType(typ event.Type) func(*harness.Seen) bool {
+	return func(s *harness.Seen) bool { return s.Evt.Type.Type == typ.Type }
 }
 
-func bodyContains(parts ...string) func(*seen) bool {
-	return func(s *seen) bool {
-		if !s.isMessage() || s.isEdit() {
+func bodyContains(parts ...string) func(*harness.Seen) bool {
+	return func(s *harness.Seen) bool {
+		if !s.IsMessage() || s.IsEdit() {
 			return false
 		}
 		for _, p := range parts {
-			if !strings.Contains(s.body(), p) {
+			if !strings.Contains(s.Body(), p) {
 				return false
 			}
 		}
@@ -354,15 +332,15 @@ func bodyContains(parts ...string) func(*seen) bool {
 	}
 }
 
-func notice(parts ...string) func(*seen) bool {
-	return and(bodyContains(parts...), func(s *seen) bool { return s.msgtype() == string(event.MsgNotice) })
+func notice(parts ...string) func(*harness.Seen) bool {
+	return harness.And(bodyContains(parts...), func(s *harness.Seen) bool { return s.MsgType() == string(event.MsgNotice) })
 }
 
 // msgStatus matches the com.beeper.message_send_status event of an event.
 var eventMSS = event.BeeperMessageStatus
 
-func statusFor(evt id.EventID) func(*seen) bool {
-	return func(s *seen) bool {
+func statusFor(evt id.EventID) func(*harness.Seen) bool {
+	return func(s *harness.Seen) bool {
 		if s.Evt.Type.Type != eventMSS.Type {
 			return false
 		}
@@ -373,9 +351,9 @@ func statusFor(evt id.EventID) func(*seen) bool {
 
 // failureNoticeFor matches the bridge's "⚠️ Your … was not bridged: reason" notice that
 // replies to evt.
-func failureNoticeFor(evt id.EventID) func(*seen) bool {
-	return func(s *seen) bool {
-		return s.isMessage() && s.msgtype() == string(event.MsgNotice) && s.replyTo() == evt
+func failureNoticeFor(evt id.EventID) func(*harness.Seen) bool {
+	return func(s *harness.Seen) bool {
+		return s.IsMessage() && s.MsgType() == string(event.MsgNotice) && s.ReplyTo() == evt
 	}
 }
 
@@ -453,9 +431,9 @@ func provisionAt(ctx context.Context, baseURL, secret string, user id.UserID, me
 }
 
 // roomMembers is the joined members of a room with their display names.
-func roomMembers(t *testing.T, u *mxUser, room id.RoomID) map[id.UserID]string {
+func roomMembers(t *testing.T, u *harness.MatrixUser, room id.RoomID) map[id.UserID]string {
 	t.Helper()
-	resp, err := u.cli.JoinedMembers(t.Context(), room)
+	resp, err := u.Client.JoinedMembers(t.Context(), room)
 	if err != nil {
 		t.Fatalf("joined members of %s: %v", room, err)
 	}
@@ -517,11 +495,11 @@ func (a *afternoon) restartBridge(t *testing.T, whileDown ...func()) int {
 
 // awaitSentOrFailed waits until body is in wxsim /sent of account after the first skip
 // entries, or the bridge has shown evID as failed in room; it reports which.
-func (a *afternoon) awaitSentOrFailed(t *testing.T, u *mxUser, from int, room id.RoomID, evID id.EventID, account string, skip int, body string) (failed bool) {
+func (a *afternoon) awaitSentOrFailed(t *testing.T, u *harness.MatrixUser, from int, room id.RoomID, evID id.EventID, account string, skip int, body string) (failed bool) {
 	t.Helper()
 	ctx := t.Context()
 	pollHomeserver(t, waitPortal, body+" in wxsim /sent or shown as failed", func() (bool, error) {
-		if u.find(from, and(inRoom(room), failureNoticeFor(evID))) != nil {
+		if u.Find(from, harness.And(harness.InRoom(room), failureNoticeFor(evID))) != nil {
 			failed = true
 			return true, nil
 		}
@@ -532,7 +510,7 @@ func (a *afternoon) awaitSentOrFailed(t *testing.T, u *mxUser, from int, room id
 		if skip <= len(sent) && slices.ContainsFunc(sent[skip:], func(m wxsim.SentMessage) bool { return m.Content == body }) {
 			return true, nil
 		}
-		_ = u.sync(ctx, 200*time.Millisecond)
+		_ = u.Sync(ctx, 200*time.Millisecond)
 		return false, nil
 	}, func() bool { return true })
 	return failed

@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 // TestMatrixSendInFlightAtKill (issue 5): the user's message is in the bridge's hands —
@@ -23,9 +24,9 @@ func TestMatrixSendInFlightAtKill(t *testing.T) {
 	const vic, wes = "wxid_vic", "wxid_wes"
 	acc := a.setupAccount(t, "vic", vic, "Vic", 2006, []wxsim.ContactSpec{{Wxid: wes, Nickname: new("Wes")}}, nil)
 	u := acc.u
-	from := u.mark()
+	from := u.Mark()
 	a.incomingRef(t, vic, wxsim.WorldMessage{From: wes, Type: 1, Content: "ping before the crash"})
-	dm := a.awaitMessage(t, u, from, waitPortal, "Wes's message", messageWithBody("ping before the crash")).Room
+	dm := a.awaitMessage(t, u, from, waitPortal, "Wes's message", harness.MessageWithBody("ping before the crash")).Room
 
 	cases := []struct {
 		name, fault, body string
@@ -44,7 +45,7 @@ func TestMatrixSendInFlightAtKill(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { _ = a.ctl.DeleteFault(context.Background(), fid) }()
-			from := u.mark()
+			from := u.Mark()
 			evID, _ := sendContent(t, u, dm, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: c.body})
 			a.awaitFaultApplied(t, fid, "the bridge to be sending "+string(evID))
 			a.restartBridge(t)
@@ -53,13 +54,13 @@ func TestMatrixSendInFlightAtKill(t *testing.T) {
 			a.note(t, "M→W", c.body+" (after the restart)", time.Since(t0))
 			// A sentinel after it: anything sent twice late is in /sent before it.
 			sentinel := "sentinel after " + c.name
-			if _, err := u.cli.SendText(ctx, dm, sentinel); err != nil {
+			if _, err := u.Client.SendText(ctx, dm, sentinel); err != nil {
 				t.Fatal(err)
 			}
 			a.awaitSent(t, vic, skip, sentinel, func(m wxsim.SentMessage) bool { return m.Content == sentinel })
-			u.must(ctx, waitEvent, from, "the sentinel in the room", and(inRoom(dm), messageWithBody(sentinel)))
+			u.Must(ctx, waitEvent, from, "the sentinel in the room", harness.And(harness.InRoom(dm), harness.MessageWithBody(sentinel)))
 			a.checkOnceInWeChat(t, vic, skip, c.body, failed)
-			if got := u.bodyCounts(dm)[c.body]; got != 1 {
+			if got := u.BodyCounts(dm)[c.body]; got != 1 {
 				t.Errorf("%q is in the room %d times (WeChat's echo bridged back?)", c.body, got)
 			}
 		}, u)

@@ -16,6 +16,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 // Issue 4, both tables, one subtest per row: every WeChat message kind reaches Matrix as
@@ -44,36 +45,36 @@ func TestWeChatToMatrix(t *testing.T) {
 
 	// w2m makes someone write and waits for the matching event (in any room: the first
 	// message of a chat finds its portal).
-	w2m := func(t *testing.T, what string, m wxsim.WorldMessage, match func(*seen) bool) (*seen, wxsim.MsgRef) {
+	w2m := func(t *testing.T, what string, m wxsim.WorldMessage, match func(*harness.Seen) bool) (*harness.Seen, wxsim.MsgRef) {
 		t.Helper()
-		from := u.mark()
+		from := u.Mark()
 		ref, t0 := a.incomingRef(t, kim, m)
 		ev := a.awaitMessage(t, u, from, waitPortal, what, match)
 		a.note(t, "W→M", what, ev.At.Sub(t0))
 		return ev, ref
 	}
-	inDM := func(ms ...func(*seen) bool) func(*seen) bool {
-		return func(s *seen) bool { return dm != "" && s.Room == dm && and(ms...)(s) }
+	inDM := func(ms ...func(*harness.Seen) bool) func(*harness.Seen) bool {
+		return func(s *harness.Seen) bool { return dm != "" && s.Room == dm && harness.And(ms...)(s) }
 	}
 	needDM := func(t *testing.T) {
 		if dm == "" {
 			t.Skip("no portal with Leo (the text row failed)")
 		}
 	}
-	isMsgType := func(mt event.MessageType) func(*seen) bool {
-		return func(s *seen) bool { return s.isMessage() && !s.isEdit() && s.msgtype() == string(mt) }
+	isMsgType := func(mt event.MessageType) func(*harness.Seen) bool {
+		return func(s *harness.Seen) bool { return s.IsMessage() && !s.IsEdit() && s.MsgType() == string(mt) }
 	}
-	checkMedia := func(t *testing.T, ev *seen, want []byte) {
+	checkMedia := func(t *testing.T, ev *harness.Seen, want []byte) {
 		t.Helper()
-		url := ev.str("url")
+		url := ev.Str("url")
 		if !strings.HasPrefix(url, "mxc://") {
 			t.Fatalf("no mxc:// url in %s: %v", ev, ev.Evt.Content.Raw)
 		}
 		got := download(t, u, url)
 		if sha(got) != sha(want) {
-			t.Errorf("the Matrix media of %s differs from what WeChat sent: %d bytes sha256 %s, want %d bytes %s", ev.msgtype(), len(got), sha(got), len(want), sha(want))
+			t.Errorf("the Matrix media of %s differs from what WeChat sent: %d bytes sha256 %s, want %d bytes %s", ev.MsgType(), len(got), sha(got), len(want), sha(want))
 		}
-		if n := num(ev.info(), "size"); n != int64(len(want)) {
+		if n := num(ev.Info(), "size"); n != int64(len(want)) {
 			t.Errorf("info.size = %d, want %d", n, len(want))
 		}
 	}
@@ -83,8 +84,8 @@ func TestWeChatToMatrix(t *testing.T) {
 		want := `Morning Kim 😀 🙂 🙂 fish & chips <3 "quoted"`
 		ev, _ := w2m(t, "text", wxsim.WorldMessage{From: leo, Type: 1, Content: text}, bodyContains("Morning Kim"))
 		dm = ev.Room
-		if ev.body() != want || ev.msgtype() != string(event.MsgText) {
-			t.Errorf("got %s %q, want m.text %q", ev.msgtype(), ev.body(), want)
+		if ev.Body() != want || ev.MsgType() != string(event.MsgText) {
+			t.Errorf("got %s %q, want m.text %q", ev.MsgType(), ev.Body(), want)
 		}
 		if ev.Evt.Sender != a.ghost(leo) {
 			t.Errorf("sender %s, want %s", ev.Evt.Sender, a.ghost(leo))
@@ -99,12 +100,12 @@ func TestWeChatToMatrix(t *testing.T) {
 		}
 		text := "@Leo\u2005bring the rope please, @Kim\u2005you too"
 		ev, _ = w2m(t, "group mentions", wxsim.WorldMessage{From: mia, Chat: crew, Type: 1, Content: text},
-			and(inRoom(group), bodyContains("bring the rope")))
+			harness.And(harness.InRoom(group), bodyContains("bring the rope")))
 		if ev.Evt.Sender != a.ghost(mia) {
 			t.Errorf("sender %s, want %s", ev.Evt.Sender, a.ghost(mia))
 		}
-		mentioned := ev.mentionedUsers()
-		for _, want := range []id.UserID{a.ghost(leo), u.id()} {
+		mentioned := ev.MentionedUsers()
+		for _, want := range []id.UserID{a.ghost(leo), u.ID()} {
 			found := false
 			for _, m := range mentioned {
 				found = found || m == want
@@ -113,7 +114,7 @@ func TestWeChatToMatrix(t *testing.T) {
 				t.Errorf("m.mentions.user_ids = %v, want %s in it", mentioned, want)
 			}
 		}
-		fb := ev.str("formatted_body")
+		fb := ev.Str("formatted_body")
 		if !strings.Contains(fb, `href="https://matrix.to/#/`+string(a.ghost(leo))+`"`) {
 			t.Errorf("no pill for Leo's ghost in formatted_body %q", fb)
 		}
@@ -123,7 +124,7 @@ func TestWeChatToMatrix(t *testing.T) {
 		needDM(t)
 		img := testPNG(t, 64, 48)
 		ev, _ := w2m(t, "image", wxsim.WorldMessage{From: leo, Type: 3, MediaBase64: b64(img), FileName: "photo.png"}, inDM(isMsgType(event.MsgImage)))
-		info := ev.info()
+		info := ev.Info()
 		if str(info, "mimetype") != "image/png" || num(info, "w") != 64 || num(info, "h") != 48 {
 			t.Errorf("info = %v, want image/png 64×48", info)
 		}
@@ -140,7 +141,7 @@ func TestWeChatToMatrix(t *testing.T) {
 		if _, ok := ev.Evt.Content.Raw["org.matrix.msc3245.voice"]; !ok {
 			t.Errorf("no MSC3245 voice flag: %v", ev.Evt.Content.Raw)
 		}
-		if d := num(ev.info(), "duration"); d != 4200 {
+		if d := num(ev.Info(), "duration"); d != 4200 {
 			t.Errorf("info.duration = %d, want 4200", d)
 		}
 		checkMedia(t, ev, voice)
@@ -151,7 +152,7 @@ func TestWeChatToMatrix(t *testing.T) {
 		video := append([]byte("\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"), bytes.Repeat([]byte("mdat"), 1000)...)
 		ev, _ := w2m(t, "video", wxsim.WorldMessage{From: leo, Type: 43, MediaBase64: b64(video), PlayLengthS: 7, Width: 640, Height: 360,
 			ThumbBase64: b64(testPNG(t, 32, 18))}, inDM(isMsgType(event.MsgVideo)))
-		info := ev.info()
+		info := ev.Info()
 		if num(info, "duration") != 7000 || num(info, "w") != 640 || num(info, "h") != 360 {
 			t.Errorf("info = %v, want duration 7000, 640×360", info)
 		}
@@ -168,8 +169,8 @@ func TestWeChatToMatrix(t *testing.T) {
 		needDM(t)
 		g := testGIF(t, 40, 40)
 		ev, _ := w2m(t, "sticker", wxsim.WorldMessage{From: leo, Type: 47, MediaBase64: b64(g)}, inDM(ofType(event.EventSticker)))
-		if str(ev.info(), "mimetype") != "image/gif" {
-			t.Errorf("sticker mimetype %q, want image/gif", str(ev.info(), "mimetype"))
+		if str(ev.Info(), "mimetype") != "image/gif" {
+			t.Errorf("sticker mimetype %q, want image/gif", str(ev.Info(), "mimetype"))
 		}
 		checkMedia(t, ev, g)
 	}, u)
@@ -177,9 +178,9 @@ func TestWeChatToMatrix(t *testing.T) {
 	run(t, "sticker_store_is_notice", func(t *testing.T) {
 		needDM(t)
 		ev, _ := w2m(t, "store sticker", wxsim.WorldMessage{From: leo, Type: 47, MediaBase64: b64(testGIF(t, 20, 20)),
-			Raw: raw(t, map[string]any{"HasProductId": 1})}, inDM(func(s *seen) bool { return s.isMessage() || s.Evt.Type == event.EventSticker }))
-		if ev.msgtype() != string(event.MsgNotice) || !strings.Contains(ev.body(), "Sticker") || !strings.Contains(ev.body(), "phone") {
-			t.Errorf("a store sticker became %s %s %q, want a notice about a sticker to see on the phone", ev.Evt.Type.Type, ev.msgtype(), ev.body())
+			Raw: raw(t, map[string]any{"HasProductId": 1})}, inDM(func(s *harness.Seen) bool { return s.IsMessage() || s.Evt.Type == event.EventSticker }))
+		if ev.MsgType() != string(event.MsgNotice) || !strings.Contains(ev.Body(), "Sticker") || !strings.Contains(ev.Body(), "phone") {
+			t.Errorf("a store sticker became %s %s %q, want a notice about a sticker to see on the phone", ev.Evt.Type.Type, ev.MsgType(), ev.Body())
 		}
 	}, u)
 
@@ -187,8 +188,8 @@ func TestWeChatToMatrix(t *testing.T) {
 		needDM(t)
 		data := append([]byte("%PDF-1.4\n% minutes of the club meeting\n"), bytes.Repeat([]byte("0123456789abcdef"), 1280)...)
 		ev, _ := w2m(t, "file", wxsim.WorldMessage{From: leo, Type: 49, AppMsgType: 6, MediaBase64: b64(data), FileName: "minutes.pdf"}, inDM(isMsgType(event.MsgFile)))
-		if ev.body() != "minutes.pdf" && ev.str("filename") != "minutes.pdf" {
-			t.Errorf("file named %q / %q, want minutes.pdf", ev.body(), ev.str("filename"))
+		if ev.Body() != "minutes.pdf" && ev.Str("filename") != "minutes.pdf" {
+			t.Errorf("file named %q / %q, want minutes.pdf", ev.Body(), ev.Str("filename"))
 		}
 		checkMedia(t, ev, data)
 	}, u)
@@ -202,9 +203,9 @@ func TestWeChatToMatrix(t *testing.T) {
 		data := bytes.Repeat([]byte("big holiday video "), int(limit+limit/2)/18+1)[:limit+limit/2]
 		name := "holiday-raw.mov"
 		ev, _ := w2m(t, "file over the limit", wxsim.WorldMessage{From: leo, Type: 49, AppMsgType: 6, MediaBase64: b64(data), FileName: name},
-			inDM(func(s *seen) bool { return s.isMessage() && strings.Contains(s.body(), name) }))
-		if ev.msgtype() != string(event.MsgNotice) || !strings.Contains(ev.body(), "3.0 MiB") {
-			t.Errorf("got %s %q, want a notice with the name and the size (3.0 MiB)", ev.msgtype(), ev.body())
+			inDM(func(s *harness.Seen) bool { return s.IsMessage() && strings.Contains(s.Body(), name) }))
+		if ev.MsgType() != string(event.MsgNotice) || !strings.Contains(ev.Body(), "3.0 MiB") {
+			t.Errorf("got %s %q, want a notice with the name and the size (3.0 MiB)", ev.MsgType(), ev.Body())
 		}
 	}, u)
 
@@ -212,10 +213,10 @@ func TestWeChatToMatrix(t *testing.T) {
 		needDM(t)
 		title, link := "Route guide: the north face", "https://example.org/guides/north-face?id=42"
 		ev, _ := w2m(t, "link card", wxsim.WorldMessage{From: leo, Type: 49, AppMsgType: 5, Content: title, URL: link}, inDM(bodyContains(title)))
-		if ev.msgtype() != string(event.MsgText) || !strings.Contains(ev.body(), link) {
-			t.Errorf("got %s %q, want m.text with the title and %s", ev.msgtype(), ev.body(), link)
+		if ev.MsgType() != string(event.MsgText) || !strings.Contains(ev.Body(), link) {
+			t.Errorf("got %s %q, want m.text with the title and %s", ev.MsgType(), ev.Body(), link)
 		}
-		if fb := ev.str("formatted_body"); !strings.Contains(fb, `href="https://example.org/guides/north-face?id=42"`) {
+		if fb := ev.Str("formatted_body"); !strings.Contains(fb, `href="https://example.org/guides/north-face?id=42"`) {
 			t.Errorf("formatted_body has no link: %q", fb)
 		}
 	}, u)
@@ -229,11 +230,11 @@ func TestWeChatToMatrix(t *testing.T) {
 			"Content":    "Futian, Shenzhen:<br/>/cgi-bin/mmwebwx-bin/webwxgetpubliclinkimg?url=xxx&amp;msgid=1&amp;pictype=location",
 			"Url":        "http://apis.map.qq.com/uri/v1/geocoder?coord=22.5431,114.0579",
 		})}, inDM(isMsgType(event.MsgLocation)))
-		if geo := ev.str("geo_uri"); geo != "geo:22.5431,114.0579" {
+		if geo := ev.Str("geo_uri"); geo != "geo:22.5431,114.0579" {
 			t.Errorf("geo_uri = %q, want geo:22.5431,114.0579", geo)
 		}
-		if !strings.Contains(ev.body(), "Ping An Finance Centre") {
-			t.Errorf("body %q does not name the place", ev.body())
+		if !strings.Contains(ev.Body(), "Ping An Finance Centre") {
+			t.Errorf("body %q does not name the place", ev.Body())
 		}
 	}, u)
 
@@ -244,22 +245,22 @@ func TestWeChatToMatrix(t *testing.T) {
 			"Content":       card,
 			"RecommendInfo": map[string]any{"UserName": "@0123456789abcdef0123456789abcdef", "NickName": "Nora", "Sex": 2, "Scene": 17},
 		})}, inDM(bodyContains("Nora")))
-		if ev.msgtype() != string(event.MsgNotice) || !strings.Contains(ev.body(), "nora_climbs") {
-			t.Errorf("got %s %q, want a notice with the card's name and WeChat ID", ev.msgtype(), ev.body())
+		if ev.MsgType() != string(event.MsgNotice) || !strings.Contains(ev.Body(), "nora_climbs") {
+			t.Errorf("got %s %q, want a notice with the card's name and WeChat ID", ev.MsgType(), ev.Body())
 		}
 	}, u)
 
 	run(t, "quote_becomes_reply", func(t *testing.T) {
 		needDM(t)
 		earlier := "Is the gym open on Sunday?"
-		first, _ := w2m(t, "quoted text", wxsim.WorldMessage{From: leo, Type: 1, Content: earlier}, inDM(messageWithBody(earlier)))
+		first, _ := w2m(t, "quoted text", wxsim.WorldMessage{From: leo, Type: 1, Content: earlier}, inDM(harness.MessageWithBody(earlier)))
 		quote := "「Leo：" + earlier + "」\n" + quoteSep + "\nNever mind, found it"
 		ev, _ := w2m(t, "quote reply", wxsim.WorldMessage{From: leo, Type: 1, Content: quote}, inDM(bodyContains("Never mind, found it")))
-		if ev.replyTo() != first.Evt.ID {
-			t.Errorf("the quote is not a Matrix reply to %s: m.relates_to = %v, body %q", first.Evt.ID, ev.Evt.Content.Raw["m.relates_to"], ev.body())
+		if ev.ReplyTo() != first.Evt.ID {
+			t.Errorf("the quote is not a Matrix reply to %s: m.relates_to = %v, body %q", first.Evt.ID, ev.Evt.Content.Raw["m.relates_to"], ev.Body())
 		}
-		if strings.Contains(ev.body(), quoteSep) {
-			t.Errorf("the reply still carries WeChat's quote text: %q", ev.body())
+		if strings.Contains(ev.Body(), quoteSep) {
+			t.Errorf("the reply still carries WeChat's quote text: %q", ev.Body())
 		}
 	}, u)
 
@@ -267,45 +268,45 @@ func TestWeChatToMatrix(t *testing.T) {
 		needDM(t)
 		text := "Leo has turned on friend verification."
 		ev, _ := w2m(t, "system 10000", wxsim.WorldMessage{From: leo, Type: 10000, Content: text}, inDM(bodyContains(text)))
-		if ev.msgtype() != string(event.MsgNotice) {
-			t.Errorf("system message is %s, want m.notice", ev.msgtype())
+		if ev.MsgType() != string(event.MsgNotice) {
+			t.Errorf("system message is %s, want m.notice", ev.MsgType())
 		}
 	}, u)
 
 	run(t, "revoke_redacts", func(t *testing.T) {
 		needDM(t)
 		text := "oops, wrong chat"
-		ev, ref := w2m(t, "message to revoke", wxsim.WorldMessage{From: leo, Type: 1, Content: text}, inDM(messageWithBody(text)))
-		from := u.mark()
+		ev, ref := w2m(t, "message to revoke", wxsim.WorldMessage{From: leo, Type: 1, Content: text}, inDM(harness.MessageWithBody(text)))
+		from := u.Mark()
 		t0 := time.Now()
 		if err := a.ctl.Revoke(t.Context(), kim, ref.MsgID); err != nil {
 			t.Fatal(err)
 		}
-		red := u.must(t.Context(), waitEvent, from, "the redaction of the revoked message", and(inRoom(dm), ofType(event.EventRedaction),
-			func(s *seen) bool { return s.redacts() == ev.Evt.ID }))
+		red := u.Must(t.Context(), waitEvent, from, "the redaction of the revoked message", harness.And(harness.InRoom(dm), ofType(event.EventRedaction),
+			func(s *harness.Seen) bool { return s.Redacts() == ev.Evt.ID }))
 		a.note(t, "W→M", "revoke → redaction", red.At.Sub(t0))
 	}, u)
 
 	run(t, "friend_request_accept_then_chat", func(t *testing.T) {
 		ctx := t.Context()
-		from := u.mark()
+		from := u.Mark()
 		t0 := time.Now()
 		if _, err := a.ctl.FriendRequest(ctx, kim, eve, "Eve", "Hi Kim, it's Eve from the climbing gym"); err != nil {
 			t.Fatal(err)
 		}
 		cmd := "accept-friend " + eve
-		n := u.must(ctx, waitEvent, from, "the friend request notice in the management room", and(inRoom(acc.dm), fromSender(a.bot), bodyContains(cmd)))
+		n := u.Must(ctx, waitEvent, from, "the friend request notice in the management room", harness.And(harness.InRoom(acc.dm), harness.FromSender(a.bot), bodyContains(cmd)))
 		a.note(t, "W→M", "friend request → notice", n.At.Sub(t0))
-		if !strings.Contains(n.body(), "Eve") || !strings.Contains(n.body(), "climbing gym") {
-			t.Errorf("the notice does not say who and what: %q", n.body())
+		if !strings.Contains(n.Body(), "Eve") || !strings.Contains(n.Body(), "climbing gym") {
+			t.Errorf("the notice does not say who and what: %q", n.Body())
 		}
-		from = u.mark()
-		if _, err := u.cli.SendText(ctx, acc.dm, cmd); err != nil {
+		from = u.Mark()
+		if _, err := u.Client.SendText(ctx, acc.dm, cmd); err != nil {
 			t.Fatal(err)
 		}
-		r := u.must(ctx, waitEvent, from, "the bot's answer to accept-friend", and(inRoom(acc.dm), fromSender(a.bot), func(s *seen) bool { return s.isMessage() }))
-		if !strings.Contains(r.body(), "Accepted") {
-			t.Errorf("bot answered %q, want the request accepted", r.body())
+		r := u.Must(ctx, waitEvent, from, "the bot's answer to accept-friend", harness.And(harness.InRoom(acc.dm), harness.FromSender(a.bot), func(s *harness.Seen) bool { return s.IsMessage() }))
+		if !strings.Contains(r.Body(), "Accepted") {
+			t.Errorf("bot answered %q, want the request accepted", r.Body())
 		}
 		pollUntil(t, "wxsim to record the friend request as accepted", func() (bool, string) {
 			reqs, err := a.ctl.FriendRequests(ctx, kim)
@@ -320,7 +321,7 @@ func TestWeChatToMatrix(t *testing.T) {
 			return false, fmt.Sprintf("%+v", reqs)
 		})
 		text := "Thanks for adding me, see you at the wall!"
-		ev, _ := w2m(t, "first message of the new friend", wxsim.WorldMessage{From: eve, Type: 1, Content: text}, messageWithBody(text))
+		ev, _ := w2m(t, "first message of the new friend", wxsim.WorldMessage{From: eve, Type: 1, Content: text}, harness.MessageWithBody(text))
 		if ev.Room == acc.dm || ev.Room == dm || ev.Room == group {
 			t.Errorf("Eve's message landed in an existing room %s", ev.Room)
 		}
@@ -343,13 +344,13 @@ func TestWeChatToMatrix(t *testing.T) {
 			needDM(t)
 			m := c.m
 			m.From = leo
-			ev, _ := w2m(t, c.name, m, inDM(func(s *seen) bool { return s.isMessage() && !s.isEdit() }))
-			if ev.msgtype() != string(event.MsgNotice) {
-				t.Errorf("got %s %q, want a notice", ev.msgtype(), ev.body())
+			ev, _ := w2m(t, c.name, m, inDM(func(s *harness.Seen) bool { return s.IsMessage() && !s.IsEdit() }))
+			if ev.MsgType() != string(event.MsgNotice) {
+				t.Errorf("got %s %q, want a notice", ev.MsgType(), ev.Body())
 			}
 			for _, p := range c.parts {
-				if !strings.Contains(strings.ToLower(ev.body()), strings.ToLower(p)) {
-					t.Errorf("notice %q does not say %q", ev.body(), p)
+				if !strings.Contains(strings.ToLower(ev.Body()), strings.ToLower(p)) {
+					t.Errorf("notice %q does not say %q", ev.Body(), p)
 				}
 			}
 		}, u)
@@ -391,13 +392,13 @@ func TestMatrixToWeChat(t *testing.T) {
 	u := acc.u
 
 	nedText := "Are we still on for Friday?"
-	from := u.mark()
+	from := u.Mark()
 	a.incomingRef(t, maxWx, wxsim.WorldMessage{From: ned, Type: 1, Content: nedText})
-	nedMsg := a.awaitMessage(t, u, from, waitPortal, "Ned's first message", messageWithBody(nedText))
+	nedMsg := a.awaitMessage(t, u, from, waitPortal, "Ned's first message", harness.MessageWithBody(nedText))
 	dm := nedMsg.Room
-	from = u.mark()
+	from = u.Mark()
 	a.incomingRef(t, maxWx, wxsim.WorldMessage{From: ola, Chat: rope, Type: 1, Content: "Hi team"})
-	group := a.awaitMessage(t, u, from, waitPortal, "Ola's group message", messageWithBody("Hi team")).Room
+	group := a.awaitMessage(t, u, from, waitPortal, "Ola's group message", harness.MessageWithBody("Hi team")).Room
 
 	// m2w sends content and waits for the /sent entry that match accepts.
 	m2w := func(t *testing.T, what string, room id.RoomID, typ event.Type, content any, match func(wxsim.SentMessage) bool) (id.EventID, wxsim.SentMessage) {
@@ -554,7 +555,7 @@ func TestMatrixToWeChat(t *testing.T) {
 		body := "typo, ignore this"
 		evID, s := m2w(t, "message to recall", dm, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body}, text(body))
 		t0 := time.Now()
-		red, err := u.cli.RedactEvent(ctx, dm, evID)
+		red, err := u.Client.RedactEvent(ctx, dm, evID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -591,21 +592,21 @@ func TestMatrixToWeChat(t *testing.T) {
 		}()
 		body := "this one stays"
 		evID, _ := m2w(t, "message to recall too late", dm, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body}, text(body))
-		from := u.mark()
-		red, err := u.cli.RedactEvent(ctx, dm, evID)
+		from := u.Mark()
+		red, err := u.Client.RedactEvent(ctx, dm, evID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		a.skipIfNotPushed(t, red.EventID, 15*time.Second, func() bool {
-			_, err := u.waitFor(ctx, 50*time.Millisecond, from, "a failure notice for the redaction", and(inRoom(dm), failureNoticeFor(red.EventID)))
+			_, err := u.WaitFor(ctx, 50*time.Millisecond, from, "a failure notice for the redaction", harness.And(harness.InRoom(dm), failureNoticeFor(red.EventID)))
 			return err == nil
 		})
-		n := u.must(ctx, waitEvent, from, "a failure notice for the redaction", and(inRoom(dm), failureNoticeFor(red.EventID)))
-		if !strings.Contains(n.body(), "2 minutes") {
-			t.Errorf("failure notice %q does not give the reason (the 2-minute window)", n.body())
+		n := u.Must(ctx, waitEvent, from, "a failure notice for the redaction", harness.And(harness.InRoom(dm), failureNoticeFor(red.EventID)))
+		if !strings.Contains(n.Body(), "2 minutes") {
+			t.Errorf("failure notice %q does not give the reason (the 2-minute window)", n.Body())
 		}
-		st := u.must(ctx, waitEvent, from, "a message status for the redaction", and(inRoom(dm), statusFor(red.EventID)))
-		if s := st.str("status"); s == "SUCCESS" || s == "" {
+		st := u.Must(ctx, waitEvent, from, "a message status for the redaction", harness.And(harness.InRoom(dm), statusFor(red.EventID)))
+		if s := st.Str("status"); s == "SUCCESS" || s == "" {
 			t.Errorf("the late redaction got status %q, want a failure: %v", s, st.Evt.Content.Raw)
 		}
 	}, u)
@@ -613,16 +614,16 @@ func TestMatrixToWeChat(t *testing.T) {
 	unsupported := func(t *testing.T, what string, send func() id.EventID, forbidden string) {
 		t.Helper()
 		skip := a.sentLen(t, maxWx)
-		from := u.mark()
+		from := u.Mark()
 		evID := send()
-		st := u.must(ctx, waitEvent, from, "a message status for the "+what, and(inRoom(dm), statusFor(evID)))
-		if s := st.str("status"); s == "SUCCESS" || s == "" {
+		st := u.Must(ctx, waitEvent, from, "a message status for the "+what, harness.And(harness.InRoom(dm), statusFor(evID)))
+		if s := st.Str("status"); s == "SUCCESS" || s == "" {
 			t.Errorf("the %s got status %q, want a failure: %v", what, s, st.Evt.Content.Raw)
 		}
-		if st.str("message") == "" && st.str("reason") == "" {
+		if st.Str("message") == "" && st.Str("reason") == "" {
 			t.Errorf("the %s's failure status gives no reason: %v", what, st.Evt.Content.Raw)
 		}
-		t.Logf("%s: status %s (%s) %q", what, st.str("status"), st.str("reason"), st.str("message"))
+		t.Logf("%s: status %s (%s) %q", what, st.Str("status"), st.Str("reason"), st.Str("message"))
 		// A sentinel after it: if the edit or reaction had gone out, it would be before this.
 		sentinel := "sentinel after the " + what
 		m2w(t, "sentinel", dm, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: sentinel}, text(sentinel))
@@ -652,7 +653,7 @@ func TestMatrixToWeChat(t *testing.T) {
 
 	run(t, "reaction_fails_visibly", func(t *testing.T) {
 		unsupported(t, "reaction", func() id.EventID {
-			resp, err := u.cli.SendReaction(ctx, dm, nedMsg.Evt.ID, "👍")
+			resp, err := u.Client.SendReaction(ctx, dm, nedMsg.Evt.ID, "👍")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -665,10 +666,10 @@ func TestMatrixToWeChat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		from := u.mark()
+		from := u.Mark()
 		a.incomingRef(t, maxWx, wxsim.WorldMessage{From: ned, Type: 1, Content: "Did you read this?"})
-		ev := u.must(ctx, waitEvent, from, "Ned's message", and(inRoom(dm), messageWithBody("Did you read this?")))
-		if err := u.cli.SendReceipt(ctx, dm, ev.Evt.ID, event.ReceiptTypeRead, struct{}{}); err != nil {
+		ev := u.Must(ctx, waitEvent, from, "Ned's message", harness.And(harness.InRoom(dm), harness.MessageWithBody("Did you read this?")))
+		if err := u.Client.SendReceipt(ctx, dm, ev.Evt.ID, event.ReceiptTypeRead, struct{}{}); err != nil {
 			t.Fatal(err)
 		}
 		// wxsim is polled; Dendrite v0.13.8 never pushes receipts (EDUs) to appservices

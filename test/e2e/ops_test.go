@@ -27,6 +27,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 	prov "wxbridge/test/provision"
 )
 
@@ -71,7 +72,7 @@ func TestBehindReverseProxy(t *testing.T) {
 	provision := func(method, path string, body, out any) error {
 		pctx, cancel := context.WithTimeout(ctx, waitLogin)
 		defer cancel()
-		return provisionAt(pctx, base, ops.secret, u.id(), method, path, body, out)
+		return provisionAt(pctx, base, ops.secret, u.ID(), method, path, body, out)
 	}
 	var dm id.RoomID
 
@@ -112,8 +113,8 @@ func TestBehindReverseProxy(t *testing.T) {
 		connected = states.await(t, from, "CONNECTED for the new login", func(s pushedState) bool {
 			return s.StateEvent == status.StateConnected && string(s.RemoteID) == loginID
 		})
-		if connected.UserID != u.id() || connected.RemoteName != nick {
-			t.Errorf("CONNECTED state names user %s and account %q, want %s and %q", connected.UserID, connected.RemoteName, u.id(), nick)
+		if connected.UserID != u.ID() || connected.RemoteName != nick {
+			t.Errorf("CONNECTED state names user %s and account %q, want %s and %q", connected.UserID, connected.RemoteName, u.ID(), nick)
 		}
 		w := whoami(t, provision)
 		if len(w.Logins) != 1 || string(w.Logins[0].ID) != loginID || w.Logins[0].Name != nick ||
@@ -201,7 +202,7 @@ func TestBehindReverseProxy(t *testing.T) {
 	// (BAD_CREDENTIALS), the bot asks to confirm on the phone, and once confirmed the login
 	// is CONNECTED again.
 	if !run(t, "session_ended_by_wechat", func(t *testing.T) {
-		from, mxFrom := states.mark(), u.mark()
+		from, mxFrom := states.mark(), u.Mark()
 		if err := a.ctl.Logout(ctx, me, 1101); err != nil {
 			t.Fatal(err)
 		}
@@ -214,8 +215,8 @@ func TestBehindReverseProxy(t *testing.T) {
 		if w := whoami(t, provision); len(w.Logins) != 1 || w.Logins[0].State.StateEvent != status.StateBadCredentials {
 			t.Errorf("whoami after the session ended: %+v; want the login in BAD_CREDENTIALS", w.Logins)
 		}
-		u.must(ctx, waitLogin, mxFrom, "the bot asking to confirm the login on the phone",
-			and(inRoom(dm), fromSender(a.bot), func(s *seen) bool { return strings.Contains(s.body(), "confirm a new login") }))
+		u.Must(ctx, waitLogin, mxFrom, "the bot asking to confirm the login on the phone",
+			harness.And(harness.InRoom(dm), harness.FromSender(a.bot), func(s *harness.Seen) bool { return strings.Contains(s.Body(), "confirm a new login") }))
 		from = states.mark()
 		if _, err := a.ctl.PushLoginConfirm(ctx, me); err != nil {
 			t.Fatalf("confirm the login on the phone: %v", err)

@@ -89,8 +89,8 @@ func TestRefusedSession(t *testing.T) {
 	a.alice = u
 	a.bind(t)
 	dm := a.openBotDM(t, u)
-	botSays := func(substr string) func(*seen) bool {
-		return and(inRoom(dm), fromSender(a.bot), func(s *seen) bool { return s.isMessage() && strings.Contains(s.body(), substr) })
+	botSays := func(substr string) func(*harness.Seen) bool {
+		return harness.And(harness.InRoom(dm), harness.FromSender(a.bot), func(s *harness.Seen) bool { return s.IsMessage() && strings.Contains(s.Body(), substr) })
 	}
 	refusedState := func(count float64) func(pushedState) bool {
 		return func(s pushedState) bool {
@@ -104,24 +104,24 @@ func TestRefusedSession(t *testing.T) {
 	provision := func(method, path string, body, out any) error {
 		pctx, cancel := context.WithTimeout(ctx, waitLogin)
 		defer cancel()
-		return provisionAt(pctx, "http://"+ops.proxyAddr+proxyPrefix, ops.secret, u.id(), method, path, body, out)
+		return provisionAt(pctx, "http://"+ops.proxyAddr+proxyPrefix, ops.secret, u.ID(), method, path, body, out)
 	}
 
 	if !run(t, "1_refused_is_not_retried", func(t *testing.T) {
-		from, mx := states.mark(), u.mark()
+		from, mx := states.mark(), u.Mark()
 		a.loginWithQR(t, u, dm, me, false)
 		loggedIn := time.Now()
-		if u.find(mx, botSays("has restricted accounts that kept trying: https://")) == nil {
+		if u.Find(mx, botSays("has restricted accounts that kept trying: https://")) == nil {
 			t.Errorf("the first QR step did not carry the sentence about the risk with the README link")
 		}
 		st := states.await(t, from, "BAD_CREDENTIALS wechat-web-session-refused (1 in 24 h)", refusedState(1))
 		t.Logf("bridge state: %s %s %q info %v", st.StateEvent, st.Error, st.Message, st.Info)
-		n := u.must(ctx, 30*time.Second, mx, "the bot explaining the refused session", botSays("ended your web session"))
+		n := u.Must(ctx, 30*time.Second, mx, "the bot explaining the refused session", botSays("ended your web session"))
 		firstNotice = time.Now()
-		t.Logf("bot, %.1f s after the login: %q", firstNotice.Sub(loggedIn).Seconds(), n.body())
+		t.Logf("bot, %.1f s after the login: %q", firstNotice.Sub(loggedIn).Seconds(), n.Body())
 		for _, want := range []string{"seconds after login (error 1102)", "Since January 2025", "will not log in again by itself",
 			"send `login`", "1 time for this account in the last 24 hours"} {
-			if !strings.Contains(n.body(), want) {
+			if !strings.Contains(n.Body(), want) {
 				t.Errorf("the notice does not say %q", want)
 			}
 		}
@@ -133,12 +133,12 @@ func TestRefusedSession(t *testing.T) {
 	}
 
 	if !run(t, "2_counted_across_a_restart_and_named_at_the_next_QR", func(t *testing.T) {
-		from, mx := states.mark(), u.mark()
+		from, mx := states.mark(), u.Mark()
 		a.loginWithQR(t, u, dm, me, false)
 		states.await(t, from, "BAD_CREDENTIALS wechat-web-session-refused (2 in 24 h)", refusedState(2))
-		n := u.must(ctx, 30*time.Second, mx, "the second refusal notice", botSays("ended your web session"))
-		if !strings.Contains(n.body(), "2 times for this account in the last 24 hours") {
-			t.Errorf("the second notice does not count 2: %q", n.body())
+		n := u.Must(ctx, 30*time.Second, mx, "the second refusal notice", botSays("ended your web session"))
+		if !strings.Contains(n.Body(), "2 times for this account in the last 24 hours") {
+			t.Errorf("the second notice does not count 2: %q", n.Body())
 		}
 		if w := whoami(t, provision); len(w.Logins) != 1 || w.Logins[0].State.Info["refused_sessions_24h"] != float64(2) {
 			t.Errorf("whoami: %+v; want the login with refused_sessions_24h 2", w.Logins)
@@ -162,14 +162,14 @@ func TestRefusedSession(t *testing.T) {
 		if got := requests("webwxinit"); got != inits {
 			t.Errorf("the restarted bridge called webwxinit %d time(s) with a session WeChat had ended", got-inits)
 		}
-		from, mx = states.mark(), u.mark()
+		from, mx = states.mark(), u.Mark()
 		a.loginWithQR(t, u, dm, me, false)
 		sessionStart = time.Now()
 		states.await(t, from, "CONNECTED: a manual login is never blocked", func(s pushedState) bool {
 			return s.StateEvent == status.StateConnected && string(s.RemoteID) == loginID
 		})
-		warn := u.find(mx, botSays("WeChat refused 2 web sessions of this account in the last 24 hours"))
-		if warn == nil || !strings.Contains(warn.body(), "Scan this QR code") {
+		warn := u.Find(mx, botSays("WeChat refused 2 web sessions of this account in the last 24 hours"))
+		if warn == nil || !strings.Contains(warn.Body(), "Scan this QR code") {
 			t.Errorf("the QR step after two refusals does not name them before the code (instructions: %v)", warn)
 		}
 	}, u) {
@@ -183,7 +183,7 @@ func TestRefusedSession(t *testing.T) {
 		afterWindow(sessionStart)
 
 		push0 := requests("webwxpushloginurl")
-		sf, mx := states.mark(), u.mark()
+		sf, mx := states.mark(), u.Mark()
 		if err := a.ctl.Logout(ctx, me, 1101); err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +193,7 @@ func TestRefusedSession(t *testing.T) {
 		if st.Error != "wechat-logged-out" {
 			t.Errorf("a session ended after the window got %s, want wechat-logged-out", st.Error)
 		}
-		u.must(ctx, waitLogin, mx, "the bot asking to confirm the login on the phone", botSays("confirm a new login"))
+		u.Must(ctx, waitLogin, mx, "the bot asking to confirm the login on the phone", botSays("confirm a new login"))
 		if got := requests("webwxpushloginurl"); got != push0+1 {
 			t.Errorf("%d push logins after a session ended after the window, want 1", got-push0)
 		}
@@ -201,7 +201,7 @@ func TestRefusedSession(t *testing.T) {
 		if _, err := a.ctl.PushLoginConfirm(ctx, me); err != nil {
 			t.Fatalf("confirm the push login on the phone: %v", err)
 		}
-		u.must(ctx, waitLogin, mx, "the bot saying it is logged in again", botSays("Logged in to WeChat again"))
+		u.Must(ctx, waitLogin, mx, "the bot saying it is logged in again", botSays("Logged in to WeChat again"))
 		adopted := time.Now()
 		states.await(t, sf, "CONNECTED after the push login", func(s pushedState) bool {
 			return s.StateEvent == status.StateConnected && string(s.RemoteID) == loginID
@@ -214,17 +214,17 @@ func TestRefusedSession(t *testing.T) {
 			return s.StateEvent == status.StateConnected && string(s.RemoteID) == loginID
 		})
 		afterWindow(adopted)
-		sf, mx = states.mark(), u.mark()
+		sf, mx = states.mark(), u.Mark()
 		if err := a.ctl.Logout(ctx, me, 1101); err != nil {
 			t.Fatal(err)
 		}
 		states.await(t, sf, "BAD_CREDENTIALS after the second end", func(s pushedState) bool {
 			return s.StateEvent == status.StateBadCredentials && s.Error == "wechat-logged-out" && string(s.RemoteID) == loginID
 		})
-		n := u.must(ctx, waitLogin, mx, "the bot saying it does not ask again so soon", botSays("does not ask again so soon"))
-		t.Logf("bot: %q", n.body())
-		if !strings.Contains(n.body(), "less than 6 hours ago") || !strings.Contains(n.body(), "send `login`") && !strings.Contains(n.body(), "Send `login`") {
-			t.Errorf("the notice does not name the interval and the way out: %q", n.body())
+		n := u.Must(ctx, waitLogin, mx, "the bot saying it does not ask again so soon", botSays("does not ask again so soon"))
+		t.Logf("bot: %q", n.Body())
+		if !strings.Contains(n.Body(), "less than 6 hours ago") || !strings.Contains(n.Body(), "send `login`") && !strings.Contains(n.Body(), "Send `login`") {
+			t.Errorf("the notice does not name the interval and the way out: %q", n.Body())
 		}
 		if got := requests("webwxpushloginurl"); got != push0+1 {
 			t.Errorf("%d push logins in all, want 1: the second end within auto_relogin_interval asked the phone again", got-push0)

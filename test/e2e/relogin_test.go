@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 // WeChat ends the session (kicked, 1101): the bot tells the user, the phone is asked to
@@ -34,7 +35,7 @@ func TestPushReloginAfterSessionEnds(t *testing.T) {
 	dm := a.openBotDM(t, u)
 	a.loginWithQR(t, u, dm, me, false)
 
-	from := u.mark()
+	from := u.Mark()
 	t0 := a.incoming(t, me, wxsim.WorldMessage{From: contact, Type: 1, Content: "before the session ends"})
 	first := a.awaitNewPortal(t, u, from, "before the session ends")
 	a.note(t, "W→M", "before the session ends", first.At.Sub(t0))
@@ -43,18 +44,18 @@ func TestPushReloginAfterSessionEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	from = u.mark()
+	from = u.Mark()
 	if err := a.ctl.Logout(ctx, me, 1101); err != nil {
 		t.Fatal(err)
 	}
-	botNotice := func(substr string) func(*seen) bool {
-		return and(inRoom(dm), fromSender(a.bot), func(s *seen) bool { return strings.Contains(s.body(), substr) })
+	botNotice := func(substr string) func(*harness.Seen) bool {
+		return harness.And(harness.InRoom(dm), harness.FromSender(a.bot), func(s *harness.Seen) bool { return strings.Contains(s.Body(), substr) })
 	}
-	u.must(ctx, waitLogin, from, "the bot asking to confirm the login on the phone", botNotice("confirm"))
+	u.Must(ctx, waitLogin, from, "the bot asking to confirm the login on the phone", botNotice("confirm"))
 	if _, err := a.ctl.PushLoginConfirm(ctx, me); err != nil {
 		t.Fatalf("confirm the push login on the phone: %v", err)
 	}
-	u.must(ctx, waitLogin, from, "the bot saying it is logged in again", botNotice("Logged in to WeChat again"))
+	u.Must(ctx, waitLogin, from, "the bot saying it is logged in again", botNotice("Logged in to WeChat again"))
 	after, err := a.ctl.Account(ctx, me)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +63,7 @@ func TestPushReloginAfterSessionEnds(t *testing.T) {
 	if !after.LoggedIn || after.UserName == before.UserName || after.Sessions <= before.Sessions {
 		t.Fatalf("wxsim account before %+v, after %+v: want a new session with a new UserName", before, after)
 	}
-	if qr := u.find(from, and(inRoom(dm), func(s *seen) bool { return strings.HasPrefix(s.body(), qrPrefix) })); qr != nil {
+	if qr := u.Find(from, harness.And(harness.InRoom(dm), func(s *harness.Seen) bool { return strings.HasPrefix(s.Body(), qrPrefix) })); qr != nil {
 		t.Errorf("a QR code was sent although push login was confirmed: %s", qr)
 	}
 

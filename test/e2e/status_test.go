@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
 )
 
 // TestMessageStatus (issue 3, Matrix → WeChat): with matrix.message_status_events on
@@ -31,28 +32,28 @@ func TestMessageStatus(t *testing.T) {
 		[]wxsim.ContactSpec{{Wxid: tom, Nickname: new("Tom")}, {Wxid: uma, Nickname: new("Uma")}},
 		[]wxsim.GroupSpec{{ID: board, Name: "Board Games", Members: []string{tom, uma}}})
 	u := acc.u
-	from := u.mark()
+	from := u.Mark()
 	a.incomingRef(t, sol, wxsim.WorldMessage{From: tom, Type: 1, Content: "Game night on Thursday?"})
-	dm := a.awaitMessage(t, u, from, waitPortal, "Tom's message", messageWithBody("Game night on Thursday?")).Room
-	from = u.mark()
+	dm := a.awaitMessage(t, u, from, waitPortal, "Tom's message", harness.MessageWithBody("Game night on Thursday?")).Room
+	from = u.Mark()
 	a.incomingRef(t, sol, wxsim.WorldMessage{From: uma, Chat: board, Type: 1, Content: "I'll bring Catan"})
-	group := a.awaitMessage(t, u, from, waitPortal, "Uma's group message", messageWithBody("I'll bring Catan")).Room
+	group := a.awaitMessage(t, u, from, waitPortal, "Uma's group message", harness.MessageWithBody("I'll bring Catan")).Room
 
 	run(t, "success_is_delivered", func(t *testing.T) {
 		body := "Thursday works for me"
-		from := u.mark()
+		from := u.Mark()
 		skip := a.sentLen(t, sol)
 		evID, t0 := sendContent(t, u, dm, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body})
-		st := u.must(ctx, waitEvent, from, "the message status of "+string(evID), and(inRoom(dm), statusFor(evID)))
-		a.note(t, "M→M", "send → status "+st.str("status"), st.At.Sub(t0))
-		if st.str("status") != "SUCCESS" {
-			t.Errorf("status %q, want SUCCESS: %v", st.str("status"), st.Evt.Content.Raw)
+		st := u.Must(ctx, waitEvent, from, "the message status of "+string(evID), harness.And(harness.InRoom(dm), statusFor(evID)))
+		a.note(t, "M→M", "send → status "+st.Str("status"), st.At.Sub(t0))
+		if st.Str("status") != "SUCCESS" {
+			t.Errorf("status %q, want SUCCESS: %v", st.Str("status"), st.Evt.Content.Raw)
 		}
 		if st.Evt.Sender != a.bot {
 			t.Errorf("status sent by %s, want the bridge bot %s", st.Evt.Sender, a.bot)
 		}
 		a.awaitSent(t, sol, skip, body, func(m wxsim.SentMessage) bool { return m.Content == body && m.To == tom })
-		if n := len(u.all(from, and(inRoom(dm), failureNoticeFor(evID)))); n != 0 {
+		if n := len(u.All(from, harness.And(harness.InRoom(dm), failureNoticeFor(evID)))); n != 0 {
 			t.Errorf("a delivered message got %d failure notices", n)
 		}
 	}, u)
@@ -64,27 +65,27 @@ func TestMessageStatus(t *testing.T) {
 		}
 		defer func() { _ = a.ctl.DeleteFault(t.Context(), fid) }()
 		body := "Count me in for Catan"
-		from := u.mark()
+		from := u.Mark()
 		skip := a.sentLen(t, sol)
 		evID, t0 := sendContent(t, u, group, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body})
-		st := u.must(ctx, waitEvent, from, "the message status of "+string(evID), and(inRoom(group), statusFor(evID)))
-		a.note(t, "M→M", "send (WeChat Ret 1201) → status "+st.str("status"), st.At.Sub(t0))
-		reason := st.str("message")
-		t.Logf("status %s reason %s message %q", st.str("status"), st.str("reason"), reason)
-		if st.str("status") != string(event.MessageStatusFail) {
-			t.Errorf("a message WeChat refused (Ret 1201, not retryable) got status %q, want %s: %v", st.str("status"), event.MessageStatusFail, st.Evt.Content.Raw)
+		st := u.Must(ctx, waitEvent, from, "the message status of "+string(evID), harness.And(harness.InRoom(group), statusFor(evID)))
+		a.note(t, "M→M", "send (WeChat Ret 1201) → status "+st.Str("status"), st.At.Sub(t0))
+		reason := st.Str("message")
+		t.Logf("status %s reason %s message %q", st.Str("status"), st.Str("reason"), reason)
+		if st.Str("status") != string(event.MessageStatusFail) {
+			t.Errorf("a message WeChat refused (Ret 1201, not retryable) got status %q, want %s: %v", st.Str("status"), event.MessageStatusFail, st.Evt.Content.Raw)
 		}
 		if reason == "" || strings.Contains(reason, "1201") && !strings.Contains(reason, " ") {
 			t.Errorf("the failure status has no human reason: %v", st.Evt.Content.Raw)
 		}
-		n := u.must(ctx, waitEvent, from, "the failure notice in the room", and(inRoom(group), failureNoticeFor(evID)))
-		if !strings.Contains(n.body(), "not") || (reason != "" && !strings.Contains(n.body(), reason)) {
-			t.Errorf("failure notice %q does not say it failed with the reason %q", n.body(), reason)
+		n := u.Must(ctx, waitEvent, from, "the failure notice in the room", harness.And(harness.InRoom(group), failureNoticeFor(evID)))
+		if !strings.Contains(n.Body(), "not") || (reason != "" && !strings.Contains(n.Body(), reason)) {
+			t.Errorf("failure notice %q does not say it failed with the reason %q", n.Body(), reason)
 		}
 		// A sentinel: the failed message must not have reached WeChat, then or later.
 		sentinel := "sentinel after the failed message"
 		t1 := time.Now()
-		if _, err := u.cli.SendText(ctx, group, sentinel); err != nil {
+		if _, err := u.Client.SendText(ctx, group, sentinel); err != nil {
 			t.Fatal(err)
 		}
 		a.awaitSent(t, sol, skip, sentinel, func(m wxsim.SentMessage) bool { return m.Content == sentinel })

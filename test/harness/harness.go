@@ -1,9 +1,10 @@
 // Package harness handles the bridge process for the slow suites (test/e2e, test/chaos,
 // test/bench): they run the built wxbridge binary next to Dendrite and wxsim, and kill,
-// restart and wait for it from their tests the same way. It has no build tag so that every
-// suite can import it. It must not import the bridge's own packages: the suites test the
-// binary from the outside, as a user runs it, and code linked in from the bridge would let
-// a test depend on the bridge's insides.
+// restart and wait for it from their tests the same way; their scripted Matrix users are
+// one MatrixUser (matrix.go). It has no build tag so that every suite can import it. It
+// must not import the bridge's own packages: the suites test the binary from the outside,
+// as a user runs it, and code linked in from the bridge would let a test depend on the
+// bridge's insides.
 package harness
 
 import (
