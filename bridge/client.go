@@ -139,12 +139,6 @@ func (c *WeChatClient) syncRecentChats(ctx context.Context, chats []protoclient.
 			// A room under a derived id could end up next to the real one later.
 			continue
 		}
-		var info *bridgev2.ChatInfo
-		if ct.IsGroup() {
-			info = c.groupChatInfo(ct)
-		} else {
-			info = c.dmChatInfo(ct, id)
-		}
 		if existing, err := c.Main.Bridge.GetExistingPortalByKey(ctx, portal.MakePortalKey(id, c.Login.ID)); err == nil && existing != nil && existing.MXID != "" {
 			// The room exists (a restart): names and members follow from ModContactList.
 			continue
@@ -158,7 +152,10 @@ func (c *WeChatClient) syncRecentChats(ctx context.Context, chats []protoclient.
 				PortalKey:    portal.MakePortalKey(id, c.Login.ID),
 				CreatePortal: true,
 			},
-			ChatInfo: info,
+			// Read when the portal handles the event, not now: the rooms of a login are
+			// made one after another, and a contact renamed meanwhile must not get its old
+			// name back from a queued resync.
+			GetChatInfoFunc: c.GetChatInfo,
 		})
 		c.Main.roomCreation.Release(1)
 		n++
