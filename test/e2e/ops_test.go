@@ -148,7 +148,7 @@ func TestBehindReverseProxy(t *testing.T) {
 	run(t, "a_second_copy_refuses_to_start", func(t *testing.T) {
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(sctx, e.bridge.Bin, "-c", filepath.Join(ops.dir, "config.yaml"), "-r", filepath.Join(ops.dir, "registration.yaml"), "--ignore-unsupported-server")
+		cmd := exec.CommandContext(sctx, e.bridge.Bin, ops.args(e)...)
 		cmd.Dir = ops.dir
 		out, err := cmd.CombinedOutput()
 		var exit *exec.ExitError
@@ -271,6 +271,13 @@ type opsEnv struct {
 	secret, asToken                  string
 }
 
+// args are the second bridge's command-line arguments, as for the first one.
+func (o *opsEnv) args(e *env) []string {
+	b := harness.Bridge{Config: filepath.Join(o.dir, "config.yaml"), Registration: filepath.Join(o.dir, "registration.yaml"),
+		HomeserverKind: e.bridge.HomeserverKind}
+	return b.Args()
+}
+
 func loadOpsEnv(t *testing.T) *opsEnv {
 	t.Helper()
 	h := suiteEnv(t)
@@ -308,7 +315,7 @@ func startOpsBridge(t *testing.T, e *env, ops *opsEnv, readyURL string) (stop fu
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(e.bridge.Bin, "-c", filepath.Join(ops.dir, "config.yaml"), "-r", filepath.Join(ops.dir, "registration.yaml"), "--ignore-unsupported-server")
+	cmd := exec.Command(e.bridge.Bin, ops.args(e)...)
 	cmd.Dir = ops.dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -32,6 +32,18 @@ type Bridge struct {
 	// that dies early stays next to that of the earlier ones.
 	Stdout   string
 	ReadyURL string // the appservice's /_matrix/mau/ready
+	// HomeserverKind is "synapse" or "dendrite" (the default). Only Dendrite, which speaks
+	// Matrix v1.2 where bridgev2 wants v1.4, needs --ignore-unsupported-server.
+	HomeserverKind string
+}
+
+// Args are the bridge's command-line arguments, as the run scripts give them.
+func (b *Bridge) Args() []string {
+	args := []string{"-c", b.Config, "-r", b.Registration}
+	if b.HomeserverKind != "synapse" {
+		args = append(args, "--ignore-unsupported-server")
+	}
+	return args
 }
 
 // PID is the PID of the running bridge from PIDFile.
@@ -121,7 +133,7 @@ func (b *Bridge) Start(banner string) (*Process, error) {
 	if banner != "" {
 		fmt.Fprintf(out, "\n===== %s at %s =====\n", banner, time.Now().Format(time.RFC3339Nano))
 	}
-	cmd := exec.Command(b.Bin, "-c", b.Config, "-r", b.Registration, "--ignore-unsupported-server")
+	cmd := exec.Command(b.Bin, b.Args()...)
 	cmd.Dir = b.Dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -201,5 +213,7 @@ func (e Env) Bridge() Bridge {
 		Stdout:       e.Get("BRIDGE_STDOUT"),
 		PIDFile:      opt("PIDFILE"),
 		ReadyURL:     opt("READY_URL"),
+		// Set by test/e2e/run; the chaos and bench runs use Dendrite.
+		HomeserverKind: os.Getenv(e.Prefix + "_HS_KIND"),
 	}
 }
