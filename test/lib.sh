@@ -1,6 +1,6 @@
-# test/lib.sh — the error exit and the process and port helpers shared by the test scripts
-# (test/e2e/run, test/chaos/run, test/bench/run, test/e2e/homeserver.sh,
-# test/e2e/postgres.sh), sourced by each. The sourcing script sets MSG_PREFIX first: its
+# test/lib.sh — the error exit, the process and port helpers and the start of wxsim shared by
+# the test scripts (test/e2e/run, test/chaos/run, test/bench/run, test/docker/run,
+# test/e2e/homeserver.sh, test/e2e/synapse.sh, test/e2e/postgres.sh), sourced by each. The sourcing script sets MSG_PREFIX first: its
 # name in the messages, so that the output of one script that runs another says who failed.
 # shellcheck shell=bash
 
@@ -49,4 +49,27 @@ free_port() {
 		}
 	done
 	die "no free port on 127.0.0.1"
+}
+
+# start_wxsim BIN RUN [ARGS...]: starts the wxsim binary BIN on a free port of 127.0.0.1 with
+# its output in RUN/wxsim.out and RUN/wxsim.log, and sets WXSIM_PID and WXSIM_URL once it has
+# printed its address (within 10 s, or the script dies).
+start_wxsim() {
+	local bin=$1 run=$2
+	shift 2
+	# The file exists before the loop reads it: the background job may open it later.
+	: >"$run/wxsim.out"
+	(exec "$bin" -listen 127.0.0.1:0 "$@") </dev/null >"$run/wxsim.out" 2>"$run/wxsim.log" &
+	WXSIM_PID=$!
+	WXSIM_URL=""
+	for _ in $(seq 1 100); do
+		WXSIM_URL=$(sed -n 's/^wxsim listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$run/wxsim.out")
+		[ -n "$WXSIM_URL" ] && return 0
+		pid_alive "$WXSIM_PID" || {
+			cat "$run/wxsim.log" >&2
+			die "wxsim exited"
+		}
+		sleep 0.1
+	done
+	die "wxsim did not print its address within 10s"
 }
