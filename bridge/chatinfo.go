@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/database"
 
@@ -20,21 +21,37 @@ func (c *WeChatClient) GetChatInfo(ctx context.Context, p *bridgev2.Portal) (*br
 		}
 		return c.groupChatInfo(ct), nil
 	}
-	return c.dmChatInfo(ct, id), nil
+	return c.dmChatInfo(ctx, ct, id), nil
 }
 
+// me is the user as a member of a room; their own ghost gets the account's name and avatar.
 func (c *WeChatClient) me() bridgev2.ChatMember {
-	return bridgev2.ChatMember{EventSender: bridgev2.EventSender{IsFromMe: true, SenderLogin: c.Login.ID, Sender: c.selfID()}}
+	return bridgev2.ChatMember{EventSender: bridgev2.EventSender{IsFromMe: true, SenderLogin: c.Login.ID, Sender: c.selfID()},
+		UserInfo: c.selfUserInfo()}
 }
 
 // dmChatInfo: only the user is in a DM room, so it may carry their private remark name.
-func (c *WeChatClient) dmChatInfo(ct *protoclient.Contact, id protoclient.WxID) *bridgev2.ChatInfo {
+//
+// The contact's ghost is brought up to date first: bridgev2 names a DM room after its
+// ghost (private_chat_portal_meta) when the room is created, and a ghost updated only
+// with the room's members would give the room its name and avatar afterwards, as
+// "changed the room name" lines, and an invite that shows only the bridge bot.
+func (c *WeChatClient) dmChatInfo(ctx context.Context, ct *protoclient.Contact, id protoclient.WxID) *bridgev2.ChatInfo {
 	other := portal.MakeUserID(id)
 	members := bridgev2.ChatMemberMap{}
-	members.Set(c.me())
+	me := c.me()
+	// The invite says it is a DM: clients list the room under people, and add it to
+	// m.direct when the user accepts.
+	me.MemberEventExtra = map[string]any{"is_direct": true}
+	members.Set(me)
 	otherMember := bridgev2.ChatMember{EventSender: bridgev2.EventSender{Sender: other}}
 	if ct != nil {
 		otherMember.UserInfo = c.contactUserInfo(ct, id)
+		if ghost, err := c.Main.Bridge.GetGhostByID(ctx, other); err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Str("ghost_id", string(other)).Msg("Getting a DM's ghost failed")
+		} else {
+			ghost.UpdateInfo(ctx, otherMember.UserInfo)
+		}
 	}
 	members.Set(otherMember)
 	info := &bridgev2.ChatInfo{
@@ -42,7 +59,10 @@ func (c *WeChatClient) dmChatInfo(ct *protoclient.Contact, id protoclient.WxID) 
 		Members: &bridgev2.ChatMemberList{IsFull: true, OtherUserID: other, MemberMap: members},
 	}
 	if ct != nil && c.Main.Config.RemarkNamesInDMs && ct.RemarkName != "" {
+		// A name of the room's own stops bridgev2 from following the ghost: the avatar
+		// must come along.
 		info.Name = ptr(ct.RemarkName)
+		info.Avatar = c.avatar(id, ct.HeadImgUrl)
 	}
 	return info
 }

@@ -229,7 +229,7 @@ func (c *WeChatClient) loadDirectory(ctx context.Context, init *protoclient.Init
 		return err
 	}
 	c.dir.learn(stored)
-	c.dir.setSelf(init.User.UserName)
+	c.dir.setSelf(init.User.UserName, init.User.HeadImgUrl)
 	c.dir.addContacts(init.ContactList)
 	contacts, err := c.wx.GetContacts(ctx)
 	if err != nil {

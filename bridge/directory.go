@@ -22,6 +22,8 @@ type directory struct {
 	// groups of the same name are not the same group.
 	scope    string
 	self     protoclient.UserName
+	// selfHeadImg is the account's own avatar (webwxinit's User.HeadImgUrl).
+	selfHeadImg string
 	selfWxid protoclient.WxID
 	contacts map[protoclient.UserName]*protoclient.Contact // session UserName → contact or group
 	stable   map[protoclient.UserName]protoclient.WxID     // session UserName → proven stable id
@@ -42,13 +44,19 @@ func (d *directory) reset() {
 	d.byStable = map[protoclient.WxID]protoclient.UserName{}
 }
 
-func (d *directory) setSelf(userName protoclient.UserName) {
+func (d *directory) setSelf(userName protoclient.UserName, headImgURL string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.self = userName
+	d.self, d.selfHeadImg = userName, headImgURL
 	if id, ok := d.stable[userName]; ok {
 		d.selfWxid = id
 	}
+}
+
+func (d *directory) selfAvatarURL() string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.selfHeadImg
 }
 
 func (d *directory) selfStable() protoclient.WxID {

@@ -10,7 +10,7 @@ import (
 
 func TestDirectoryIdentity(t *testing.T) {
 	d := newDirectory("1001")
-	d.setSelf("@self")
+	d.setSelf("@self", "")
 	d.addContacts([]protoclient.Contact{
 		{UserName: "@bob", NickName: "Bob"},
 		{UserName: "@stranger", NickName: "Str😄", Sex: 1, City: "Shenzhen"},

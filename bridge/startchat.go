@@ -83,7 +83,7 @@ func (c *WeChatClient) friendResponse(ctx context.Context, f friend, createChat 
 	if createChat {
 		resp.Chat = &bridgev2.CreateChatResponse{
 			PortalKey:  portal.MakePortalKey(f.id, c.Login.ID),
-			PortalInfo: c.dmChatInfo(f.contact, f.id),
+			PortalInfo: c.dmChatInfo(ctx, f.contact, f.id),
 		}
 	}
 	return resp, nil

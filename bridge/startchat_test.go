@@ -21,7 +21,7 @@ import (
 
 func testDirectory() *directory {
 	d := newDirectory("1001")
-	d.setSelf("@self")
+	d.setSelf("@self", "")
 	d.addContacts([]protoclient.Contact{
 		{UserName: "@self", NickName: "Me", ContactFlag: 3},
 		{UserName: "@bob", NickName: "Bob", Alias: "bobby88", ContactFlag: 3},
@@ -252,7 +252,7 @@ func newSimEnv(t *testing.T, wc *WeChatConnector) *simEnv {
 	}
 	login := &bridgev2.UserLogin{UserLogin: &database.UserLogin{ID: "1001", RemoteName: "Alice"}}
 	e.wx, e.c = wx, newClient(wc, login, wx)
-	e.c.dir.setSelf(init.User.UserName)
+	e.c.dir.setSelf(init.User.UserName, "")
 	e.c.dir.addContacts(init.ContactList)
 	contacts, err := wx.GetContacts(ctx)
 	if err != nil {

@@ -13,8 +13,7 @@ import (
 func (c *WeChatClient) GetUserInfo(ctx context.Context, ghost *bridgev2.Ghost) (*bridgev2.UserInfo, error) {
 	id := portal.ParseUserID(ghost.ID)
 	if ghost.ID == c.selfID() {
-		name := c.Login.RemoteName
-		return &bridgev2.UserInfo{Name: &name, IsBot: ptr(false)}, nil
+		return c.selfUserInfo(), nil
 	}
 	if ct := c.dir.byStableID(id); ct != nil {
 		return c.contactUserInfo(ct, id), nil
@@ -23,6 +22,14 @@ func (c *WeChatClient) GetUserInfo(ctx context.Context, ghost *bridgev2.Ghost) (
 		return c.memberUserInfo(m, id), nil
 	}
 	return nil, nil
+}
+
+// selfUserInfo is the account's own ghost: what the user's messages from the phone are
+// sent as when there is no double puppet.
+func (c *WeChatClient) selfUserInfo() *bridgev2.UserInfo {
+	name := c.Login.RemoteName
+	return &bridgev2.UserInfo{Name: &name, IsBot: ptr(false),
+		Avatar: c.avatar(protoclient.WxID(c.selfID()), c.dir.selfAvatarURL())}
 }
 
 // contactUserInfo names a ghost after the contact's own nickname: a ghost is shared by

@@ -29,6 +29,7 @@ func TestContactsAndGroups(t *testing.T) {
 	const (
 		ivy                                  = "wxid_ivy"
 		june, rex, vic, wes, sam1, sam2, zoe = "wxid_june", "wxid_rex", "wxid_vic", "wxid_wes", "wxid_sam1", "wxid_sam2", "wxid_zoe"
+		kit                                  = "wxid_kit"
 		hikers                               = "hikers2026@chatroom"
 	)
 	avatarA, avatarB := testPNG(t, 24, 24), testPNG(t, 30, 30)
@@ -40,6 +41,7 @@ func TestContactsAndGroups(t *testing.T) {
 		{Wxid: sam1, Nickname: new("Sam")},
 		{Wxid: sam2, Nickname: new("Sam")},
 		{Wxid: zoe, Nickname: new("Zoe")},
+		{Wxid: kit, Nickname: new("Kit"), RemarkName: new("Kitty from work"), AvatarBase64: new(b64(avatarB))},
 	}, []wxsim.GroupSpec{{ID: hikers, Name: "Hikers", Members: []string{june, rex, vic}}})
 	u := acc.u
 	loggedIn := u.Mark()
@@ -102,6 +104,60 @@ func TestContactsAndGroups(t *testing.T) {
 		if n := len(u.All(loggedIn, func(s *harness.Seen) bool { return s.IsMessage() && s.Room != acc.dm })); n != 0 {
 			t.Logf("note: %d messages in portals before anyone wrote", n)
 		}
+	}, u)
+
+	// What Element shows of the rooms made at login, before anyone writes: each room is born
+	// with its name and avatar (in the state before the user's invite, so the invite's
+	// stripped state carries them and no "changed the room name" line follows), a DM's
+	// invite says it is direct and the room is in the user's m.direct (double puppeting),
+	// a DM named after a remark name still has the contact's avatar, and the user's own
+	// ghost has the account's avatar.
+	run(t, "portals_look_right_in_a_client", func(t *testing.T) {
+		if juneRoom == "" || hikersRoom == "" {
+			t.Skip("no recent-chat rooms (the step before failed)")
+		}
+		for _, r := range []struct {
+			room       id.RoomID
+			what, name string
+			direct     bool
+		}{{juneRoom, "June's DM", "June", true}, {hikersRoom, "the Hikers group", "Hikers", false}} {
+			checkBornNamed(t, u, r.room, r.what, r.name, r.direct)
+		}
+		var kitRoom id.RoomID
+		pollHomeserver(t, waitPortal, "the DM with Kit, named by the remark name", func() (bool, error) {
+			rooms, err := u.Client.JoinedRooms(ctx)
+			if err != nil {
+				return false, err
+			}
+			for _, r := range rooms.JoinedRooms {
+				if roomName(ctx, u, r) == "Kitty from work" {
+					kitRoom = r
+					return true, nil
+				}
+			}
+			return false, nil
+		}, func() id.RoomID { return kitRoom })
+		checkBornNamed(t, u, kitRoom, "Kit's DM (remark name)", "Kitty from work", true)
+
+		var direct map[id.UserID][]id.RoomID
+		pollHomeserver(t, waitEvent, "June's DM in the user's m.direct", func() (bool, error) {
+			if err := u.Client.GetAccountData(ctx, event.AccountDataDirectChats.Type, &direct); err != nil {
+				return false, nil
+			}
+			return slices.Contains(direct[a.ghost(june)], juneRoom), nil
+		}, func() struct{} { return struct{}{} })
+		if slices.Contains(direct[a.ghost(rex)], hikersRoom) || slices.Contains(direct[a.ghost(june)], hikersRoom) {
+			t.Errorf("the Hikers group is in m.direct: %v", direct)
+		}
+
+		self := id.NewUserID("wechat_uin2004", a.e.server)
+		pollHomeserver(t, waitEvent, "the user's own ghost with the account's avatar", func() (bool, error) {
+			p, err := u.Client.GetProfile(ctx, self)
+			if err != nil {
+				return false, nil
+			}
+			return !p.AvatarURL.IsEmpty() && p.DisplayName == "Ivy", nil
+		}, func() struct{} { return struct{}{} })
 	}, u)
 
 	run(t, "ghost_name_and_avatar", func(t *testing.T) {
@@ -351,4 +407,52 @@ func TestContactsAndGroups(t *testing.T) {
 		}
 		a.awaitSent(t, ivy, skip, body, func(m wxsim.SentMessage) bool { return m.Content == body && m.To == june })
 	}, u)
+}
+
+// checkBornNamed checks a portal as a client reads it: the room's name is name and it has
+// an avatar, both set before the user was invited (so the invite's stripped state has them)
+// and never changed since; a DM's invite of the user says is_direct.
+func checkBornNamed(t *testing.T, u *harness.MatrixUser, room id.RoomID, what, name string, direct bool) {
+	t.Helper()
+	evts, err := u.History(t.Context(), room)
+	if err != nil {
+		t.Fatalf("%s: history: %v", what, err)
+	}
+	var names, avatars []*event.Event
+	var invite *event.Event
+	for _, e := range evts {
+		if e.StateKey != nil {
+			_ = e.Content.ParseRaw(e.Type)
+		}
+		switch {
+		case e.Type == event.StateRoomName:
+			names = append(names, e)
+		case e.Type == event.StateRoomAvatar:
+			avatars = append(avatars, e)
+		case e.Type == event.StateMember && e.GetStateKey() == u.ID().String() && invite == nil:
+			invite = e
+		}
+	}
+	if invite == nil {
+		t.Fatalf("%s: no membership of %s in the room's history", what, u.ID())
+	}
+	if len(names) != 1 || names[0].Content.AsRoomName().Name != name || names[0].Timestamp > invite.Timestamp {
+		t.Errorf("%s: room name events %s, want one, %q, before the user's invite (%s at %d)", what, describe(names), name, invite.ID, invite.Timestamp)
+	}
+	if len(avatars) != 1 || avatars[0].Content.AsRoomAvatar().URL == "" || avatars[0].Timestamp > invite.Timestamp {
+		t.Errorf("%s: room avatar events %s, want one with a URL, before the user's invite", what, describe(avatars))
+	}
+	m := invite.Content.AsMember()
+	if m.IsDirect != direct {
+		t.Errorf("%s: the user's first membership (%s from %s) has is_direct %v, want %v", what, m.Membership, invite.Sender, m.IsDirect, direct)
+	}
+	t.Logf("%s: invited by %s (%s), is_direct %v", what, invite.Sender, m.Membership, m.IsDirect)
+}
+
+func describe(evts []*event.Event) string {
+	var parts []string
+	for _, e := range evts {
+		parts = append(parts, fmt.Sprintf("%s %v at %d", e.Sender, e.Content.Raw, e.Timestamp))
+	}
+	return "[" + strings.Join(parts, "; ") + "]"
 }

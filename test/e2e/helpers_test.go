@@ -90,7 +90,9 @@ type account struct {
 func (a *afternoon) setupAccount(t *testing.T, localpart, wxid, nick string, uin int64, contacts []wxsim.ContactSpec, groups []wxsim.GroupSpec) *account {
 	t.Helper()
 	ctx := t.Context()
-	if _, err := a.ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: wxid, Nickname: nick, Uin: uin, Host: "wx2.qq.com"}); err != nil {
+	// Accounts have an avatar, as real ones do: the user's own ghost shows it.
+	if _, err := a.ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: wxid, Nickname: nick, Uin: uin, Host: "wx2.qq.com",
+		AvatarBase64: b64(testPNG(t, 20, 20))}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range contacts {
