@@ -20,14 +20,14 @@ type directory struct {
 	mu sync.RWMutex
 	// scope is the login id: derived group ids are per account, since two accounts'
 	// groups of the same name are not the same group.
-	scope    string
-	self     protoclient.UserName
+	scope string
+	self  protoclient.UserName
 	// selfHeadImg is the account's own avatar (webwxinit's User.HeadImgUrl).
 	selfHeadImg string
-	selfWxid protoclient.WxID
-	contacts map[protoclient.UserName]*protoclient.Contact // session UserName → contact or group
-	stable   map[protoclient.UserName]protoclient.WxID     // session UserName → proven stable id
-	byStable map[protoclient.WxID]protoclient.UserName     // stable id → session UserName
+	selfWxid    protoclient.WxID
+	contacts    map[protoclient.UserName]*protoclient.Contact // session UserName → contact or group
+	stable      map[protoclient.UserName]protoclient.WxID     // session UserName → proven stable id
+	byStable    map[protoclient.WxID]protoclient.UserName     // stable id → session UserName
 }
 
 func newDirectory(scope string) *directory {
