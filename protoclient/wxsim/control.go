@@ -132,6 +132,7 @@ func (s *Server) controlMux() *http.ServeMux {
 	mux.HandleFunc("PATCH "+p+"/accounts/{wxid}/contacts/{cwxid}", s.ctl(s.ctlUpdateContact))
 	mux.HandleFunc("DELETE "+p+"/accounts/{wxid}/contacts/{cwxid}", s.ctl(s.ctlDeleteContact))
 	mux.HandleFunc("POST "+p+"/accounts/{wxid}/groups", s.ctl(s.ctlCreateGroup))
+	mux.HandleFunc("GET "+p+"/accounts/{wxid}/groups", s.ctl(s.ctlListGroups))
 	mux.HandleFunc("GET "+p+"/accounts/{wxid}/groups/{gid}", s.ctl(s.ctlGetGroup))
 	mux.HandleFunc("PATCH "+p+"/accounts/{wxid}/groups/{gid}", s.ctl(s.ctlUpdateGroup))
 	mux.HandleFunc("POST "+p+"/accounts/{wxid}/groups/{gid}/members", s.ctl(s.ctlGroupMembers))
@@ -156,6 +157,7 @@ func (s *Server) controlMux() *http.ServeMux {
 	mux.HandleFunc("GET "+p+"/settings", s.ctl(s.ctlGetSettings))
 	mux.HandleFunc("GET "+p+"/stats", s.ctl(s.ctlStats))
 	mux.HandleFunc("DELETE "+p+"/stats", s.ctl(s.ctlResetStats))
+	mux.Handle("GET "+phonePath, phoneHandler())
 	mux.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeCtl(w, http.StatusNotFound, map[string]string{"error": "no such control call: " + r.Method + " " + r.URL.Path})
 	})

@@ -1,6 +1,7 @@
 package wxsim
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -276,20 +277,48 @@ func (s *Server) ctlCreateGroup(r *http.Request) (int, any, error) {
 	})
 }
 
-// GroupInfo is the answer of GET groups/{gid} (extension).
+// GroupInfo is the answer of GET groups/{gid} and an entry of GET groups (extensions).
+// Nicknames are the members' nicknames as the account knows them (the account's own
+// included), so that a page can name members who are not contacts.
 type GroupInfo struct {
 	ID           string            `json:"id"`
 	Name         string            `json:"name"`
 	Owner        string            `json:"owner"`
 	Members      []string          `json:"members"`
 	DisplayNames map[string]string `json:"display_names"`
+	Nicknames    map[string]string `json:"nicknames"`
 	UserName     string            `json:"username"`
+}
+
+func (s *Server) groupInfo(a *account, g *group) GroupInfo {
+	nicks := map[string]string{}
+	for _, m := range g.members {
+		switch p := a.people[m]; {
+		case m == a.wxid:
+			nicks[m] = a.nickname
+		case p != nil:
+			nicks[m] = p.nickname
+		}
+	}
+	return GroupInfo{ID: g.id, Name: g.name, Owner: g.owner, Members: append([]string{}, g.members...),
+		DisplayNames: maps.Clone(g.display), Nicknames: nicks, UserName: s.liveName(a, g.id)}
 }
 
 func (s *Server) ctlGetGroup(r *http.Request) (int, any, error) {
 	return s.onGroup(r, func(a *account, g *group) (int, any, error) {
-		return http.StatusOK, GroupInfo{ID: g.id, Name: g.name, Owner: g.owner, Members: append([]string{}, g.members...),
-			DisplayNames: g.display, UserName: s.liveName(a, g.id)}, nil
+		return http.StatusOK, s.groupInfo(a, g), nil
+	})
+}
+
+// ctlListGroups answers GET /accounts/{wxid}/groups (extension): the groups the account
+// is a member of, in the order they were made.
+func (s *Server) ctlListGroups(r *http.Request) (int, any, error) {
+	return s.onAccount(r, func(a *account) (int, any, error) {
+		out := []GroupInfo{}
+		for _, g := range a.memberGroups() {
+			out = append(out, s.groupInfo(a, g))
+		}
+		return http.StatusOK, out, nil
 	})
 }
 

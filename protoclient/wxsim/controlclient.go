@@ -159,6 +159,13 @@ func (c *Control) Group(ctx context.Context, wxid, gid string) (GroupInfo, error
 	return out, err
 }
 
+// Groups lists the groups the account is a member of (extension).
+func (c *Control) Groups(ctx context.Context, wxid string) ([]GroupInfo, error) {
+	var out []GroupInfo
+	err := c.do(ctx, http.MethodGet, acctPath(wxid)+"/groups", nil, &out)
+	return out, err
+}
+
 // UpdateGroup renames a group (or sets the extension fields).
 func (c *Control) UpdateGroup(ctx context.Context, wxid, gid string, u GroupUpdate) error {
 	return c.do(ctx, http.MethodPatch, acctPath(wxid)+"/groups/"+esc(gid), u, nil)
