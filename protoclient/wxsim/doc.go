@@ -29,8 +29,10 @@
 //     new session with its own deadline. Deadlines follow Options.Now and fire
 //     through Options.AfterFunc;
 //   - GET /accounts, PATCH /accounts/{wxid} (own profile: Profile BitFlag 190),
-//     GET /accounts/{wxid}/contacts, GET /accounts/{wxid}/groups/{gid}, GET /faults,
-//     DELETE /stats;
+//     GET /accounts/{wxid}/contacts, GET /accounts/{wxid}/groups (with the members'
+//     nicknames), GET /accounts/{wxid}/groups/{gid}, GET /faults, DELETE /stats;
+//   - the phone page at /_wxsim/phone/ (phone.go, phone/): a browser page that plays
+//     the phone through the control API, for demos and the browser test;
 //   - fields: account host and avatar_base64; contact province, city, alias; group
 //     owner (default: the account), avatar_base64, and "by" (who renamed or changed
 //     members; default the owner, else another member) on group changes; logins list
