@@ -99,6 +99,7 @@ func bridgeConfig(args []string) error {
 	stdoutLevel := fs.String("stdout-level", "warn", "minimum level of the stdout log writer")
 	postgresURI := fs.String("postgres", "", "PostgreSQL URI; empty: SQLite in -dir")
 	encryption := fs.Bool("encryption", false, "end-to-bridge encryption on, portals encrypted (a cgo + goolm bridge; see encryption.go)")
+	hsKind := fs.String("hs", "dendrite", "the homeserver: dendrite or synapse (what -encryption can use there)")
 	asAddress := fs.String("as-address", "", "appservice.address, where the homeserver reaches the bridge (default http://127.0.0.1:<as-port>)")
 	statusEndpoint := fs.String("status-endpoint", "", "homeserver.status_endpoint: URL the bridge POSTs its bridge states to (optional)")
 	asID := fs.String("appservice-id", "", "appservice.id (optional; a second bridge needs its own)")
@@ -170,7 +171,7 @@ func bridgeConfig(args []string) error {
 		}
 	}
 	if *encryption {
-		enc, err := encryptionSettings()
+		enc, err := encryptionSettings(*hsKind)
 		if err != nil {
 			return err
 		}
