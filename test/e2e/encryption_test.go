@@ -79,12 +79,11 @@ func TestEncryptedPortal(t *testing.T) {
 		if !ev.Evt.Mautrix.WasEncrypted {
 			t.Errorf("the message reached Elsa's client as a plain %s, want m.room.encrypted", ev.Evt.Type.Type)
 		}
-		t.Logf("decrypted %s in %s; trust state of the sending device: %s", ev.Evt.ID, portal, ev.Evt.Mautrix.TrustState)
-		if a.e.onSynapse() && ev.Evt.Mautrix.TrustState < id.TrustStateCrossSignedUntrusted {
-			// Element's red shield: "Encrypted by a device not verified by its owner".
-			t.Errorf("the sending device's trust state is %s, want at least %s: the bridge's device is not cross-signed by its owner",
-				ev.Evt.Mautrix.TrustState, id.TrustStateCrossSignedUntrusted)
-		}
+		// mautrix's client resolves trust against the event's sender, a ghost, while the
+		// session belongs to the bot's device: it says unknown-device either way. What a
+		// client's shield depends on, the bot's device being signed by the bot's
+		// self-signing key, is checked in bridge_device_cross_signed.
+		t.Logf("decrypted %s in %s; trust state of the sending device as mautrix resolves it: %s", ev.Evt.ID, portal, ev.Evt.Mautrix.TrustState)
 
 		// The room says it is encrypted (what makes a client show the shield and encrypt
 		// what Elsa writes), and the homeserver holds only ciphertext.
