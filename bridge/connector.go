@@ -50,7 +50,7 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 	wc.Bridge = br
 	wc.started = time.Now()
 	// The SyncKey of a batch may only be saved once every event of the batch is stored
-	// (ARCHITECTURE.md "Data flow"). With an event buffer, QueueRemoteEvent returns
+	// (README.md, "How it works"). With an event buffer, QueueRemoteEvent returns
 	// before the portal has handled the event, so the bridge could not know; without
 	// one it returns the real result.
 	if br.Config.PortalEventBuffer != 0 {

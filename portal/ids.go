@@ -10,7 +10,7 @@ import (
 )
 
 // IDs are stable WeChat identities, never session UserNames (they change at every login,
-// ARCHITECTURE.md "Identity"): a person's wxid, a group's "<digits>@chatroom", a special
+// README.md, "How it works"): a person's wxid, a group's "<digits>@chatroom", a special
 // account's fixed name (filehelper), or — where WeChat exposes none — a derived id with a
 // prefix that cannot collide with those.
 

@@ -8,4 +8,11 @@
 // It must not import anything from Matrix or mautrix: like whatsmeow under
 // mautrix-whatsapp, it is a protocol library that a bridge uses, and it is tested
 // against the server double in protoclient/wxsim.
+//
+// Comments here and across the repository cite sections of the web protocol reference
+// the project was written from, as "§4.6" or "reference §7.2". That reference — research
+// notes on webwx compiled from public open-source clients, the official web app's
+// JavaScript, captured traffic published in public repositories and issue threads — is
+// not part of the repository; a section number only records where a fact came from.
+// Tencent publishes no documentation of the protocol.
 package protoclient

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// The control face (wxsim-control.md): JSON in, JSON out, errors as 4xx
+// The control face (README.md): JSON in, JSON out, errors as 4xx
 // {"error":"…"}. IDs are stable WeChat ids.
 
 type notFound struct{ msg string }
@@ -120,45 +120,62 @@ func (s *Server) liveName(a *account, id string) string {
 
 var ok = map[string]bool{"ok": true}
 
+// controlPrefix is where the control API lives.
+const controlPrefix = "/_wxsim/v1"
+
+// controlRoute is one call of the control API: method, path below controlPrefix, and
+// the handler, which works under the lock and returns (status, answer).
+type controlRoute struct {
+	method, path string
+	handle       func(*Server, *http.Request) (int, any, error)
+}
+
+// controlRoutes are all the calls the control API serves. README.md in this directory
+// documents each; a test holds the two together.
+var controlRoutes = []controlRoute{
+	{"POST", "/accounts", (*Server).ctlCreateAccount},
+	{"GET", "/accounts", (*Server).ctlListAccounts},
+	{"GET", "/accounts/{wxid}", (*Server).ctlGetAccount},
+	{"PATCH", "/accounts/{wxid}", (*Server).ctlUpdateAccount},
+	{"POST", "/accounts/{wxid}/contacts", (*Server).ctlAddContact},
+	{"GET", "/accounts/{wxid}/contacts", (*Server).ctlListContacts},
+	{"PATCH", "/accounts/{wxid}/contacts/{cwxid}", (*Server).ctlUpdateContact},
+	{"DELETE", "/accounts/{wxid}/contacts/{cwxid}", (*Server).ctlDeleteContact},
+	{"POST", "/accounts/{wxid}/groups", (*Server).ctlCreateGroup},
+	{"GET", "/accounts/{wxid}/groups", (*Server).ctlListGroups},
+	{"GET", "/accounts/{wxid}/groups/{gid}", (*Server).ctlGetGroup},
+	{"PATCH", "/accounts/{wxid}/groups/{gid}", (*Server).ctlUpdateGroup},
+	{"POST", "/accounts/{wxid}/groups/{gid}/members", (*Server).ctlGroupMembers},
+	{"GET", "/logins", (*Server).ctlLogins},
+	{"POST", "/logins/{uuid}/{action}", (*Server).ctlLoginAction},
+	{"POST", "/accounts/{wxid}/push-login/confirm", (*Server).ctlPushConfirm},
+	{"POST", "/accounts/{wxid}/logout", (*Server).ctlLogout},
+	{"POST", "/accounts/{wxid}/incoming", (*Server).ctlIncoming},
+	{"POST", "/accounts/{wxid}/from-phone", (*Server).ctlFromPhone},
+	{"POST", "/accounts/{wxid}/revoke", (*Server).ctlRevoke},
+	{"POST", "/accounts/{wxid}/friend-request", (*Server).ctlFriendRequest},
+	{"POST", "/accounts/{wxid}/sync-raw", (*Server).ctlSyncRaw},
+	{"GET", "/accounts/{wxid}/sent", (*Server).ctlSent},
+	{"GET", "/accounts/{wxid}/revoked", (*Server).ctlRevoked},
+	{"GET", "/accounts/{wxid}/marked-read", (*Server).ctlMarkedRead},
+	{"GET", "/accounts/{wxid}/friend-requests", (*Server).ctlFriendRequests},
+	{"POST", "/faults", (*Server).ctlAddFault},
+	{"GET", "/faults", (*Server).ctlListFaults},
+	{"DELETE", "/faults/{id}", (*Server).ctlDeleteFault},
+	{"DELETE", "/faults", (*Server).ctlClearFaults},
+	{"PATCH", "/settings", (*Server).ctlPatchSettings},
+	{"GET", "/settings", (*Server).ctlGetSettings},
+	{"GET", "/stats", (*Server).ctlStats},
+	{"DELETE", "/stats", (*Server).ctlResetStats},
+}
+
 func (s *Server) controlMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	const p = "/_wxsim/v1"
-	mux.HandleFunc("POST "+p+"/accounts", s.ctl(s.ctlCreateAccount))
-	mux.HandleFunc("GET "+p+"/accounts", s.ctl(s.ctlListAccounts))
-	mux.HandleFunc("GET "+p+"/accounts/{wxid}", s.ctl(s.ctlGetAccount))
-	mux.HandleFunc("PATCH "+p+"/accounts/{wxid}", s.ctl(s.ctlUpdateAccount))
-	mux.HandleFunc("POST "+p+"/accounts/{wxid}/contacts", s.ctl(s.ctlAddContact))
-	mux.HandleFunc("GET "+p+"/accounts/{wxid}/contacts", s.ctl(s.ctlListContacts))
-	mux.HandleFunc("PATCH "+p+"/accounts/{wxid}/contacts/{cwxid}", s.ctl(s.ctlUpdateContact))
-	mux.HandleFunc("DELETE "+p+"/accounts/{wxid}/contacts/{cwxid}", s.ctl(s.ctlDeleteContact))
-	mux.HandleFunc("POST "+p+"/accounts/{wxid}/groups", s.ctl(s.ctlCreateGroup))
-	mux.HandleFunc("GET "+p+"/accounts/{wxid}/groups", s.ctl(s.ctlListGroups))
-	mux.HandleFunc("GET "+p+"/accounts/{wxid}/groups/{gid}", s.ctl(s.ctlGetGroup))
-	mux.HandleFunc("PATCH "+p+"/accounts/{wxid}/groups/{gid}", s.ctl(s.ctlUpdateGroup))
-	mux.HandleFunc("POST "+p+"/accounts/{wxid}/groups/{gid}/members", s.ctl(s.ctlGroupMembers))
-	mux.HandleFunc("GET "+p+"/logins", s.ctl(s.ctlLogins))
-	mux.HandleFunc("POST "+p+"/logins/{uuid}/{action}", s.ctl(s.ctlLoginAction))
-	mux.HandleFunc("POST "+p+"/accounts/{wxid}/push-login/confirm", s.ctl(s.ctlPushConfirm))
-	mux.HandleFunc("POST "+p+"/accounts/{wxid}/logout", s.ctl(s.ctlLogout))
-	mux.HandleFunc("POST "+p+"/accounts/{wxid}/incoming", s.ctl(s.ctlIncoming))
-	mux.HandleFunc("POST "+p+"/accounts/{wxid}/from-phone", s.ctl(s.ctlFromPhone))
-	mux.HandleFunc("POST "+p+"/accounts/{wxid}/revoke", s.ctl(s.ctlRevoke))
-	mux.HandleFunc("POST "+p+"/accounts/{wxid}/friend-request", s.ctl(s.ctlFriendRequest))
-	mux.HandleFunc("POST "+p+"/accounts/{wxid}/sync-raw", s.ctl(s.ctlSyncRaw))
-	mux.HandleFunc("GET "+p+"/accounts/{wxid}/sent", s.ctl(s.ctlSent))
-	mux.HandleFunc("GET "+p+"/accounts/{wxid}/revoked", s.ctl(s.ctlRevoked))
-	mux.HandleFunc("GET "+p+"/accounts/{wxid}/marked-read", s.ctl(s.ctlMarkedRead))
-	mux.HandleFunc("GET "+p+"/accounts/{wxid}/friend-requests", s.ctl(s.ctlFriendRequests))
-	mux.HandleFunc("POST "+p+"/faults", s.ctl(s.ctlAddFault))
-	mux.HandleFunc("GET "+p+"/faults", s.ctl(s.ctlListFaults))
-	mux.HandleFunc("DELETE "+p+"/faults/{id}", s.ctl(s.ctlDeleteFault))
-	mux.HandleFunc("DELETE "+p+"/faults", s.ctl(s.ctlClearFaults))
-	mux.HandleFunc("PATCH "+p+"/settings", s.ctl(s.ctlPatchSettings))
-	mux.HandleFunc("GET "+p+"/settings", s.ctl(s.ctlGetSettings))
-	mux.HandleFunc("GET "+p+"/stats", s.ctl(s.ctlStats))
-	mux.HandleFunc("DELETE "+p+"/stats", s.ctl(s.ctlResetStats))
+	for _, rt := range controlRoutes {
+		mux.HandleFunc(rt.method+" "+controlPrefix+rt.path, s.ctl(func(r *http.Request) (int, any, error) { return rt.handle(s, r) }))
+	}
 	mux.Handle("GET "+phonePath, phoneHandler())
-	mux.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(controlPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeCtl(w, http.StatusNotFound, map[string]string{"error": "no such control call: " + r.Method + " " + r.URL.Path})
 	})
 	return mux

@@ -6,11 +6,12 @@
 //     UserNames, a SyncKey that is a replayable cursor, one message per ClientMsgId, a
 //     revoke window), so that a client written from the public descriptions of the
 //     protocol works against it unchanged except for the base URL;
-//   - the control face under /_wxsim/v1/ (wxsim-control.md): the rest of the world — the
-//     phone that scans the QR code, contacts who write, groups that change, a network
-//     that fails — plus Control, a typed Go client of that API.
+//   - the control face under /_wxsim/v1/ (README.md in this directory): the rest of
+//     the world — the phone that scans the QR code, contacts who write, groups that
+//     change, a network that fails — plus Control, a typed Go client of that API.
 //
-// Extensions to the contract (it may be extended, never broken):
+// What was added to the control API after its first version (README.md documents all
+// of it; the API may be extended, never broken):
 //
 //   - settings contact_page_size (0), login_poll_hold_ms (25000), sync_check_key
 //     ("equal" | "ahead" | "omit"), cookie_secure (true), qr_expiry_s (0 = never),

@@ -9,7 +9,7 @@ import (
 	"wxbridge/protoclient"
 )
 
-// Fault injection (wxsim-control.md "Faults"): per account (or all) and endpoint (or
+// Fault injection (README.md, "Faults"): per account (or all) and endpoint (or
 // "*"), applied before the handler runs, except duplicate, which webwxsync applies to
 // the next batch that has messages.
 

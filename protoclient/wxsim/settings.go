@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Settings are the switches of the double. The first group is the contract of
-// wxsim-control.md; the rest are extensions. JSON names are those of PATCH /settings.
+// Settings are the switches of the double (README.md, "Settings"). The first group
+// is the control API's first version; the rest were added later. JSON names are those
+// of PATCH /settings.
 type Settings struct {
 	EchoOwnSends       bool `json:"echo_own_sends"`
 	SynccheckHoldMS    int  `json:"synccheck_hold_ms"`

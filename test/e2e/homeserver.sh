@@ -27,7 +27,7 @@
 # certificates. If curl or ca-certificates is missing and apt-get is usable (as root, or through
 # passwordless sudo), the script installs them with apt-get.
 # Everything listens on 127.0.0.1 only; federation is off.
-# See test/e2e/README.md and ../shared/reference/test-homeserver.md for the pitfalls handled here.
+# See test/e2e/README.md ("What to know about Dendrite") for the pitfalls handled here.
 set -euo pipefail
 
 case "${HS_KIND:-dendrite}" in

@@ -13,7 +13,7 @@
 // `https://wx2.qq.com/cgi-bin/…`, `https://webpush.wx2.qq.com/…`). The test wraps that
 // instance property: it keeps method, path, query, headers and body, sends the request to
 // WXSIM_URL instead, and puts the real host in the Host header, as wxsim's contract asks
-// (wxsim-control.md, "One listener serves every role"). A URL on any other host is
+// (protoclient/wxsim/README.md, "One listener for every host"). A URL on any other host is
 // refused, and a guard on socket connects fails the test if anything in the process
 // tries to reach a non-loopback address.
 

@@ -5,7 +5,7 @@
 //	    a non-exclusive namespace over every user of the server, fresh tokens.
 //	e2ectl bridge-config -config FILE -hs-url URL -server NAME -as-port N -wxsim URL -dir DIR [-dp-registration FILE] [-admin MXID]...
 //	        [-as-address URL] [-status-endpoint URL] [-appservice-id ID -bot-username NAME -username-template TMPL]
-//	        [-encryption]
+//	        [-encryption [-hs synapse]]
 //	    edits the config written by `wxbridge -e` in place (comments kept): homeserver,
 //	    appservice listener, SQLite database, permissions, network.server_url, a 2 MiB
 //	    media download limit, message status events, bridged m.notice, a random
@@ -13,7 +13,7 @@
 //	    the address the homeserver reaches the bridge at (e.g. through a reverse proxy),
 //	    homeserver.status_endpoint, and the appservice's id and namespaces (a second bridge
 //	    on the same homeserver); with -encryption, end-to-bridge encryption on and every
-//	    portal encrypted (encryption.go).
+//	    portal encrypted, with what the homeserver -hs can do (encryption.go).
 //	e2ectl demo-setup -hs-url URL -wxsim URL -user NAME -password PW -wxid WXID
 //	    registers a Matrix user and creates a WeChat account with contacts and a group in wxsim.
 //
@@ -99,6 +99,7 @@ func bridgeConfig(args []string) error {
 	stdoutLevel := fs.String("stdout-level", "warn", "minimum level of the stdout log writer")
 	postgresURI := fs.String("postgres", "", "PostgreSQL URI; empty: SQLite in -dir")
 	encryption := fs.Bool("encryption", false, "end-to-bridge encryption on, portals encrypted (a cgo + goolm bridge; see encryption.go)")
+	hsKind := fs.String("hs", "dendrite", "the homeserver: dendrite or synapse (what -encryption can use there)")
 	asAddress := fs.String("as-address", "", "appservice.address, where the homeserver reaches the bridge (default http://127.0.0.1:<as-port>)")
 	statusEndpoint := fs.String("status-endpoint", "", "homeserver.status_endpoint: URL the bridge POSTs its bridge states to (optional)")
 	asID := fs.String("appservice-id", "", "appservice.id (optional; a second bridge needs its own)")
@@ -170,7 +171,7 @@ func bridgeConfig(args []string) error {
 		}
 	}
 	if *encryption {
-		enc, err := encryptionSettings()
+		enc, err := encryptionSettings(*hsKind)
 		if err != nil {
 			return err
 		}
