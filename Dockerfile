@@ -6,7 +6,10 @@
 # /data holds config.yaml, registration.yaml, the SQLite database and logs. The container
 # starts as root only to fix the ownership of /data, then runs the bridge as UID:GID
 # (default 1337:1337; set the UID and GID environment variables to change it). See
-# docker-run.sh for the start sequence.
+# docker-run.sh for the start sequence. Orchestrators can instead name the command, e.g.
+#   docker run --user 991:991 --cap-drop=ALL -v …/config:/config:ro -v …/data:/data -w /data \
+#     wxbridge /usr/bin/wxbridge -c /config/config.yaml -r /config/registration.yaml --no-update
+# which runs as given (README.md, "Docker"; docker-compose.example.yml for compose).
 #
 # The base images are build arguments, so the image also builds from a local registry or
 # from stand-in images where Docker Hub is unreachable (test/docker/run does that):

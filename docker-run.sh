@@ -8,6 +8,8 @@
 #   3. otherwise                   → chown -R /data to UID:GID and run the bridge as UID:GID:
 #                                    wxbridge -c /data/config.yaml -r /data/registration.yaml "$@"
 # so extra arguments reach the bridge (e.g. --ignore-unsupported-server for Dendrite).
+# A first argument that is not an option is a command, run as it is (e.g. `wxbridge -c
+# /config/config.yaml -r /config/registration.yaml --no-update`, as orchestrators do).
 # `-v`/`--version`, `--version-json` and `-h`/`--help` as the first argument just run the
 # binary. UID and GID (default 1337) select the user; the bridge never runs as root. When the
 # container itself is started as a non-root user (docker run --user), that user is used and
@@ -26,6 +28,16 @@ RUN_GID=${GID:-1337}
 
 case "${1:-}" in
 -v | --version | --version-json | -h | --help) exec "$BIN" "$@" ;;
+-*) ;;
+?*)
+	# A command instead of bridge options, the way orchestrators start mautrix bridges
+	# (matrix-docker-ansible-deploy: --user UID:GID --cap-drop=ALL, config and registration
+	# mounted read-only, --workdir=/data):
+	#   wxbridge -c /config/config.yaml -r /config/registration.yaml --no-update
+	# It runs as given, as the container's user, in the container's working directory:
+	# nothing is written, chowned or generated here.
+	exec "$@"
+	;;
 esac
 
 for n in "$RUN_UID" "$RUN_GID"; do

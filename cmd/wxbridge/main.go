@@ -2,6 +2,8 @@
 package main
 
 import (
+	"os"
+
 	"maunium.net/go/mautrix/bridgev2/matrix/mxmain"
 
 	"wxbridge/bridge"
@@ -23,6 +25,10 @@ var m = mxmain.BridgeMain{
 }
 
 func main() {
+	// `wxbridge healthcheck [URL]`: for container health checks, see healthcheck.go.
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck(os.Args[2:], os.Stderr))
+	}
 	m.InitVersion(Tag, Commit, BuildTime)
 	m.Run()
 }
