@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"cmp"
 	"html"
 	"net/url"
 	"strings"
@@ -20,7 +21,7 @@ func appNotice(a *protoclient.App) *event.MessageEventContent {
 	case protoclient.AppMsgTransfers, protoclient.AppMsgRedEnvelopes:
 		n := phoneNotice(KindName(protoclient.MsgApp, a.Type), "")
 		if a.Parsed {
-			if detail := firstNonEmpty(a.Description, a.Title); detail != "" && detail != a.FileName {
+			if detail := cmp.Or(a.Description, a.Title); detail != "" && detail != a.FileName {
 				n.Body += " " + oneLine(detail)
 			}
 		}
@@ -37,19 +38,10 @@ func appNotice(a *protoclient.App) *event.MessageEventContent {
 		}
 	}
 	n := phoneNotice(KindName(protoclient.MsgApp, a.Type), "")
-	if title := firstNonEmpty(a.Title, a.FileName); title != "" {
+	if title := cmp.Or(a.Title, a.FileName); title != "" {
 		n.Body += " " + oneLine(title)
 	}
 	return n
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 func oneLine(s string) string {
@@ -105,7 +97,7 @@ func linkCard(l *protoclient.Link) *event.MessageEventContent {
 		if strings.Contains(link, "/waerrpage") {
 			link = ""
 		}
-		des = firstNonEmpty(des, "open it in WeChat on your phone")
+		des = cmp.Or(des, "open it in WeChat on your phone")
 	}
 	if len(l.Articles) > 1 {
 		return articleList(title, l.Articles)
@@ -146,7 +138,7 @@ func articleList(title string, items []protoclient.ArticleItem) *event.MessageEv
 	}
 	r.markup("", "<ul>")
 	for _, it := range items {
-		t := firstNonEmpty(it.Title, it.URL)
+		t := cmp.Or(it.Title, it.URL)
 		if t == "" {
 			continue
 		}

@@ -1,6 +1,7 @@
 package protoclient
 
 import (
+	"cmp"
 	"html"
 	"net/url"
 	"strconv"
@@ -429,7 +430,7 @@ func decodeApp(m *Message, body string) Content {
 		}
 		if a != nil {
 			l.URL = string(a.URL)
-			l.AudioURL = firstNonEmpty(string(a.DataURL), string(a.LowDataURL))
+			l.AudioURL = cmp.Or(string(a.DataURL), string(a.LowDataURL))
 			l.Source = strings.TrimSpace(a.SourceDisplayName)
 			if len(a.Items) > 1 {
 				l.Articles = a.articles()
@@ -441,15 +442,6 @@ func decodeApp(m *Message, body string) Content {
 		return &Undecodable{Type: MsgApp, Reason: "its content could not be read", Raw: body}
 	}
 	return app
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // decodeLocation reads the coordinates from OriContent, the content itself, then the

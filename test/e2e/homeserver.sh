@@ -347,15 +347,7 @@ cmd_stop() {
 		rm -f "$dir/dendrite.pid"
 		return 0
 	fi
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		pid_alive "$pid" || break
-		sleep 0.1
-	done
-	if pid_alive "$pid"; then
-		log "Dendrite (pid $pid) ignored SIGTERM for 10s, sending SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
+	stop_pid Dendrite "$pid" "$DENDRITE_BIN"
 	rm -f "$dir/dendrite.pid"
 	log "stopped Dendrite (pid $pid)"
 }

@@ -276,15 +276,7 @@ cmd_stop() {
 		rm -f "$dir/synapse.pid"
 		return 0
 	fi
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		pid_alive "$pid" || break
-		sleep 0.1
-	done
-	if pid_alive "$pid"; then
-		log "Synapse (pid $pid) ignored SIGTERM for 10s, sending SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
+	stop_pid Synapse "$pid" python3
 	rm -f "$dir/synapse.pid"
 	log "stopped Synapse (pid $pid)"
 }
