@@ -1,5 +1,5 @@
 // wxsim's phone page. It plays the user's phone through the control API under
-// /_wxsim/v1/ (wxsim-control.md) and polls it once a second. Every piece of data goes
+// /_wxsim/v1/ (protoclient/wxsim/README.md) and polls it once a second. Every piece of data goes
 // into the DOM as text (textContent, option.text, element.title), never as markup.
 "use strict";
 
