@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"time"
+	"wxbridge/portal"
 
 	"go.mau.fi/util/jsontime"
 	"maunium.net/go/mautrix/bridgev2"
@@ -21,7 +22,7 @@ func (c *WeChatClient) roomFeatures() *event.RoomFeatures {
 		"image/webp": event.CapLevelPartialSupport,
 	}
 	return &event.RoomFeatures{
-		ID:            "fi.wxbridge.capabilities.2026_11_26",
+		ID:            "fi.wxbridge.capabilities.2026_12_02",
 		MaxTextLength: 16384,
 		File: event.FileFeatureMap{
 			event.MsgImage:      {MimeTypes: images, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 20<<20)},
@@ -40,6 +41,15 @@ func (c *WeChatClient) roomFeatures() *event.RoomFeatures {
 	}
 }
 
-func (c *WeChatClient) GetCapabilities(ctx context.Context, _ *bridgev2.Portal) *event.RoomFeatures {
-	return c.roomFeatures()
+// GetCapabilities: a group's name can be changed from Matrix (HandleMatrixRoomName), a
+// DM's cannot (WeChat names it after the contact).
+func (c *WeChatClient) GetCapabilities(ctx context.Context, p *bridgev2.Portal) *event.RoomFeatures {
+	f := c.roomFeatures()
+	name := event.CapLevelRejected
+	if p != nil && portal.IsGroupID(portal.ParsePortalID(p.ID)) {
+		f.ID += ".group"
+		name = event.CapLevelFullySupported
+	}
+	f.State = event.StateFeatureMap{event.StateRoomName.Type: {Level: name}}
+	return f
 }

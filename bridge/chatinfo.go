@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/database"
+	"maunium.net/go/mautrix/event"
 
 	"wxbridge/portal"
 	"wxbridge/protoclient"
@@ -100,7 +101,10 @@ func (c *WeChatClient) groupChatInfo(ct *protoclient.Contact) *bridgev2.ChatInfo
 	// The user is a member of every group their session shows, even when the list the
 	// server sent did not include them.
 	members.Set(c.me())
-	info.Members = &bridgev2.ChatMemberList{IsFull: true, TotalMemberCount: max(ct.MemberCount, len(members)), MemberMap: members}
+	info.Members = &bridgev2.ChatMemberList{IsFull: true, TotalMemberCount: max(ct.MemberCount, len(members)), MemberMap: members,
+		// Any member may rename a WeChat group (unless its owner restricted that, which
+		// WeChat then refuses): the user may set the room's name, which renames the group.
+		PowerLevels: &bridgev2.PowerLevelOverrides{Events: map[event.Type]int{event.StateRoomName: 0}}}
 	return info
 }
 

@@ -66,6 +66,8 @@ func chatRoomFailure(err error, what string) error {
 	switch {
 	case errors.As(err, &ae) && ae.Refused() && what == "remove them":
 		return failure("only the group owner can remove members from a WeChat group")
+	case errors.As(err, &ae) && ae.Refused() && what == "rename the group":
+		return failure("WeChat refused to rename the group (in a group where only the owner may change the name, ask the owner)")
 	case errors.As(err, &ae) && ae.Refused():
 		return failure("WeChat refused to " + what + " (they must be your WeChat contacts, and the group must allow it)")
 	default:

@@ -11,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/bridgev2/networkid"
+	"maunium.net/go/mautrix/event"
 
 	"wxbridge/portal"
 	"wxbridge/protoclient"
@@ -20,6 +21,7 @@ var (
 	_ bridgev2.ReadReceiptHandlingNetworkAPI = (*WeChatClient)(nil)
 	_ bridgev2.RedactionHandlingNetworkAPI   = (*WeChatClient)(nil)
 	_ bridgev2.MembershipHandlingNetworkAPI  = (*WeChatClient)(nil)
+	_ bridgev2.RoomNameHandlingNetworkAPI    = (*WeChatClient)(nil)
 )
 
 // HandleMatrixMessage sends a Matrix message with a fresh ClientMsgId (the transaction
@@ -282,4 +284,48 @@ func (c *WeChatClient) groupMemberUserName(room protoclient.UserName, ghostID pr
 		}
 	}
 	return ""
+}
+
+var errDMRename = failure("a WeChat direct chat is named after the contact; rename the contact on your phone")
+
+// HandleMatrixRoomName renames the WeChat group of a group portal (webwxupdatechatroom
+// modtopic). When WeChat refuses, or the room is a DM, the user sees why and the room
+// takes WeChat's name back, so that Matrix never shows a name WeChat does not have.
+func (c *WeChatClient) HandleMatrixRoomName(ctx context.Context, msg *bridgev2.MatrixRoomName) (bool, error) {
+	groupID := portal.ParsePortalID(msg.Portal.ID)
+	newName := msg.Content.Name
+	err := c.renameGroup(ctx, groupID, newName)
+	if err != nil {
+		c.restoreRoomName(ctx, msg.Portal)
+		return false, err
+	}
+	zerolog.Ctx(ctx).Info().Str("group_id", string(groupID)).Msg("Renamed a WeChat group from Matrix")
+	msg.Portal.Name = newName
+	return true, nil
+}
+
+func (c *WeChatClient) renameGroup(ctx context.Context, groupID protoclient.WxID, name string) error {
+	if !portal.IsGroupID(groupID) {
+		return errDMRename
+	}
+	if !c.IsLoggedIn() {
+		return errNotConnected
+	}
+	room := c.dir.userName(groupID)
+	if room == "" || c.dir.contact(room) == nil {
+		return failure("this group is not in the current WeChat session")
+	}
+	if _, err := c.wx.UpdateChatRoom(ctx, room, protoclient.ChatRoomModTopic, nil, name); err != nil {
+		zerolog.Ctx(ctx).Err(err).Str("group_id", string(groupID)).Msg("Renaming a WeChat group failed")
+		return chatRoomFailure(err, "rename the group")
+	}
+	return nil
+}
+
+// restoreRoomName sets the room's name back to the portal's, as the bridge bot.
+func (c *WeChatClient) restoreRoomName(ctx context.Context, p *bridgev2.Portal) {
+	content := &event.Content{Parsed: &event.RoomNameEventContent{Name: p.Name}}
+	if _, err := c.Main.Bridge.Bot.SendState(ctx, p.MXID, event.StateRoomName, "", content, time.Time{}); err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Putting the room's name back after a refused rename failed")
+	}
 }

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -238,6 +239,62 @@ func TestContactsAndGroups(t *testing.T) {
 		}))
 		a.note(t, "W→M", "group renamed → m.room.name", n.At.Sub(t0))
 		u.Must(ctx, waitEvent, from, "a notice about the rename", harness.And(harness.InRoom(hikersRoom), notice("Hikers 2026")))
+	}, u)
+
+	// Issue 15: renaming the group's room renames the WeChat group; when WeChat refuses
+	// (Ret 1: the group lets only its owner change the name), the user is told why and the
+	// room takes WeChat's name back.
+	run(t, "rename_group_from_matrix", func(t *testing.T) {
+		if hikersRoom == "" {
+			t.Skip("no Hikers room")
+		}
+		rename := func(name string) id.EventID {
+			t.Helper()
+			resp, err := u.Client.SendStateEvent(ctx, hikersRoom, event.StateRoomName, "", &event.RoomNameEventContent{Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp.EventID
+		}
+		groupName := func() string {
+			g, err := a.ctl.Group(ctx, ivy, hikers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return g.Name
+		}
+		from := u.Mark()
+		t0 := time.Now()
+		evID := rename("Hikers & friends")
+		pollHomeserver(t, waitEvent, "the WeChat group renamed", func() (bool, error) {
+			return groupName() == "Hikers & friends", nil
+		}, func() struct{} { return struct{}{} })
+		a.note(t, "M→W", "m.room.name → modtopic", time.Since(t0))
+		st := u.Must(ctx, waitEvent, from, "the rename's status", harness.And(harness.InRoom(hikersRoom), statusFor(evID)))
+		if st.Str("status") != "SUCCESS" {
+			t.Errorf("the rename's status is %q, want SUCCESS: %v", st.Str("status"), st.Evt.Content.Raw)
+		}
+		if n := roomName(ctx, u, hikersRoom); n != "Hikers & friends" {
+			t.Errorf("the room is named %q after WeChat took the rename", n)
+		}
+
+		fid, err := a.ctl.AddFault(ctx, wxsim.Fault{Account: ivy, Endpoint: "webwxupdatechatroom", Kind: "retcode", Value: 1, Count: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = a.ctl.DeleteFault(context.Background(), fid) }()
+		from = u.Mark()
+		evID = rename("Not allowed")
+		fail := u.Must(ctx, waitEvent, from, "a notice that WeChat refused the rename", harness.And(harness.InRoom(hikersRoom), failureNoticeFor(evID)))
+		if !strings.Contains(fail.Body(), "owner") {
+			t.Errorf("the refusal %q does not say why", fail.Body())
+		}
+		u.Must(ctx, waitEvent, from, "the room's name back to WeChat's", harness.And(harness.InRoom(hikersRoom), func(s *harness.Seen) bool {
+			return s.Evt.Type == event.StateRoomName && s.Str("name") == "Hikers & friends" && s.Evt.Sender == a.bot
+		}))
+		if g := groupName(); g != "Hikers & friends" {
+			t.Errorf("the WeChat group is named %q after the refused rename", g)
+		}
 	}, u)
 
 	run(t, "group_members_follow", func(t *testing.T) {
