@@ -21,6 +21,11 @@ func (c *WeChatClient) roomFeatures() *event.RoomFeatures {
 		"image/gif": event.CapLevelFullySupported, "image/bmp": event.CapLevelFullySupported,
 		"image/webp": event.CapLevelPartialSupport,
 	}
+	partialAny := map[string]event.CapabilitySupportLevel{"*/*": event.CapLevelPartialSupport}
+	partialImages := map[string]event.CapabilitySupportLevel{}
+	for t := range images {
+		partialImages[t] = event.CapLevelPartialSupport
+	}
 	return &event.RoomFeatures{
 		ID:            "fi.wxbridge.capabilities.2026_12_02",
 		MaxTextLength: 16384,
@@ -28,8 +33,14 @@ func (c *WeChatClient) roomFeatures() *event.RoomFeatures {
 			event.MsgImage:      {MimeTypes: images, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 20<<20)},
 			event.MsgVideo:      {MimeTypes: map[string]event.CapabilitySupportLevel{"video/mp4": event.CapLevelFullySupported}, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 20<<20)},
 			event.MsgFile:       {MimeTypes: anyType, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 50<<20)},
-			event.MsgAudio:      {MimeTypes: anyType, MaxSize: min(maxUp, 50<<20)},
-			event.CapMsgSticker: {MimeTypes: images, MaxSize: min(maxUp, 20<<20)},
+			// Audio and voice messages reach WeChat as files: the web client cannot send
+			// voice messages.
+			event.MsgAudio:    {MimeTypes: partialAny, MaxSize: min(maxUp, 50<<20)},
+			event.CapMsgVoice: {MimeTypes: partialAny, MaxSize: min(maxUp, 50<<20)},
+			// A GIF goes as a WeChat emoticon, so that it moves; a sticker as an image
+			// (WeChat's own stickers cannot be made from the web).
+			event.CapMsgGIF:     {MimeTypes: map[string]event.CapabilitySupportLevel{"image/gif": event.CapLevelFullySupported}, MaxSize: min(maxUp, 20<<20)},
+			event.CapMsgSticker: {MimeTypes: partialImages, MaxSize: min(maxUp, 20<<20)},
 		},
 		LocationMessage: event.CapLevelPartialSupport,
 		Reply:           event.CapLevelPartialSupport,
