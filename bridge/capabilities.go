@@ -30,9 +30,9 @@ func (c *WeChatClient) roomFeatures() *event.RoomFeatures {
 		ID:            "fi.wxbridge.capabilities.2026_12_02",
 		MaxTextLength: 16384,
 		File: event.FileFeatureMap{
-			event.MsgImage:      {MimeTypes: images, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 20<<20)},
-			event.MsgVideo:      {MimeTypes: map[string]event.CapabilitySupportLevel{"video/mp4": event.CapLevelFullySupported}, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 20<<20)},
-			event.MsgFile:       {MimeTypes: anyType, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 50<<20)},
+			event.MsgImage: {MimeTypes: images, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 20<<20)},
+			event.MsgVideo: {MimeTypes: map[string]event.CapabilitySupportLevel{"video/mp4": event.CapLevelFullySupported}, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 20<<20)},
+			event.MsgFile:  {MimeTypes: anyType, Caption: event.CapLevelPartialSupport, MaxSize: min(maxUp, 50<<20)},
 			// Audio and voice messages reach WeChat as files: the web client cannot send
 			// voice messages.
 			event.MsgAudio:    {MimeTypes: partialAny, MaxSize: min(maxUp, 50<<20)},
