@@ -59,11 +59,16 @@ func (c *WeChatClient) dmChatInfo(ctx context.Context, ct *protoclient.Contact, 
 		Type:    ptr(database.RoomTypeDM),
 		Members: &bridgev2.ChatMemberList{IsFull: true, OtherUserID: other, MemberMap: members},
 	}
-	if ct != nil && c.Main.Config.RemarkNamesInDMs && ct.RemarkName != "" {
+	switch {
+	case ct == nil || !c.Main.Config.RemarkNamesInDMs:
+	case ct.RemarkName != "":
 		// A name of the room's own stops bridgev2 from following the ghost: the avatar
 		// must come along.
 		info.Name = ptr(ct.RemarkName)
 		info.Avatar = c.avatar(id, ct.HeadImgUrl)
+	default:
+		// No remark (any more): the room follows the contact's ghost again.
+		info.Name = bridgev2.DefaultChatName
 	}
 	return info
 }

@@ -17,7 +17,7 @@ func (wc *WeChatConnector) registerCommands() {
 		wc.Bridge.Log.Warn().Type("processor_type", wc.Bridge.Commands).Msg("Unknown command processor; WeChat commands are not available")
 		return
 	}
-	proc.AddHandlers(cmdAcceptFriend)
+	proc.AddHandlers(cmdAcceptFriend, cmdSetRemark)
 }
 
 var cmdAcceptFriend = &commands.FullHandler{
@@ -70,4 +70,42 @@ func fnAcceptFriend(ce *commands.Event) {
 		return
 	}
 	ce.Reply("There is no pending WeChat friend request %s. It may have been accepted already.", format.SafeMarkdownCode(id))
+}
+
+// SetRemarkCommand sets the remark name of a DM portal's contact.
+const SetRemarkCommand = "set-remark"
+
+var cmdSetRemark = &commands.FullHandler{
+	Func: fnSetRemark,
+	Name: SetRemarkCommand,
+	Help: commands.HelpMeta{
+		Section:     commands.HelpSectionChats,
+		Description: "In a direct chat: set your WeChat remark name (备注) for the contact",
+		Args:        "<_name_>",
+	},
+	RequiresLogin:  true,
+	RequiresPortal: true,
+}
+
+func fnSetRemark(ce *commands.Event) {
+	name := strings.TrimSpace(ce.RawArgs)
+	if name == "" {
+		ce.Reply("Usage: `$cmdprefix %s <name>` in a direct chat", SetRemarkCommand)
+		return
+	}
+	login, err := ce.Bridge.GetExistingUserLoginByID(ce.Ctx, ce.Portal.Receiver)
+	c, ok := (*WeChatClient)(nil), false
+	if err == nil && login != nil && login.UserMXID == ce.User.MXID {
+		c, ok = login.Client.(*WeChatClient)
+	}
+	if !ok {
+		ce.Reply("This room does not belong to one of your WeChat logins.")
+		return
+	}
+	if err := c.setRemark(ce.Ctx, ce.Portal, name); err != nil {
+		ce.Log.Warn().Err(err).Msg("Setting a WeChat remark name failed")
+		ce.Reply("%s", err.Error())
+		return
+	}
+	ce.Reply("WeChat now shows this contact to you as %s.", format.SafeMarkdownCode(name))
 }

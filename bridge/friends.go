@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/event"
 
 	"wxbridge/bridge/wxdb"
@@ -111,4 +112,31 @@ func (c *WeChatClient) acceptFriend(ctx context.Context, id string) (wxdb.Friend
 // looksLikeWxid: a permanent id, not a v1_…@stranger name or a session name.
 func looksLikeWxid(s string) bool {
 	return s != "" && !strings.ContainsAny(s, "@ ")
+}
+
+// setRemark sets the remark name of a DM portal's contact (webwxoplog CmdId 2). WeChat's
+// ModContactList entry that follows renames the room (remark_names_in_dms).
+func (c *WeChatClient) setRemark(ctx context.Context, p *bridgev2.Portal, name string) error {
+	id := portal.ParsePortalID(p.ID)
+	if portal.IsGroupID(id) {
+		return failure("remark names are for contacts: use this in a direct chat")
+	}
+	if !c.IsLoggedIn() {
+		return errNotConnected
+	}
+	u := c.dir.userName(id)
+	if u == "" {
+		return failure("this contact is not in the current WeChat session")
+	}
+	err := c.wx.SetRemarkName(ctx, u, name)
+	var ae *protoclient.APIError
+	if errors.As(err, &ae) && !ae.RateLimited() {
+		// Other web clients report that WeChat stopped taking remark names from the web
+		// for some accounts.
+		return failure(fmt.Sprintf("WeChat refused to set the remark name (error %d); set it on your phone", ae.Ret))
+	}
+	if err != nil {
+		return wechatFailure(err, "set the remark name")
+	}
+	return nil
 }

@@ -334,7 +334,17 @@ func (c *WeChatClient) contactChanged(ctx context.Context, ct *protoclient.Conta
 	if err != nil || ghost == nil {
 		return
 	}
-	ghost.UpdateInfo(ctx, c.contactUserInfo(ct, id))
+	key := portal.MakePortalKey(id, c.Login.ID)
+	if dm, err := c.Main.Bridge.GetExistingPortalByKey(ctx, key); err != nil || dm == nil || dm.MXID == "" {
+		ghost.UpdateInfo(ctx, c.contactUserInfo(ct, id))
+		return
+	}
+	// The DM room follows too: a new or removed remark name renames it
+	// (remark_names_in_dms); dmChatInfo updates the ghost first.
+	c.Login.QueueRemoteEvent(&simplevent.ChatInfoChange{
+		EventMeta:      simplevent.EventMeta{Type: bridgev2.RemoteEventChatInfoChange, PortalKey: key},
+		ChatInfoChange: &bridgev2.ChatInfoChange{ChatInfo: c.dmChatInfo(ctx, ct, id)},
+	})
 }
 
 // transientMatrixError tells an outage (no answer, 5xx, 429) from a refusal that will

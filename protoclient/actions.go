@@ -158,3 +158,25 @@ func joinUserNames(names []UserName) string {
 	}
 	return b.String()
 }
+
+// OplogModRemarkName is webwxoplog's CmdId for setting a remark name (MODREMARKNAME).
+const OplogModRemarkName = 2
+
+// SetRemarkName sets the user's private name (备注) for a contact (webwxoplog CmdId 2,
+// §4.16). Other clients report that WeChat ignores or refuses it for some accounts: a
+// refusal comes back as an *APIError.
+func (c *Client) SetRemarkName(ctx context.Context, contact UserName, remark string) error {
+	if err := c.requireLogin(); err != nil {
+		return err
+	}
+	q := url.Values{}
+	q.Set("lang", "zh_CN")
+	q.Set("pass_ticket", c.passTicket())
+	var res plainResponse
+	return c.postJSON(ctx, roleWeb, "webwxoplog", q, struct {
+		BaseRequest BaseRequest `json:"BaseRequest"`
+		CmdId       int         `json:"CmdId"`
+		RemarkName  string      `json:"RemarkName"`
+		UserName    UserName    `json:"UserName"`
+	}{c.baseRequest(), OplogModRemarkName, remark, contact}, &res)
+}

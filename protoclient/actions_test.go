@@ -208,3 +208,53 @@ func TestLogoutKeepsDeviceCookiesForPushLogin(t *testing.T) {
 		t.Fatalf("push login after a logout: %v", err)
 	}
 }
+
+// A remark name set by the client is the contact's remark on the phone (wxsim's contact
+// list) and comes back in the contact's ModContactList entry; an unknown contact is
+// refused with WeChat's Ret, not ignored.
+func TestSetRemarkName(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client()
+	e.qrLogin(c, "wxid_alice")
+	var bob protoclient.UserName
+	before, err := e.ctl.Contacts(e.ctx, "wxid_alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ct := range before {
+		if ct.Wxid == "wxid_bob" {
+			bob = protoclient.UserName(ct.UserName)
+		}
+	}
+	if bob == "" {
+		t.Fatal("wxsim's world has no wxid_bob in the session")
+	}
+	if err := c.SetRemarkName(e.ctx, bob, "Bobby from school 😄"); err != nil {
+		t.Fatal(err)
+	}
+	contacts, err := e.ctl.Contacts(e.ctx, "wxid_alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ct := range contacts {
+		if ct.Wxid == "wxid_bob" && ct.RemarkName != "Bobby from school 😄" {
+			t.Errorf("Bob's remark on the phone is %q", ct.RemarkName)
+		}
+	}
+	var got string
+	e.syncUntil(c, func(b *protoclient.SyncBatch) bool {
+		for _, ct := range b.ModContacts {
+			if ct.UserName == bob {
+				got = ct.RemarkName
+			}
+		}
+		return got != ""
+	})
+	if got != "Bobby from school 😄" {
+		t.Errorf("ModContactList remark %q", got)
+	}
+	var ae *protoclient.APIError
+	if err := c.SetRemarkName(e.ctx, "@nobody", "x"); !errors.As(err, &ae) {
+		t.Errorf("remark for an unknown contact: %v, want an APIError", err)
+	}
+}

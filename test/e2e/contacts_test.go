@@ -297,6 +297,51 @@ func TestContactsAndGroups(t *testing.T) {
 		}
 	}, u)
 
+	// Issue 15: `set-remark` in a DM sets the contact's remark name on WeChat (webwxoplog
+	// CmdId 2), and the room takes it as its name; a refusal is answered, not silence.
+	run(t, "set_remark_from_matrix", func(t *testing.T) {
+		if juneRoom == "" {
+			t.Skip("no room with June")
+		}
+		remark := func() string {
+			cs, err := a.ctl.Contacts(ctx, ivy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				if c.Wxid == june {
+					return c.RemarkName
+				}
+			}
+			return ""
+		}
+		from := u.Mark()
+		if _, err := u.Client.SendText(ctx, juneRoom, "!wx set-remark June from the trail"); err != nil {
+			t.Fatal(err)
+		}
+		u.Must(ctx, waitEvent, from, "the bot's answer", harness.And(harness.InRoom(juneRoom), harness.FromSender(a.bot), notice("June from the trail")))
+		if r := remark(); r != "June from the trail" {
+			t.Errorf("June's remark on the phone is %q", r)
+		}
+		u.Must(ctx, waitEvent, from, "the DM renamed after the remark", harness.And(harness.InRoom(juneRoom), func(s *harness.Seen) bool {
+			return s.Evt.Type == event.StateRoomName && s.Str("name") == "June from the trail"
+		}))
+
+		fid, err := a.ctl.AddFault(ctx, wxsim.Fault{Account: ivy, Endpoint: "webwxoplog", Kind: "retcode", Value: 1, Count: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = a.ctl.DeleteFault(context.Background(), fid) }()
+		from = u.Mark()
+		if _, err := u.Client.SendText(ctx, juneRoom, "!wx set-remark Not this one"); err != nil {
+			t.Fatal(err)
+		}
+		u.Must(ctx, waitEvent, from, "the bot saying WeChat refused", harness.And(harness.InRoom(juneRoom), harness.FromSender(a.bot), notice("refused", "phone")))
+		if r := remark(); r != "June from the trail" {
+			t.Errorf("June's remark is %q after the refused change", r)
+		}
+	}, u)
+
 	run(t, "group_members_follow", func(t *testing.T) {
 		if hikersRoom == "" {
 			t.Skip("no Hikers room")
