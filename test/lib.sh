@@ -73,3 +73,36 @@ start_wxsim() {
 	done
 	die "wxsim did not print its address within 10s"
 }
+
+# The command line shared by homeserver.sh and synapse.sh. Each defines cmd_install,
+# cmd_start and our_pid DIR (the PID from DIR/PIDFILE if it is the server started from DIR),
+# then calls server_commands NAME PIDFILE EXE "$@"; EXE is what the server's argv[0] is.
+server_commands() {
+	local name=$1 pidfile=$2 exe=$3
+	shift 3
+	[ $# -ge 1 ] || usage
+	local sub=$1
+	shift
+	case "$sub" in
+	install)
+		[ $# -eq 0 ] || usage
+		cmd_install
+		;;
+	start) cmd_start "$@" ;;
+	stop)
+		[ $# -eq 1 ] || usage
+		local dir=$1 pid
+		[ -d "$dir" ] || die "no such directory: $dir"
+		dir=$(cd "$dir" && pwd -P)
+		if ! pid=$(our_pid "$dir"); then
+			printf '%s: no running %s from %s\n' "$MSG_PREFIX" "$name" "$dir" >&2
+			rm -f "$dir/$pidfile"
+			return 0
+		fi
+		stop_pid "$name" "$pid" "$exe"
+		rm -f "$dir/$pidfile"
+		printf '%s: stopped %s (pid %s)\n' "$MSG_PREFIX" "$name" "$pid" >&2
+		;;
+	*) usage ;;
+	esac
+}

@@ -337,31 +337,4 @@ cmd_start() {
 	die "could not bind a port after 5 attempts"
 }
 
-cmd_stop() {
-	[ $# -eq 1 ] || usage
-	local dir=$1 pid
-	[ -d "$dir" ] || die "no such directory: $dir"
-	dir=$(cd "$dir" && pwd -P)
-	if ! pid=$(our_pid "$dir"); then
-		log "no running Dendrite from $dir"
-		rm -f "$dir/dendrite.pid"
-		return 0
-	fi
-	stop_pid Dendrite "$pid" "$DENDRITE_BIN"
-	rm -f "$dir/dendrite.pid"
-	log "stopped Dendrite (pid $pid)"
-}
-
-[ $# -ge 1 ] || usage
-sub=$1
-shift
-case "$sub" in
-install)
-	[ $# -eq 0 ] || usage
-	cmd_install
-	;;
-start) cmd_start "$@" ;;
-stop) cmd_stop "$@" ;;
--h | --help | help) usage ;;
-*) usage ;;
-esac
+server_commands Dendrite dendrite.pid "$DENDRITE_BIN" "$@"

@@ -266,31 +266,4 @@ cmd_start() {
 	die "could not bind a port after 5 attempts"
 }
 
-cmd_stop() {
-	[ $# -eq 1 ] || usage
-	local dir=$1 pid
-	[ -d "$dir" ] || die "no such directory: $dir"
-	dir=$(cd "$dir" && pwd -P)
-	if ! pid=$(our_pid "$dir"); then
-		log "no running Synapse from $dir"
-		rm -f "$dir/synapse.pid"
-		return 0
-	fi
-	stop_pid Synapse "$pid" python3
-	rm -f "$dir/synapse.pid"
-	log "stopped Synapse (pid $pid)"
-}
-
-[ $# -ge 1 ] || usage
-sub=$1
-shift
-case "$sub" in
-install)
-	[ $# -eq 0 ] || usage
-	cmd_install
-	;;
-start) cmd_start "$@" ;;
-stop) cmd_stop "$@" ;;
--h | --help | help) usage ;;
-*) usage ;;
-esac
+server_commands Synapse synapse.pid python3 "$@"
