@@ -82,7 +82,7 @@ func TestGroupDetailsAndChatRoomOps(t *testing.T) {
 		t.Fatalf("group details: %v %v", details, err)
 	}
 	g := details[0]
-	if protoclient.DecodeName(g.NickName) != "Family" || len(g.EncryChatRoomId) != 33 || len(g.MemberList) != 3 {
+	if g.NickName != "Family" || len(g.EncryChatRoomId) != 33 || len(g.MemberList) != 3 {
 		t.Fatalf("group = name %q encry %q members %d", g.NickName, g.EncryChatRoomId, len(g.MemberList))
 	}
 	var uncle bool

@@ -106,13 +106,9 @@ func (e *env) syncUntil(c *protoclient.Client, pred func(*protoclient.SyncBatch)
 
 func texts(b *protoclient.SyncBatch) []string {
 	var out []string
-	for _, m := range b.Messages {
-		if m.MsgType == protoclient.MsgText {
-			_, rest, ok := protoclient.SplitGroupSender(m.Content)
-			if !ok {
-				rest = m.Content
-			}
-			out = append(out, protoclient.DecodeText(rest))
+	for _, ev := range b.Events {
+		if x, ok := ev.Content.(*protoclient.Text); ok {
+			out = append(out, x.Text)
 		}
 	}
 	return out

@@ -102,7 +102,7 @@ func SplitGroupSender(content string) (sender, rest string, ok bool) {
 	return content[loc[2]:loc[3]], content[loc[1]:], true
 }
 
-// UnescapeXML turns the Content of an XML message (image, voice, app, revoke, card,
+// unescapeXML turns the Content of an XML message (image, voice, app, revoke, card,
 // status notify…) into XML text. What the server added at the outer level is undone
 // first: the `<br/>`s of the pretty-printed form become "\n" (the official client removes
 // them; a newline keeps line breaks inside titles and greetings, and is whitespace
@@ -112,7 +112,7 @@ func SplitGroupSender(content string) (sender, rest string, ok bool) {
 // forwarded) is decoded once more. It is not decoded twice otherwise, because entities
 // inside attribute values (`content="&amp;quot;x&amp;quot;"`) must reach the XML parser
 // once-escaped.
-func UnescapeXML(content string) string {
+func unescapeXML(content string) string {
 	s := unescapeOuter(content)
 	if t := strings.TrimSpace(s); strings.HasPrefix(t, "&lt;") {
 		s = unescapeOuter(s)

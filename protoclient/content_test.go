@@ -162,8 +162,8 @@ func TestUnescapeXML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := UnescapeXML(tt.in); got != tt.want {
-				t.Errorf("UnescapeXML(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := unescapeXML(tt.in); got != tt.want {
+				t.Errorf("unescapeXML(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -210,9 +210,9 @@ func TestQuote(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := ParseQuote(tt.in)
+			got, ok := parseQuote(tt.in)
 			if ok != tt.ok || got != tt.want {
-				t.Errorf("ParseQuote(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
+				t.Errorf("parseQuote(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
 			}
 		})
 	}
@@ -221,7 +221,7 @@ func TestQuote(t *testing.T) {
 		t.Errorf("FormatQuote = %q, want %q", text, want)
 	}
 	// What the server makes of the sent text parses back.
-	if q, ok := ParseQuote(EncodeContent(text)); !ok || q != (Quote{"张三", "为什么这么冷", "因为冬天\n真的"}) {
-		t.Errorf("ParseQuote(EncodeContent(FormatQuote(…))) = %+v, %v", q, ok)
+	if q, ok := parseQuote(EncodeContent(text)); !ok || q != (Quote{"张三", "为什么这么冷", "因为冬天\n真的"}) {
+		t.Errorf("parseQuote(EncodeContent(FormatQuote(…))) = %+v, %v", q, ok)
 	}
 }

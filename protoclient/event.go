@@ -248,8 +248,8 @@ func (m *Message) Decode(self UserName) Event {
 	return Event{Info: info, Content: decodeContent(m, body)}
 }
 
-// DecodeMessages decodes a batch's messages in order.
-func DecodeMessages(msgs []Message, self UserName) []Event {
+// decodeMessages decodes a batch's messages in order.
+func decodeMessages(msgs []Message, self UserName) []Event {
 	out := make([]Event, len(msgs))
 	for i := range msgs {
 		out[i] = msgs[i].Decode(self)
@@ -285,7 +285,7 @@ func decodeContent(m *Message, body string) Content {
 		if m.SubMsgType == SubMsgTypeLocation {
 			return decodeLocation(m, body)
 		}
-		if q, ok := ParseQuote(body); ok {
+		if q, ok := parseQuote(body); ok {
 			return &Reply{Name: q.Name, Quoted: q.Quoted, Text: q.Reply}
 		}
 		return &Text{Text: DecodeText(body)}
@@ -448,7 +448,7 @@ func decodeApp(m *Message, body string) Content {
 // Url's coord parameter (Content is "<label>:<br/><map image path>", Url a map link with
 // "coord=lat,lng", §5.2, §9.11); any one of them is enough.
 func decodeLocation(m *Message, body string) *Location {
-	label, _, _ := LocationText(body)
+	label, _, _ := locationText(body)
 	for _, s := range []string{m.OriContent, body} {
 		if strings.TrimSpace(s) == "" {
 			continue

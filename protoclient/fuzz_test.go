@@ -371,10 +371,10 @@ func FuzzParseQuote(f *testing.F) {
 	f.Add("「Bob: hi」\n—————————\nr", "Bob", "l1\nl2", "")
 	f.Add("「Bob：a&amp;b」<br/>"+QuoteSeparator+"<br/>ok", "", "」", "」<br/>")
 	f.Fuzz(func(t *testing.T, text, name, quoted, reply string) {
-		if q, ok := ParseQuote(text); ok {
+		if q, ok := parseQuote(text); ok {
 			again := FormatQuote(q.Name, q.Quoted, q.Reply)
 			if !strings.Contains(again, "」<br") {
-				if q2, ok2 := ParseQuote(again); !ok2 || q2 != q {
+				if q2, ok2 := parseQuote(again); !ok2 || q2 != q {
 					t.Fatalf("%+v reformatted as %q parses as %+v, %v", q, again, q2, ok2)
 				}
 			}
@@ -386,7 +386,7 @@ func FuzzParseQuote(f *testing.F) {
 		if strings.Contains(formatted, "」<br") {
 			return
 		}
-		q, ok := ParseQuote(formatted)
+		q, ok := parseQuote(formatted)
 		if !ok || q != (Quote{name, quoted, reply}) {
 			t.Fatalf("FormatQuote(%q, %q, %q) parses as %+v, %v", name, quoted, reply, q, ok)
 		}
@@ -499,7 +499,7 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 		}
-		if label, path, ok := LocationText(content); ok && path == "" {
+		if label, path, ok := locationText(content); ok && path == "" {
 			t.Fatalf("location text %q without path", label)
 		}
 		if ev.Info.Sender != "" && ev.Info.Chat == "" && !ev.Info.FromMe {

@@ -34,7 +34,7 @@ func prepareXML(content string) string {
 	// Already-plain XML must not be unescaped again: entities in its attribute values
 	// would turn into bare quotes.
 	if !strings.HasPrefix(t, "<") {
-		t = UnescapeXML(t)
+		t = unescapeXML(t)
 	}
 	if i := strings.IndexByte(t, '<'); i > 0 {
 		t = t[i:]

@@ -48,10 +48,10 @@ func parseLocation(oriContent string) (*Location, error) {
 		PoiName: string(l.PoiName), PoiID: string(l.PoiID)}, nil
 }
 
-// LocationText splits the Content of a MsgType 1 / SubMsgType 48 message,
+// locationText splits the Content of a MsgType 1 / SubMsgType 48 message,
 // `<label>:<br/><map image path>` (group sender prefix already removed), into the decoded
 // label and the map-image URL path. ok is false when the shape does not match.
-func LocationText(content string) (label, imagePath string, ok bool) {
+func locationText(content string) (label, imagePath string, ok bool) {
 	const sep = ":<br/>"
 	i := strings.LastIndex(content, sep)
 	if i < 0 {

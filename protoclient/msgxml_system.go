@@ -85,7 +85,7 @@ var rePlaceholder = regexp.MustCompile(`\$\{([^{}$]{1,64})\}|\$([A-Za-z0-9_]{1,6
 // <link name="…"> member lists; placeholders without names become "someone". "" when
 // there is no template. WeChat's [smiley] codes are left for the caller.
 func renderSysTemplate(body string) string {
-	d := xml.NewDecoder(strings.NewReader(strings.TrimSpace(UnescapeXML(body))))
+	d := xml.NewDecoder(strings.NewReader(strings.TrimSpace(unescapeXML(body))))
 	// Not strict, as phones' XML is not; but no HTML auto-closing either: <link> is a
 	// void element in HTML and a container here.
 	d.Strict = false

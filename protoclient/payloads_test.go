@@ -576,13 +576,13 @@ func TestPayloadsLocation(t *testing.T) {
 	if want := (Location{HasCoords: true, Lat: 22, Lng: 113, Scale: 16, Label: "深圳市xxxx", PoiName: "[位置]"}); *loc != want {
 		t.Errorf("location = %+v, want %+v", *loc, want)
 	}
-	label, img, ok := LocationText(m.Content)
+	label, img, ok := locationText(m.Content)
 	if !ok || label != "深圳市xxxx" || img != "/cgi-bin/mmwebwx-bin/webwxgetpubliclinkimg?url=xxx&msgid=790000000000000&pictype=location" {
 		t.Errorf("LocationText = %q, %q, %v", label, img, ok)
 	}
 	// In a group the label follows the sender prefix and must survive the split.
 	_, rest, _ := SplitGroupSender("@abc:<br/>" + m.Content)
-	if label2, _, ok := LocationText(rest); !ok || label2 != "深圳市xxxx" {
+	if label2, _, ok := locationText(rest); !ok || label2 != "深圳市xxxx" {
 		t.Errorf("group location label = %q, %v", label2, ok)
 	}
 	// The escaped form, as it would appear in Content, parses the same.
@@ -597,10 +597,10 @@ func TestPayloadsLocation(t *testing.T) {
 			t.Errorf("parseLocation(%q) succeeded", bad)
 		}
 	}
-	if _, img, ok := LocationText("x:<br/>/cgi-bin/a?url=1&amp;para=2&not=3"); !ok || img != "/cgi-bin/a?url=1&para=2&not=3" {
+	if _, img, ok := locationText("x:<br/>/cgi-bin/a?url=1&amp;para=2&not=3"); !ok || img != "/cgi-bin/a?url=1&para=2&not=3" {
 		t.Errorf("query string mangled: %q", img)
 	}
-	if _, _, ok := LocationText("just text"); ok {
+	if _, _, ok := locationText("just text"); ok {
 		t.Error("LocationText accepted plain text")
 	}
 }
@@ -715,7 +715,7 @@ func TestPayloadsAppMsgFile(t *testing.T) {
 	for name, in := range map[string]string{
 		"with prefix":  m.Content,
 		"split":        rest,
-		"unescaped":    UnescapeXML(rest),
+		"unescaped":    unescapeXML(rest),
 		"plain §5.4.9": string(payload(t, "appmsg_file.xml")),
 	} {
 		a, err := parseAppMsg(in)

@@ -27,9 +27,9 @@ type Quote struct {
 // of the official web app.
 var reQuote = regexp.MustCompile(`(?s)^「(.*?)(?:：|: ?)(.*?)」\n(?:-(?: -){4,}|—{3,})\n(.*)$`)
 
-// ParseQuote recognises a quote-reply in decoded text (DecodeText output); the
+// parseQuote recognises a quote-reply in decoded text (DecodeText output); the
 // undecoded `<br/>` form is accepted too. ok is false for anything else.
-func ParseQuote(text string) (Quote, bool) {
+func parseQuote(text string) (Quote, bool) {
 	if strings.Contains(text, "」<br") {
 		text = DecodeText(text)
 	}

@@ -24,7 +24,7 @@ func userNameOf(t *testing.T, e *env, c *protoclient.Client, nick string) protoc
 		t.Fatal(err)
 	}
 	for _, ct := range contacts {
-		if protoclient.DecodeName(ct.NickName) == nick {
+		if ct.NickName == nick {
 			return ct.UserName
 		}
 	}

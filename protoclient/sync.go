@@ -117,7 +117,7 @@ func (c *Client) Sync(ctx context.Context) (*SyncBatch, error) {
 		c.mu.Unlock()
 	}
 	b := &res.batch
-	b.Events = DecodeMessages(b.Messages, c.SelfUserName())
+	b.Events = decodeMessages(b.Messages, c.SelfUserName())
 	decodeNames(b.ModContacts)
 	if len(b.Malformed) > 0 {
 		log := logger(ctx)
