@@ -247,6 +247,7 @@ func (c *WeChatClient) fetchNewGroup(ctx context.Context, res *protoclient.ChatR
 		UserName:    res.ChatRoomName,
 		NickName:    topic,
 		ContactFlag: 1,
+		Statues:     1, // a new group notifies
 		MemberCount: len(members),
 		MemberList:  members,
 		IsOwner:     1,

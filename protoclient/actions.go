@@ -159,13 +159,31 @@ func joinUserNames(names []UserName) string {
 	return b.String()
 }
 
-// OplogModRemarkName is webwxoplog's CmdId for setting a remark name (MODREMARKNAME).
-const OplogModRemarkName = 2
+// webwxoplog's CmdIds (oplogCmdId, §4.16).
+const (
+	OplogModRemarkName = 2
+	OplogTopContact    = 3
+)
 
 // SetRemarkName sets the user's private name (备注) for a contact (webwxoplog CmdId 2,
 // §4.16). Other clients report that WeChat ignores or refuses it for some accounts: a
 // refusal comes back as an *APIError.
 func (c *Client) SetRemarkName(ctx context.Context, contact UserName, remark string) error {
+	return c.oplog(ctx, OplogModRemarkName, nil, remark, contact)
+}
+
+// SetPinned pins or unpins a chat (置顶; webwxoplog CmdId 3). remark must be the
+// contact's current remark name: WeChat overwrites the remark with whatever this call
+// carries (§4.16). Groups have none; pass "".
+func (c *Client) SetPinned(ctx context.Context, chat UserName, pinned bool, remark string) error {
+	op := 0
+	if pinned {
+		op = 1
+	}
+	return c.oplog(ctx, OplogTopContact, &op, remark, chat)
+}
+
+func (c *Client) oplog(ctx context.Context, cmd int, op *int, remark string, userName UserName) error {
 	if err := c.requireLogin(); err != nil {
 		return err
 	}
@@ -176,7 +194,8 @@ func (c *Client) SetRemarkName(ctx context.Context, contact UserName, remark str
 	return c.postJSON(ctx, roleWeb, "webwxoplog", q, struct {
 		BaseRequest BaseRequest `json:"BaseRequest"`
 		CmdId       int         `json:"CmdId"`
+		OP          *int        `json:"OP,omitempty"`
 		RemarkName  string      `json:"RemarkName"`
 		UserName    UserName    `json:"UserName"`
-	}{c.baseRequest(), OplogModRemarkName, remark, contact}, &res)
+	}{c.baseRequest(), cmd, op, remark, userName}, &res)
 }

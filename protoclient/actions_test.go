@@ -258,3 +258,73 @@ func TestSetRemarkName(t *testing.T) {
 		t.Errorf("remark for an unknown contact: %v, want an APIError", err)
 	}
 }
+
+// Pinning keeps the remark it is given (WeChat overwrites it with what CmdId 3 carries)
+// and shows on the phone and in the next ModContactList; groups are pinned alike.
+func TestSetPinned(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client()
+	e.qrLogin(c, "wxid_alice")
+	if err := e.ctl.UpdateContact(e.ctx, "wxid_alice", "wxid_bob", wxsim.ContactSpec{RemarkName: ptr("Bobby"), Muted: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]protoclient.UserName{}
+	contacts, err := e.ctl.Contacts(e.ctx, "wxid_alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ct := range contacts {
+		names[ct.Wxid] = protoclient.UserName(ct.UserName)
+	}
+	groups, err := e.ctl.Groups(e.ctx, "wxid_alice")
+	if err != nil || len(groups) == 0 {
+		t.Fatalf("groups %v %v", groups, err)
+	}
+	family := groups[0]
+	if err := c.SetPinned(e.ctx, names["wxid_bob"], true, "Bobby"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetPinned(e.ctx, protoclient.UserName(family.UserName), true, ""); err != nil {
+		t.Fatal(err)
+	}
+	var bob, fam *protoclient.Contact
+	e.syncUntil(c, func(b *protoclient.SyncBatch) bool {
+		for i := range b.ModContacts {
+			switch ct := &b.ModContacts[i]; ct.UserName {
+			case names["wxid_bob"]:
+				if ct.Pinned() {
+					bob = ct
+				}
+			case protoclient.UserName(family.UserName):
+				if ct.Pinned() {
+					fam = ct
+				}
+			}
+		}
+		return bob != nil && fam != nil
+	})
+	if bob.RemarkName != "Bobby" || !bob.Muted() {
+		t.Errorf("pinned Bob: remark %q muted %v, want the remark kept and still muted", bob.RemarkName, bob.Muted())
+	}
+	if fam.Muted() {
+		t.Error("the pinned group reads as muted")
+	}
+	contacts, _ = e.ctl.Contacts(e.ctx, "wxid_alice")
+	for _, ct := range contacts {
+		if ct.Wxid == "wxid_bob" && (!ct.Pinned || ct.RemarkName != "Bobby") {
+			t.Errorf("on the phone Bob is %+v", ct)
+		}
+	}
+	if g, _ := e.ctl.Group(e.ctx, "wxid_alice", family.ID); !g.Pinned {
+		t.Error("on the phone the group is not pinned")
+	}
+	if err := c.SetPinned(e.ctx, names["wxid_bob"], false, "Bobby"); err != nil {
+		t.Fatal(err)
+	}
+	contacts, _ = e.ctl.Contacts(e.ctx, "wxid_alice")
+	for _, ct := range contacts {
+		if ct.Wxid == "wxid_bob" && ct.Pinned {
+			t.Error("Bob is still pinned after unpinning")
+		}
+	}
+}

@@ -219,6 +219,24 @@ func (c *Contact) IsGroup() bool { return IsGroup(c.UserName) }
 // IsOfficialAccount reports whether the contact is an official (brand) account.
 func (c *Contact) IsOfficialAccount() bool { return c.VerifyFlag&8 != 0 }
 
+// ContactFlag bits a client acts on (CONTACTFLAG_*, §6.3).
+const (
+	ContactFlagNotifyClose = 0x200 // a person's chat is muted
+	ContactFlagTop         = 0x800 // the chat is pinned
+)
+
+// Pinned reports whether the chat is pinned (置顶) on the phone.
+func (c *Contact) Pinned() bool { return c.ContactFlag&ContactFlagTop != 0 }
+
+// Muted reports whether the chat is muted (消息免打扰): a person by a ContactFlag bit, a
+// group by Statues 0 (CHATROOM_NOTIFY_CLOSE), as the official client's isMuted decides.
+func (c *Contact) Muted() bool {
+	if c.IsGroup() {
+		return c.Statues == 0
+	}
+	return c.ContactFlag&ContactFlagNotifyClose != 0
+}
+
 // DelContact is an entry of webwxsync DelContactList.
 type DelContact struct {
 	UserName    UserName `json:"UserName"`

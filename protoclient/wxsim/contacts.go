@@ -14,8 +14,9 @@ import (
 // §4.14 icons, §4.16 oplog).
 
 const (
-	flagContact = 0x1 | 0x2
-	flagTop     = 0x800
+	flagContact     = 0x1 | 0x2
+	flagNotifyClose = 0x200
+	flagTop         = 0x800
 )
 
 func attrStatus(id string) protoclient.FlexInt {
@@ -54,12 +55,15 @@ func (s *Server) personContact(sess *session, p *person) protoclient.Contact {
 	if p.pinned {
 		flag |= flagTop
 	}
+	if p.muted {
+		flag |= flagNotifyClose
+	}
 	return protoclient.Contact{
 		UserName: name, NickName: p.nickname,
 		HeadImgUrl:  iconURL("webwxgeticon", avatarSeq(p.wxid, p.avatar), name, sess.skey),
 		ContactFlag: flag, MemberList: []protoclient.Member{}, RemarkName: p.remark, Sex: p.sex,
 		Signature: p.signature, AttrStatus: attrStatus(p.wxid), Province: p.province, City: p.city,
-		Alias: p.alias, SnsFlag: 1,
+		Alias: p.alias, SnsFlag: 1, VerifyFlag: p.verifyFlag,
 	}
 }
 
@@ -87,11 +91,18 @@ func (s *Server) groupContact(sess *session, g *group, batch bool) protoclient.C
 	if batch {
 		skey = ""
 	}
+	flag, statues := flagContact, 1
+	if g.pinned {
+		flag |= flagTop
+	}
+	if g.muted {
+		statues = 0
+	}
 	ct := protoclient.Contact{
 		UserName: name, NickName: g.name,
 		HeadImgUrl:  iconURL("webwxgetheadimg", avatarSeq(g.id, g.avatar), name, skey),
-		ContactFlag: flagContact, MemberCount: len(g.members), MemberList: s.members(sess, g),
-		Statues: 1, EncryChatRoomId: sess.encID(g.id),
+		ContactFlag: flag, MemberCount: len(g.members), MemberList: s.members(sess, g),
+		Statues: statues, EncryChatRoomId: sess.encID(g.id),
 	}
 	if g.owner == sess.acct.wxid {
 		ct.IsOwner = 1
@@ -268,21 +279,26 @@ func (s *Server) handleOplog(c *call) {
 	}
 	s.mu.Lock()
 	a := sess.acct
-	p := a.people[sess.idOf(req.UserName)]
+	id := sess.idOf(req.UserName)
+	p, g := a.people[id], a.groups[id]
 	ret := 0
 	switch {
+	case g != nil && req.CmdId == 3:
+		// Groups are pinned the same way; a group has no remark to keep.
+		g.pinned = req.OP == 1
 	case p == nil:
 		ret = retParam
 	case req.CmdId == 2:
 		p.remark = req.RemarkName
 	case req.CmdId == 3:
+		// Without the current RemarkName the remark is overwritten (§4.16).
 		p.pinned = req.OP == 1
 		p.remark = req.RemarkName
 	default:
 		ret = retParam
 	}
 	if ret == 0 {
-		a.append(&event{kind: evModContact, id: p.wxid})
+		a.append(&event{kind: evModContact, id: id})
 	}
 	s.mu.Unlock()
 	s.writeJSON(c, errorBody(c.name, ret))

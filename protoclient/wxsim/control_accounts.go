@@ -129,6 +129,11 @@ type ContactSpec struct {
 	Province *string `json:"province,omitempty"`
 	City     *string `json:"city,omitempty"`
 	Alias    *string `json:"alias,omitempty"`
+	// Pinned and Muted are the chat's ContactFlag bits TOPCONTACT and NOTIFYCLOSECONTACT;
+	// VerifyFlag makes the contact an official account (8, 24; §6.1).
+	Pinned     *bool `json:"pinned,omitempty"`
+	Muted      *bool `json:"muted,omitempty"`
+	VerifyFlag *int  `json:"verify_flag,omitempty"`
 }
 
 func (in *ContactSpec) apply(p *person) error {
@@ -153,7 +158,18 @@ func (in *ContactSpec) apply(p *person) error {
 	if in.Sex != nil {
 		p.sex = *in.Sex
 	}
+	setBool(&p.pinned, in.Pinned)
+	setBool(&p.muted, in.Muted)
+	if in.VerifyFlag != nil {
+		p.verifyFlag = *in.VerifyFlag
+	}
 	return nil
+}
+
+func setBool(dst *bool, v *bool) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 func (s *Server) ctlAddContact(r *http.Request) (int, any, error) {
@@ -187,13 +203,17 @@ type ContactInfo struct {
 	Nickname   string `json:"nickname"`
 	RemarkName string `json:"remark_name"`
 	UserName   string `json:"username"`
+	Pinned     bool   `json:"pinned"`
+	Muted      bool   `json:"muted"`
+	VerifyFlag int    `json:"verify_flag"`
 }
 
 func (s *Server) ctlListContacts(r *http.Request) (int, any, error) {
 	return s.onAccount(r, func(a *account) (int, any, error) {
 		out := []ContactInfo{}
 		for _, p := range a.friends() {
-			out = append(out, ContactInfo{Wxid: p.wxid, Nickname: p.nickname, RemarkName: p.remark, UserName: s.liveName(a, p.wxid)})
+			out = append(out, ContactInfo{Wxid: p.wxid, Nickname: p.nickname, RemarkName: p.remark, UserName: s.liveName(a, p.wxid),
+				Pinned: p.pinned, Muted: p.muted, VerifyFlag: p.verifyFlag})
 		}
 		return http.StatusOK, out, nil
 	})
@@ -239,6 +259,8 @@ type GroupSpec struct {
 	DisplayNames map[string]string `json:"display_names,omitempty"`
 	Owner        string            `json:"owner,omitempty"`
 	AvatarBase64 string            `json:"avatar_base64,omitempty"`
+	Pinned       bool              `json:"pinned,omitempty"`
+	Muted        bool              `json:"muted,omitempty"`
 }
 
 func (s *Server) ctlCreateGroup(r *http.Request) (int, any, error) {
@@ -260,7 +282,8 @@ func (s *Server) ctlCreateGroup(r *http.Request) (int, any, error) {
 		if a.groups[in.ID] != nil {
 			return 0, nil, conflict{"group " + in.ID + " exists"}
 		}
-		g := &group{id: in.ID, name: in.Name, members: []string{a.wxid}, display: map[string]string{}, owner: orDefault(in.Owner, a.wxid), avatar: avatar}
+		g := &group{id: in.ID, name: in.Name, members: []string{a.wxid}, display: map[string]string{}, owner: orDefault(in.Owner, a.wxid), avatar: avatar,
+			pinned: in.Pinned, muted: in.Muted}
 		for _, m := range in.Members {
 			if m != "" && !g.has(m) {
 				a.personFor(m)
@@ -288,6 +311,8 @@ type GroupInfo struct {
 	DisplayNames map[string]string `json:"display_names"`
 	Nicknames    map[string]string `json:"nicknames"`
 	UserName     string            `json:"username"`
+	Pinned       bool              `json:"pinned"`
+	Muted        bool              `json:"muted"`
 }
 
 func (s *Server) groupInfo(a *account, g *group) GroupInfo {
@@ -301,7 +326,8 @@ func (s *Server) groupInfo(a *account, g *group) GroupInfo {
 		}
 	}
 	return GroupInfo{ID: g.id, Name: g.name, Owner: g.owner, Members: append([]string{}, g.members...),
-		DisplayNames: maps.Clone(g.display), Nicknames: nicks, UserName: s.liveName(a, g.id)}
+		DisplayNames: maps.Clone(g.display), Nicknames: nicks, UserName: s.liveName(a, g.id),
+		Pinned: g.pinned, Muted: g.muted}
 }
 
 func (s *Server) ctlGetGroup(r *http.Request) (int, any, error) {
@@ -329,6 +355,8 @@ type GroupUpdate struct {
 	By           string            `json:"by,omitempty"`
 	AvatarBase64 *string           `json:"avatar_base64,omitempty"`
 	DisplayNames map[string]string `json:"display_names,omitempty"`
+	Pinned       *bool             `json:"pinned,omitempty"`
+	Muted        *bool             `json:"muted,omitempty"`
 }
 
 func (s *Server) ctlUpdateGroup(r *http.Request) (int, any, error) {
@@ -347,6 +375,11 @@ func (s *Server) ctlUpdateGroup(r *http.Request) (int, any, error) {
 		}
 		for k, v := range in.DisplayNames {
 			g.display[k], changed = v, true
+		}
+		if in.Pinned != nil || in.Muted != nil {
+			setBool(&g.pinned, in.Pinned)
+			setBool(&g.muted, in.Muted)
+			changed = true
 		}
 		if in.Name != nil && *in.Name != g.name {
 			s.renameGroup(a, g, actor(a, g, in.By), *in.Name)

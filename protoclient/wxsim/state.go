@@ -23,7 +23,10 @@ type person struct {
 	alias     string
 	avatar    []byte
 	friend    bool
-	pinned    bool
+	pinned    bool // ContactFlag TOPCONTACT (§6.3)
+	muted     bool // ContactFlag NOTIFYCLOSECONTACT
+	// verifyFlag is non-zero for official accounts (8 personal, 24 service, §6.1).
+	verifyFlag int
 }
 
 // avatarSeq changes whenever the avatar bytes change; clients use it as an avatar id.
@@ -41,6 +44,8 @@ type group struct {
 	display map[string]string
 	owner   string
 	avatar  []byte
+	pinned  bool // ContactFlag TOPCONTACT, as for people
+	muted   bool // Statues 0 (CHATROOM_NOTIFY_CLOSE, §6.1)
 }
 
 func (g *group) has(wxid string) bool {

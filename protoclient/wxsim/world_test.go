@@ -410,3 +410,55 @@ func TestRevokeOldMsgIDIs32Bit(t *testing.T) {
 		t.Fatalf("%d revokes", seen)
 	}
 }
+
+// The phone's mute and pin switches and official accounts reach the session as the real
+// server shows them: ContactFlag bits for people, Statues for groups, VerifyFlag.
+func TestPinnedMutedOfficial(t *testing.T) {
+	e := newEnv(t, nil)
+	e.setup()
+	e.must(e.ctl.AddContact(e.ctx, "wxid_alice", wxsim.ContactSpec{Wxid: "gh_news", Nickname: ptr("Daily News"), VerifyFlag: ptr(24)}))
+	w, _ := e.login("wxid_alice")
+	names := w.names(w.sync().AddMsgList)
+	e.must(nil, e.ctl.UpdateContact(e.ctx, "wxid_alice", "wxid_bob", wxsim.ContactSpec{Muted: ptr(true), Pinned: ptr(true)}))
+	e.must(nil, e.ctl.UpdateGroup(e.ctx, "wxid_alice", "12345@chatroom", wxsim.GroupUpdate{Muted: ptr(true)}))
+	byName := map[protoclient.UserName]protoclient.Contact{}
+	for _, ct := range w.sync().ModContactList {
+		byName[ct.UserName] = ct
+	}
+	bob, fam := byName[names["wxid_bob"]], byName[names["12345@chatroom"]]
+	if bob.ContactFlag != 0x800|0x200|0x3 || !bob.Muted() || !bob.Pinned() {
+		t.Errorf("Bob muted and pinned has ContactFlag %#x", bob.ContactFlag)
+	}
+	if fam.Statues != 0 || !fam.Muted() || fam.Pinned() {
+		t.Errorf("the muted group has Statues %d, ContactFlag %#x", fam.Statues, fam.ContactFlag)
+	}
+	e.must(nil, e.ctl.UpdateGroup(e.ctx, "wxid_alice", "12345@chatroom", wxsim.GroupUpdate{Muted: ptr(false)}))
+	for _, ct := range w.sync().ModContactList {
+		if ct.UserName == names["12345@chatroom"] && ct.Statues != 1 {
+			t.Errorf("the unmuted group has Statues %d", ct.Statues)
+		}
+	}
+	var page protoclient.GetContactResponse
+	_, body := w.get(w.api("webwxgetcontact") + "&r=1&seq=0&skey=" + w.skey)
+	if err := json.Unmarshal([]byte(body), &page); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ct := range page.MemberList {
+		if ct.NickName == "Daily News" {
+			found = ct.IsOfficialAccount() && ct.VerifyFlag == 24
+		}
+	}
+	if !found {
+		t.Error("the official account is not in the contact list with VerifyFlag 24")
+	}
+	cs, _ := e.ctl.Contacts(e.ctx, "wxid_alice")
+	for _, c := range cs {
+		if c.Wxid == "wxid_bob" && (!c.Pinned || !c.Muted) || c.Wxid == "gh_news" && c.VerifyFlag != 24 {
+			t.Errorf("the control API shows %+v", c)
+		}
+	}
+	if g, _ := e.ctl.Group(e.ctx, "wxid_alice", "12345@chatroom"); g.Muted {
+		t.Error("the control API shows the unmuted group muted")
+	}
+}
