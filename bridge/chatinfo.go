@@ -14,6 +14,9 @@ import (
 )
 
 func (c *WeChatClient) GetChatInfo(ctx context.Context, p *bridgev2.Portal) (*bridgev2.ChatInfo, error) {
+	if portal.IsOfficialAccountsPortal(p.ID) {
+		return c.officialAccountsChatInfo(), nil
+	}
 	id := portal.ParsePortalID(p.ID)
 	ct := c.dir.byStableID(id)
 	if portal.IsGroupID(id) {

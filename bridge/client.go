@@ -63,6 +63,8 @@ type WeChatClient struct {
 	replayCheck atomic.Bool
 	replayMu    sync.Mutex
 	replayRooms map[id.RoomID]map[string]id.EventID
+	// officialIgnored counts the official accounts' messages not bridged (ignore mode).
+	officialIgnored atomic.Int64
 
 	loggedIn       atomic.Bool
 	reloginRunning atomic.Bool

@@ -15,12 +15,15 @@ var ExampleConfig string
 
 // Config is the network section of the bridge config.
 type Config struct {
-	ServerURL           string      `yaml:"server_url"`
-	DisplaynameTemplate string      `yaml:"displayname_template"`
-	GroupNameTemplate   string      `yaml:"group_name_template"`
-	RemarkNamesInDMs    bool        `yaml:"remark_names_in_dms"`
-	RecentChatLimit     int         `yaml:"recent_chat_limit"`
-	Media               MediaConfig `yaml:"media"`
+	ServerURL           string `yaml:"server_url"`
+	DisplaynameTemplate string `yaml:"displayname_template"`
+	GroupNameTemplate   string `yaml:"group_name_template"`
+	RemarkNamesInDMs    bool   `yaml:"remark_names_in_dms"`
+	RecentChatLimit     int    `yaml:"recent_chat_limit"`
+	// OfficialAccounts: where official accounts' messages go (OfficialAccountsRoom,
+	// …Separate, …Ignore).
+	OfficialAccounts string      `yaml:"official_accounts"`
+	Media            MediaConfig `yaml:"media"`
 	// EarlyLogoutWindow: a session WeChat ends sooner than this after its login was
 	// refused, not expired (relogin.go); 0 turns the distinction off.
 	EarlyLogoutWindow time.Duration `yaml:"early_logout_window"`
@@ -30,6 +33,13 @@ type Config struct {
 	displaynameTmpl *template.Template
 	groupNameTmpl   *template.Template
 }
+
+// The values of network.official_accounts.
+const (
+	OfficialAccountsRoom     = "room"     // one room per login for all of them
+	OfficialAccountsSeparate = "separate" // a room each, like any contact
+	OfficialAccountsIgnore   = "ignore"   // not bridged
+)
 
 // MediaConfig bounds media in both directions.
 type MediaConfig struct {
@@ -43,6 +53,7 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "group_name_template")
 	helper.Copy(up.Bool, "remark_names_in_dms")
 	helper.Copy(up.Int, "recent_chat_limit")
+	helper.Copy(up.Str, "official_accounts")
 	helper.Copy(up.Int, "media", "max_download_size")
 	helper.Copy(up.Int, "media", "max_upload_size")
 	for _, key := range []string{"early_logout_window", "auto_relogin_interval"} {
@@ -75,6 +86,11 @@ func (c *Config) parse() error {
 	}
 	if c.groupNameTmpl, err = template.New("group_name").Parse(c.GroupNameTemplate); err != nil {
 		return fmt.Errorf("network.group_name_template: %w", err)
+	}
+	switch c.OfficialAccounts {
+	case OfficialAccountsRoom, OfficialAccountsSeparate, OfficialAccountsIgnore:
+	default:
+		return fmt.Errorf("network.official_accounts is %q; it must be room, separate or ignore", c.OfficialAccounts)
 	}
 	if c.Media.MaxDownloadSize <= 0 || c.Media.MaxUploadSize <= 0 {
 		return fmt.Errorf("network.media sizes must be positive")

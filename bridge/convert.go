@@ -212,7 +212,7 @@ func (c *WeChatClient) convertIncoming(ctx context.Context, p *bridgev2.Portal, 
 		&wechatMedia{c: c, ev: in.ev},
 		&matrixMedia{intent: intent, room: p.MXID},
 		&chatDirectory{c: c, chat: in.ev.Info.Chat, portal: p},
-		portal.Options{MaxFileSize: c.Main.Config.Media.MaxDownloadSize})
+		portal.Options{MaxFileSize: c.Main.Config.Media.MaxDownloadSize, Lead: in.lead})
 	if err != nil {
 		return nil, err
 	}

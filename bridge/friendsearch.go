@@ -43,14 +43,24 @@ func isFriend(ct *protoclient.Contact, self protoclient.UserName) bool {
 		!ct.IsOfficialAccount() && ct.ContactFlag&1 != 0
 }
 
+// isFollowedAccount: an official account the user follows, which start-chat may open
+// (a service account answers what is written to it).
+func isFollowedAccount(ct *protoclient.Contact) bool {
+	return ct != nil && ct.IsOfficialAccount() && ct.ContactFlag&1 != 0 && !isSpecialName(ct.UserName)
+}
+
 // friends lists the user's WeChat friends in the directory, sorted by what the user
 // sees them as.
 func (d *directory) friends() []friend {
+	return d.contactsWhere(func(ct *protoclient.Contact) bool { return isFriend(ct, d.self) })
+}
+
+func (d *directory) contactsWhere(keep func(*protoclient.Contact) bool) []friend {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	out := make([]friend, 0, len(d.contacts))
 	for u, ct := range d.contacts {
-		if !isFriend(ct, d.self) {
+		if !keep(ct) {
 			continue
 		}
 		id, _ := d.stableIDLocked(u)
@@ -90,7 +100,7 @@ func (e *errAmbiguous) Error() string {
 		len(e.matches), e.query, strings.Join(labels, "; "))
 }
 
-// resolveFriend finds the one contact an identifier names: its stable id (wxid, with or
+// resolveFriend finds the one contact (or followed official account) an identifier names: its stable id (wxid, with or
 // without "wechat:"), its WeChat ID (alias), its remark name or its nickname, each
 // compared exactly but without regard to case, in that order. Nobody is nil; more than
 // one contact with the same name is an *errAmbiguous — never a guess.
@@ -100,7 +110,7 @@ func (d *directory) resolveFriend(identifier string) (*friend, error) {
 	if q == "" {
 		return nil, nil
 	}
-	all := d.friends()
+	all := d.contactsWhere(func(ct *protoclient.Contact) bool { return isFriend(ct, d.self) || isFollowedAccount(ct) })
 	tiers := []func(f friend) bool{
 		func(f friend) bool { return strings.EqualFold(string(f.id), q) },
 		func(f friend) bool { return f.contact.Alias != "" && strings.EqualFold(f.contact.Alias, q) },

@@ -143,6 +143,9 @@ func (c *WeChatClient) sendOutgoing(ctx context.Context, msg *bridgev2.MatrixMes
 
 // HandleMatrixReadReceipt marks the chat read on the phone.
 func (c *WeChatClient) HandleMatrixReadReceipt(ctx context.Context, receipt *bridgev2.MatrixReadReceipt) error {
+	if portal.IsOfficialAccountsPortal(receipt.Portal.ID) {
+		return nil // no one chat to mark read
+	}
 	to, err := c.sendTarget(receipt.Portal)
 	if err != nil {
 		return err
@@ -152,6 +155,9 @@ func (c *WeChatClient) HandleMatrixReadReceipt(ctx context.Context, receipt *bri
 
 // sendTarget is the chat's UserName in the current session.
 func (c *WeChatClient) sendTarget(p *bridgev2.Portal) (protoclient.UserName, error) {
+	if portal.IsOfficialAccountsPortal(p.ID) {
+		return "", errOfficialAccountsRoom
+	}
 	if !c.IsLoggedIn() {
 		return "", errNotConnected
 	}

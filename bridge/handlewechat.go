@@ -156,6 +156,7 @@ type incoming struct {
 	senderNames []string // the names WeChat may show for the sender, for quotes
 	derivedID   bool     // WeChat proved no permanent id for the chat
 	sender      networkid.UserID
+	lead        string // the chat's name, in a room several chats share
 }
 
 func (c *WeChatClient) handleMessage(ctx context.Context, ev *protoclient.Event) error {
@@ -183,14 +184,23 @@ func (c *WeChatClient) handleMessage(ctx context.Context, ev *protoclient.Event)
 	if !proven {
 		log.Debug().Str("chat_id", string(chatID)).Msg("No permanent WeChat id for this chat; using a derived one")
 	}
+	route := c.routeChat(ctx, chat, chatID, fromMe)
+	if route.drop {
+		return nil
+	}
+	evtSender := c.eventSender(chat, sender, fromMe, chatID)
+	if route.lead != "" && !fromMe {
+		// The shared room is the bot's: the message names its account itself.
+		evtSender = bridgev2.EventSender{}
+	}
 	switch x := ev.Content.(type) {
 	case *protoclient.Revoke:
 		if x.MsgID != "" {
 			return c.queue(ctx, info, &simplevent.MessageRemove{
 				EventMeta: simplevent.EventMeta{
 					Type:      bridgev2.RemoteEventMessageRemove,
-					PortalKey: portal.MakePortalKey(chatID, c.Login.ID),
-					Sender:    c.eventSender(chat, sender, fromMe, chatID),
+					PortalKey: route.key,
+					Sender:    evtSender,
 					Timestamp: info.Time,
 				},
 				TargetMessage: portal.MakeMessageID(x.MsgID),
@@ -200,11 +210,10 @@ func (c *WeChatClient) handleMessage(ctx context.Context, ev *protoclient.Event)
 	case *protoclient.FriendRequest:
 		return c.handleFriendRequest(ctx, info, x)
 	}
-	evtSender := c.eventSender(chat, sender, fromMe, chatID)
 	evt := &simplevent.Message[*incoming]{
 		EventMeta: simplevent.EventMeta{
 			Type:         bridgev2.RemoteEventMessage,
-			PortalKey:    portal.MakePortalKey(chatID, c.Login.ID),
+			PortalKey:    route.key,
 			Sender:       evtSender,
 			CreatePortal: true,
 			Timestamp:    info.Time,
@@ -215,7 +224,7 @@ func (c *WeChatClient) handleMessage(ctx context.Context, ev *protoclient.Event)
 		},
 		ID: portal.MakeMessageID(info.ID),
 		Data: &incoming{ev: ev, senderNames: c.senderNames(chat, sender, fromMe),
-			derivedID: !proven, sender: evtSender.Sender},
+			derivedID: !proven, sender: evtSender.Sender, lead: route.lead},
 		ConvertMessageFunc: c.convertIncoming,
 	}
 	return c.queue(ctx, info, evt)

@@ -170,7 +170,7 @@ func TestSessionConfigKeys(t *testing.T) {
 			t.Errorf("%q: window %s interval %s, want %s %s", tc.user, c.EarlyLogoutWindow, c.AutoReloginInterval, tc.window, tc.interval)
 		}
 	}
-	bad := Config{DisplaynameTemplate: "x", GroupNameTemplate: "x", Media: MediaConfig{1, 1}, EarlyLogoutWindow: -time.Second}
+	bad := Config{DisplaynameTemplate: "x", GroupNameTemplate: "x", OfficialAccounts: OfficialAccountsRoom, Media: MediaConfig{1, 1}, EarlyLogoutWindow: -time.Second}
 	if err := bad.parse(); err == nil || !strings.Contains(err.Error(), "early_logout_window") {
 		t.Errorf("a negative window: %v", err)
 	}

@@ -79,10 +79,10 @@ func TestResolveFriend(t *testing.T) {
 		{"Zoe😄", "@emoji"}, // an emoji in the name (decoded by protoclient)
 		{string(derivedLin1), "@lin1"},
 		{"filehelper", "filehelper"},
-		{"Bo", ""},         // exact only
-		{"Stranger", ""},   // not a friend
-		{"Daily News", ""}, // official account
-		{"Family", ""},     // group
+		{"Bo", ""},               // exact only
+		{"Stranger", ""},         // not a friend
+		{"Daily News", "@brand"}, // a followed official account: start-chat opens its room
+		{"Family", ""},           // group
 		{"1@chatroom", ""},
 		{"weixin", ""},
 		{"", ""},

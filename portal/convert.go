@@ -102,6 +102,10 @@ type Outgoing struct {
 type Options struct {
 	// MaxFileSize: media over it becomes a notice with the name and size.
 	MaxFileSize int64
+	// Lead names who a message is from, for a room where several WeChat chats arrive
+	// under one Matrix sender (the official accounts' room): the message is led by it in
+	// bold, and media by a line of its own.
+	Lead string
 }
 
 // QuotedMessage describes the Matrix message a reply points at, for the WeChat-style

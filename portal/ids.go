@@ -65,3 +65,15 @@ const (
 	GroupFallbackPrefix   = "wxg_"
 	MemberFallbackPrefix  = "wxm_"
 )
+
+// officialAccountsID is the portal of the room where every official account of a login
+// writes (network.official_accounts: room). WeChat ids never contain a colon.
+const officialAccountsID = "wxbridge:official_accounts"
+
+// OfficialAccountsPortalKey is the key of a login's official accounts' room.
+func OfficialAccountsPortalKey(login networkid.UserLoginID) networkid.PortalKey {
+	return networkid.PortalKey{ID: officialAccountsID, Receiver: login}
+}
+
+// IsOfficialAccountsPortal reports whether a portal is an official accounts' room.
+func IsOfficialAccountsPortal(id networkid.PortalID) bool { return id == officialAccountsID }

@@ -64,6 +64,33 @@ type converter struct {
 }
 
 func toMatrix(ctx context.Context, ev *protoclient.Event, media WeChatMedia, up MatrixMedia, dir Directory, opts Options) (*Converted, error) {
+	conv, err := convert(ctx, ev, media, up, dir, opts)
+	if err == nil && opts.Lead != "" {
+		lead(conv, opts.Lead)
+	}
+	return conv, err
+}
+
+// lead puts the sender's name before a message: at the start of a text, or as a line
+// before media and stickers, which have no text of their own to carry it.
+func lead(conv *Converted, name string) {
+	if len(conv.Parts) == 0 {
+		return
+	}
+	first := conv.Parts[0]
+	switch {
+	case conv.Sticker || first.MsgType.IsMedia():
+		var r rich
+		r.markup(name, "<b>"+escapeHTML(name)+"</b>")
+		conv.Parts = append([]*event.MessageEventContent{r.content(event.MsgText)}, conv.Parts...)
+	default:
+		first.EnsureHasHTML()
+		first.Body = name + ": " + first.Body
+		first.FormattedBody = "<b>" + escapeHTML(name) + "</b>: " + first.FormattedBody
+	}
+}
+
+func convert(ctx context.Context, ev *protoclient.Event, media WeChatMedia, up MatrixMedia, dir Directory, opts Options) (*Converted, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -518,6 +518,28 @@ func TestToMatrix(t *testing.T) {
 		{name: "other/unknown MsgType", msg: kindMsg(4242, 0, "?"), check: func(t *testing.T, c *Converted, _ *fakeMedia, _ *fakeUploader) {
 			wantNotice(t, c, "Unsupported WeChat message", "phone")
 		}},
+		// ---- led by the sender's name (the official accounts' room)
+		{name: "lead/text", msg: textMsg("Today's <news> & more"), opts: Options{Lead: "Daily <News>"},
+			check: func(t *testing.T, c *Converted, _ *fakeMedia, _ *fakeUploader) {
+				p := one(t, c)
+				if p.Body != "Daily <News>: Today's <news> & more" || p.FormattedBody != "<b>Daily &lt;News&gt;</b>: Today&#39;s &lt;news&gt; &amp; more" {
+					t.Errorf("body %q, html %q", p.Body, p.FormattedBody)
+				}
+			}},
+		{name: "lead/article list", msg: appMsg("appmsg_article_list.xml", protoclient.AppMsgURL), opts: Options{Lead: "Daily News"},
+			check: func(t *testing.T, c *Converted, _ *fakeMedia, _ *fakeUploader) {
+				p := one(t, c)
+				if !strings.HasPrefix(p.Body, "Daily News: ") || !strings.HasPrefix(p.FormattedBody, "<b>Daily News</b>: <b>今日头条</b><ul><li><a href=") {
+					t.Errorf("body %q, html %q", p.Body, p.FormattedBody)
+				}
+			}},
+		{name: "lead/image gets a line of its own", msg: fromPayload("msg_image.json", nil), opts: Options{Lead: "Daily News"},
+			media: &fakeMedia{files: map[MediaKind]*Media{MediaImage: {Data: png40x30}}},
+			check: func(t *testing.T, c *Converted, _ *fakeMedia, _ *fakeUploader) {
+				if len(c.Parts) != 2 || c.Parts[0].Body != "Daily News" || c.Parts[0].FormattedBody != "<b>Daily News</b>" || c.Parts[1].MsgType != event.MsgImage {
+					t.Fatalf("parts %+v", c.Parts)
+				}
+			}},
 		{name: "other/app XML broken", msg: kindMsg(protoclient.MsgApp, 0, "&lt;msg&gt;&lt;appmsg&lt;&lt;"), check: func(t *testing.T, c *Converted, _ *fakeMedia, _ *fakeUploader) {
 			wantNotice(t, c, "could not be shown")
 		}},
