@@ -19,13 +19,36 @@ func (c *WeChatClient) GetChatInfo(ctx context.Context, p *bridgev2.Portal) (*br
 	}
 	id := portal.ParsePortalID(p.ID)
 	ct := c.dir.byStableID(id)
+	var info *bridgev2.ChatInfo
 	if portal.IsGroupID(id) {
 		if ct == nil {
 			return nil, fmt.Errorf("group %s is not in the current WeChat session", id)
 		}
-		return c.groupChatInfo(ct), nil
+		info = c.groupChatInfo(ct)
+	} else {
+		info = c.dmChatInfo(ctx, ct, id)
 	}
-	return c.dmChatInfo(ctx, ct, id), nil
+	if p.MXID == "" && ct != nil {
+		// A new room starts muted and pinned as the chat is on the phone. Later resyncs
+		// leave that alone: the user may have changed it in Matrix since (muting has no
+		// way back to WeChat), and what WeChat changes arrives in ModContactList.
+		info.UserLocal = phoneState(ct)
+	}
+	return info, nil
+}
+
+// phoneState is how the chat is set on the phone, for the user's own view of the room
+// (bridgev2 applies it with double puppeting): muted for good or not at all, and the
+// m.favourite tag for a pinned chat.
+func phoneState(ct *protoclient.Contact) *bridgev2.UserLocalPortalInfo {
+	ul := &bridgev2.UserLocalPortalInfo{MutedUntil: ptr(bridgev2.Unmuted), Tag: ptr(event.RoomTag(""))}
+	if ct.Muted() {
+		ul.MutedUntil = ptr(event.MutedForever)
+	}
+	if ct.Pinned() {
+		ul.Tag = ptr(event.RoomTagFavourite)
+	}
+	return ul
 }
 
 // me is the user as a member of a room; their own ghost gets the account's name and avatar.

@@ -63,6 +63,8 @@ type WeChatClient struct {
 	replayCheck atomic.Bool
 	replayMu    sync.Mutex
 	replayRooms map[id.RoomID]map[string]id.EventID
+	// watchingTags: this login holds a reference on its user's room tag watcher.
+	watchingTags atomic.Bool
 	// officialIgnored counts the official accounts' messages not bridged (ignore mode).
 	officialIgnored atomic.Int64
 
@@ -111,6 +113,9 @@ func (c *WeChatClient) Connect(ctx context.Context) {
 		log.Err(err).Msg("Loading WeChat contacts failed; continuing with what is known")
 	}
 	c.loggedIn.Store(true)
+	if !c.watchingTags.Swap(true) {
+		c.Main.tags.start(c.Main.Bridge.BackgroundCtx, c.Main, c.Login.User)
+	}
 	c.recentChats = init.ChatSetNames()
 	// Before the sync loop: what the last run sent just before it died may come back as
 	// an echo, which is only recognised once the send it belongs to is known.
@@ -199,6 +204,9 @@ func (c *WeChatClient) onSyncState(s protoclient.SyncState, err error) {
 }
 
 func (c *WeChatClient) Disconnect() {
+	if c.watchingTags.Swap(false) {
+		c.Main.tags.stop(c.Login.User)
+	}
 	c.runMu.Lock()
 	cancel, done := c.stopSync, c.syncDone
 	c.stopSync, c.syncDone = nil, nil

@@ -44,6 +44,8 @@ type WeChatConnector struct {
 	// started is when Init ran: the replay check gives the homeserver time to finish what
 	// the previous process sent (replay.go).
 	started time.Time
+	// tags follows the users' room tags (accountdata.go).
+	tags tagWatchers
 }
 
 func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {

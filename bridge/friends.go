@@ -140,3 +140,35 @@ func (c *WeChatClient) setRemark(ctx context.Context, p *bridgev2.Portal, name s
 	}
 	return nil
 }
+
+// setPinned pins or unpins a portal's chat on the phone (webwxoplog CmdId 3), carrying
+// the contact's current remark, which WeChat would otherwise overwrite. Nothing is sent
+// when the phone already shows the chat that way.
+func (c *WeChatClient) setPinned(ctx context.Context, p *bridgev2.Portal, pin bool) error {
+	if !c.IsLoggedIn() {
+		return errNotConnected
+	}
+	u := c.dir.userName(portal.ParsePortalID(p.ID))
+	ct := c.dir.contact(u)
+	if u == "" || ct == nil {
+		return failure("this chat is not in the current WeChat session")
+	}
+	if ct.Pinned() == pin {
+		return nil
+	}
+	if err := c.wx.SetPinned(ctx, u, pin, ct.RemarkName); err != nil {
+		return wechatFailure(err, "change the pin")
+	}
+	return nil
+}
+
+// roomNotice tells the user something in a portal room, as the bridge bot.
+func (c *WeChatClient) roomNotice(ctx context.Context, p *bridgev2.Portal, text string) {
+	if p.MXID == "" {
+		return
+	}
+	content := &event.Content{Parsed: &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}}
+	if _, err := c.Main.Bridge.Bot.SendMessage(ctx, p.MXID, event.EventMessage, content, nil); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not send a notice to the room")
+	}
+}

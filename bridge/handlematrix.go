@@ -22,6 +22,7 @@ var (
 	_ bridgev2.RedactionHandlingNetworkAPI   = (*WeChatClient)(nil)
 	_ bridgev2.MembershipHandlingNetworkAPI  = (*WeChatClient)(nil)
 	_ bridgev2.RoomNameHandlingNetworkAPI    = (*WeChatClient)(nil)
+	_ bridgev2.TagHandlingNetworkAPI         = (*WeChatClient)(nil)
 )
 
 // HandleMatrixMessage sends a Matrix message with a fresh ClientMsgId (the transaction
@@ -334,4 +335,25 @@ func (c *WeChatClient) restoreRoomName(ctx context.Context, p *bridgev2.Portal) 
 	if _, err := c.Main.Bridge.Bot.SendState(ctx, p.MXID, event.StateRoomName, "", content, time.Time{}); err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Putting the room's name back after a refused rename failed")
 	}
+}
+
+// HandleRoomTag pins or unpins the chat on the phone when the user adds or removes the
+// m.favourite tag (the room tags reach the bridge through accountdata.go). A tag that
+// already matches the phone is left alone: it is often the bridge's own, set when the
+// phone pinned the chat.
+func (c *WeChatClient) HandleRoomTag(ctx context.Context, msg *bridgev2.MatrixRoomTag) error {
+	if portal.IsOfficialAccountsPortal(msg.Portal.ID) {
+		return nil
+	}
+	_, pin := msg.Content.Tags[event.RoomTagFavourite]
+	err := c.setPinned(ctx, msg.Portal, pin)
+	if err != nil {
+		// Account data has no delivery status to carry the reason: say it in the room.
+		what := "unpin"
+		if pin {
+			what = "pin"
+		}
+		c.roomNotice(ctx, msg.Portal, "Could not "+what+" this chat on WeChat: "+err.Error())
+	}
+	return err
 }

@@ -39,12 +39,16 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 		// Room creation takes a while per room; messages must not wait for it.
 		go c.syncRecentChats(ctx, chats)
 	}
+	before := make([]*protoclient.Contact, len(b.ModContacts))
+	for i := range b.ModContacts {
+		before[i] = c.dir.contact(b.ModContacts[i].UserName)
+	}
 	c.dir.addContacts(b.ModContacts)
 	for _, d := range b.DelContacts {
 		c.dir.removeContact(d.UserName)
 	}
 	for i := range b.ModContacts {
-		c.contactChanged(ctx, &b.ModContacts[i])
+		c.contactChanged(ctx, &b.ModContacts[i], before[i])
 	}
 	if err := c.bridgeMessages(ctx, b.Events); err != nil {
 		// Part of the batch may have reached Matrix without its message row (the row is
@@ -323,19 +327,26 @@ func (c *WeChatClient) senderNames(chat, sender protoclient.UserName, fromMe boo
 }
 
 // contactChanged applies a ModContactList entry: new names and members reach existing
-// rooms and ghosts.
-func (c *WeChatClient) contactChanged(ctx context.Context, ct *protoclient.Contact) {
+// rooms and ghosts, and a chat muted or pinned on the phone (before is what the session
+// knew until now) is muted or tagged in Matrix.
+func (c *WeChatClient) contactChanged(ctx context.Context, ct, before *protoclient.Contact) {
 	id, _ := c.dir.stableID(ct.UserName)
 	if id == "" {
 		return
 	}
+	var local *bridgev2.UserLocalPortalInfo
+	if before != nil && (before.Muted() != ct.Muted() || before.Pinned() != ct.Pinned()) {
+		local = phoneState(ct)
+	}
 	if ct.IsGroup() {
+		info := c.groupChatInfo(ct)
+		info.UserLocal = local
 		c.Login.QueueRemoteEvent(&simplevent.ChatInfoChange{
 			EventMeta: simplevent.EventMeta{
 				Type:      bridgev2.RemoteEventChatInfoChange,
 				PortalKey: portal.MakePortalKey(id, c.Login.ID),
 			},
-			ChatInfoChange: &bridgev2.ChatInfoChange{ChatInfo: c.groupChatInfo(ct)},
+			ChatInfoChange: &bridgev2.ChatInfoChange{ChatInfo: info},
 		})
 		return
 	}
@@ -350,9 +361,11 @@ func (c *WeChatClient) contactChanged(ctx context.Context, ct *protoclient.Conta
 	}
 	// The DM room follows too: a new or removed remark name renames it
 	// (remark_names_in_dms); dmChatInfo updates the ghost first.
+	info := c.dmChatInfo(ctx, ct, id)
+	info.UserLocal = local
 	c.Login.QueueRemoteEvent(&simplevent.ChatInfoChange{
 		EventMeta:      simplevent.EventMeta{Type: bridgev2.RemoteEventChatInfoChange, PortalKey: key},
-		ChatInfoChange: &bridgev2.ChatInfoChange{ChatInfo: c.dmChatInfo(ctx, ct, id)},
+		ChatInfoChange: &bridgev2.ChatInfoChange{ChatInfo: info},
 	})
 }
 

@@ -81,9 +81,11 @@ func (c *WeChatClient) friendResponse(ctx context.Context, f friend, createChat 
 		UserInfo: c.contactUserInfo(f.contact, f.id),
 	}
 	if createChat {
+		info := c.dmChatInfo(ctx, f.contact, f.id)
+		info.UserLocal = phoneState(f.contact)
 		resp.Chat = &bridgev2.CreateChatResponse{
 			PortalKey:  portal.MakePortalKey(f.id, c.Login.ID),
-			PortalInfo: c.dmChatInfo(ctx, f.contact, f.id),
+			PortalInfo: info,
 		}
 	}
 	return resp, nil

@@ -151,7 +151,11 @@ func bridgeConfig(args []string) error {
 	for _, a := range admins {
 		perms[a] = "admin"
 	}
-	sets = append(sets, harness.Setting{Path: "bridge.permissions", Value: perms})
+	sets = append(sets, harness.Setting{Path: "bridge.permissions", Value: perms},
+		// A chat muted or pinned on the phone later follows in Matrix (README, "Muted
+		// and pinned chats"): what a user sets who wants the phone's changes mirrored.
+		harness.Setting{Path: "bridge.tag_only_on_create", Value: false},
+		harness.Setting{Path: "bridge.mute_only_on_create", Value: false})
 	if *dpReg != "" {
 		reg, err := appservice.LoadRegistration(*dpReg)
 		if err != nil {
