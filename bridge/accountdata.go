@@ -23,8 +23,10 @@ import (
 // pinning every such chat on start-up would be a burst of changes WeChat never saw a
 // person make.
 
-// tagFilter keeps nothing of /sync but the rooms' m.tag account data.
-const tagFilter = `{"presence":{"types":[]},"account_data":{"types":[]},` +
+// tagFilter keeps nothing of /sync but the rooms' m.tag account data. The global
+// account_data filter names m.tag too (there is no global m.tag to let through):
+// Dendrite filters rooms' account data with it as well.
+const tagFilter = `{"presence":{"types":[]},"account_data":{"types":["m.tag"]},` +
 	`"room":{"timeline":{"limit":0,"types":[]},"state":{"types":[]},"ephemeral":{"types":[]},` +
 	`"account_data":{"types":["m.tag"]}}}`
 

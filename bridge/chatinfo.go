@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/bridgev2"
@@ -33,8 +34,33 @@ func (c *WeChatClient) GetChatInfo(ctx context.Context, p *bridgev2.Portal) (*br
 		// leave that alone: the user may have changed it in Matrix since (muting has no
 		// way back to WeChat), and what WeChat changes arrives in ModContactList.
 		info.UserLocal = phoneState(ct)
+		// The favourite tag waits until the user is in the room (pinNewRoom).
+		info.UserLocal.Tag = nil
+		if ct.Pinned() {
+			c.newPinned.Store(p.PortalKey, true)
+		}
 	}
 	return info, nil
+}
+
+// pinNewRoom tags the room just made for a pinned chat as a favourite. bridgev2 tags a
+// new room before the user's double puppet has joined it, which Synapse refuses ("has no
+// membership in room"); this runs after the event that made the room, when the user is
+// in it. A tag bridgev2 already set (other homeservers) is left as it is.
+func (c *WeChatClient) pinNewRoom(ctx context.Context, p *bridgev2.Portal) {
+	if p.MXID == "" {
+		return
+	}
+	if _, ok := c.newPinned.LoadAndDelete(p.PortalKey); !ok || !slices.Contains(c.Main.Bridge.Config.OnlyBridgeTags, event.RoomTagFavourite) {
+		return
+	}
+	dp := c.Login.User.DoublePuppet(ctx)
+	if dp == nil {
+		return
+	}
+	if err := dp.TagRoom(ctx, p.MXID, event.RoomTagFavourite, true); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not mark the new room of a pinned chat as a favourite")
+	}
 }
 
 // phoneState is how the chat is set on the phone, for the user's own view of the room

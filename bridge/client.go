@@ -63,6 +63,9 @@ type WeChatClient struct {
 	replayCheck atomic.Bool
 	replayMu    sync.Mutex
 	replayRooms map[id.RoomID]map[string]id.EventID
+	// newPinned holds the portal keys of pinned chats whose room is being made
+	// (pinNewRoom).
+	newPinned sync.Map
 	// watchingTags: this login holds a reference on its user's room tag watcher.
 	watchingTags atomic.Bool
 	// officialIgnored counts the official accounts' messages not bridged (ignore mode).
@@ -155,9 +158,10 @@ func (c *WeChatClient) syncRecentChats(ctx context.Context, chats []protoclient.
 		}
 		c.Login.QueueRemoteEvent(&simplevent.ChatResync{
 			EventMeta: simplevent.EventMeta{
-				Type:         bridgev2.RemoteEventChatResync,
-				PortalKey:    portal.MakePortalKey(id, c.Login.ID),
-				CreatePortal: true,
+				Type:           bridgev2.RemoteEventChatResync,
+				PortalKey:      portal.MakePortalKey(id, c.Login.ID),
+				CreatePortal:   true,
+				PostHandleFunc: c.pinNewRoom,
 			},
 			// Read when the portal handles the event, not now: the rooms of a login are
 			// made one after another, and a contact renamed meanwhile must not get its old

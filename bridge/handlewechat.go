@@ -224,7 +224,8 @@ func (c *WeChatClient) handleMessage(ctx context.Context, ev *protoclient.Event)
 			LogContext: func(lc zerolog.Context) zerolog.Context {
 				return lc.Str("wechat_msg_id", info.ID).Stringer("wechat_msg_type", info.Type)
 			},
-			PreHandleFunc: mautrixfix.GrowEventStack,
+			PreHandleFunc:  mautrixfix.GrowEventStack,
+			PostHandleFunc: c.pinNewRoom,
 		},
 		ID: portal.MakeMessageID(info.ID),
 		Data: &incoming{ev: ev, senderNames: c.senderNames(chat, sender, fromMe),

@@ -82,7 +82,10 @@ func (c *WeChatClient) friendResponse(ctx context.Context, f friend, createChat 
 	}
 	if createChat {
 		info := c.dmChatInfo(ctx, f.contact, f.id)
+		// Muted as on the phone. Not tagged: bridgev2 would tag the room before the user
+		// is in it, which Synapse refuses (pinNewRoom), and start-chat has no later step.
 		info.UserLocal = phoneState(f.contact)
+		info.UserLocal.Tag = nil
 		resp.Chat = &bridgev2.CreateChatResponse{
 			PortalKey:  portal.MakePortalKey(f.id, c.Login.ID),
 			PortalInfo: info,
