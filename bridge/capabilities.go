@@ -12,7 +12,9 @@ import (
 
 // roomFeatures tells Matrix clients what a WeChat chat can do: text, media, replies (as
 // WeChat quotes), recalls within 2 minutes, read markers; no edits, no reactions and no
-// formatting, which WeChat does not have.
+// formatting, which WeChat does not have. Muting a room has no field here: it stays in
+// Matrix, as the web protocol cannot mute a chat for the user (README, "Muted and pinned
+// chats"); the favourite tag does reach WeChat (HandleRoomTag).
 func (c *WeChatClient) roomFeatures() *event.RoomFeatures {
 	maxUp := c.Main.Config.Media.MaxUploadSize
 	anyType := map[string]event.CapabilitySupportLevel{"*/*": event.CapLevelFullySupported}
