@@ -109,7 +109,7 @@ func (c *WeChatClient) dmChatInfo(ctx context.Context, ct *protoclient.Contact, 
 	members.Set(otherMember)
 	info := &bridgev2.ChatInfo{
 		Type:    ptr(database.RoomTypeDM),
-		Members: &bridgev2.ChatMemberList{IsFull: true, OtherUserID: other, MemberMap: members},
+		Members: &bridgev2.ChatMemberList{IsFull: true, OtherUserID: other, MemberMap: members, PowerLevels: &bridgev2.PowerLevelOverrides{Events: map[event.Type]int{setRelayPowerEvent: 0}}},
 	}
 	switch {
 	case ct == nil || !c.Main.Config.RemarkNamesInDMs:
@@ -161,8 +161,16 @@ func (c *WeChatClient) groupChatInfo(ct *protoclient.Contact) *bridgev2.ChatInfo
 	info.Members = &bridgev2.ChatMemberList{IsFull: true, TotalMemberCount: max(ct.MemberCount, len(members)), MemberMap: members,
 		// Any member may rename a WeChat group (unless its owner restricted that, which
 		// WeChat then refuses): the user may set the room's name, which renames the group.
-		PowerLevels: &bridgev2.PowerLevelOverrides{Events: map[event.Type]int{event.StateRoomName: 0}}}
+		PowerLevels: &bridgev2.PowerLevelOverrides{Events: map[event.Type]int{event.StateRoomName: 0, setRelayPowerEvent: 0}}}
 	return info
 }
+
+// setRelayPowerEvent is the pretend state event whose power level bridgev2's set-relay
+// command asks of the room. Portals give the user no power level (WeChat has no Matrix
+// moderators), so at the default of 50 only bridge admins could let their login relay.
+// At 0 the room no longer decides: in a portal of one login, set-relay accepts only
+// that login, from its owner or an admin, and so does unset-relay
+// (mautrixfix.UnsetRelayInSplitPortals). README, "Relay mode".
+var setRelayPowerEvent = event.Type{Type: "fi.mau.bridge.set_relay", Class: event.StateEventType}
 
 func ptr[T any](v T) *T { return &v }

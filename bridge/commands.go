@@ -7,10 +7,12 @@ import (
 	"maunium.net/go/mautrix/bridgev2/commands"
 	"maunium.net/go/mautrix/format"
 
+	"wxbridge/bridge/mautrixfix"
 	"wxbridge/portal"
 )
 
-// registerCommands adds the WeChat-specific management commands.
+// registerCommands adds the WeChat-specific management commands and mends bridgev2's
+// unset-relay.
 func (wc *WeChatConnector) registerCommands() {
 	proc, ok := wc.Bridge.Commands.(*commands.Processor)
 	if !ok {
@@ -18,6 +20,8 @@ func (wc *WeChatConnector) registerCommands() {
 		return
 	}
 	proc.AddHandlers(cmdAcceptFriend, cmdSetRemark)
+	// Every portal of this bridge belongs to one login.
+	mautrixfix.UnsetRelayInSplitPortals(proc)
 }
 
 var cmdAcceptFriend = &commands.FullHandler{

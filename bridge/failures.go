@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"errors"
+	"fmt"
 
 	"maunium.net/go/mautrix/bridgev2"
 	"maunium.net/go/mautrix/event"
@@ -34,6 +35,14 @@ func failure(reason string) error {
 func retriableFailure(reason string) error {
 	return bridgev2.WrapErrorInStatus(errors.New(reason)).WithIsCertain(true).
 		WithStatus(event.MessageStatusRetriable).WithErrorAsMessage().WithSendNotice(true)
+}
+
+// relayRefusal answers someone the portal relays for (bridgev2's relay mode) who tries
+// more than sending messages: what would reach WeChat through the owner's account in
+// the owner's name is theirs to do.
+func (c *WeChatClient) relayRefusal(what string) error {
+	return failure(fmt.Sprintf("your messages reach WeChat through %s's account (relay mode), which does not %s for you; log in with your own WeChat account to do that",
+		c.Login.RemoteName, what))
 }
 
 // wechatFailure explains a failed WeChat call; action says what was tried ("send the

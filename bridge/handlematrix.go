@@ -42,7 +42,11 @@ func (c *WeChatClient) HandleMatrixMessage(ctx context.Context, msg *bridgev2.Ma
 		return nil, err
 	}
 	dir := &chatDirectory{c: c, chat: to, portal: msg.Portal}
-	out, err := portal.FromMatrix(ctx, msg.Content, c.quotedMessage(msg), dir)
+	convert := portal.FromMatrix
+	if msg.OrigSender != nil {
+		convert = portal.FromMatrixRelayed
+	}
+	out, err := convert(ctx, msg.Content, c.quotedMessage(msg), dir)
 	if err != nil {
 		return nil, failure(err.Error())
 	}
@@ -181,6 +185,11 @@ func (c *WeChatClient) HandleMatrixMessageRemove(ctx context.Context, msg *bridg
 	if meta == nil || meta.ClientMsgID == "" || !c.IsThisUser(ctx, msg.TargetMessage.SenderID) {
 		return failure("only messages you sent from Matrix can be recalled on WeChat")
 	}
+	if msg.OrigSender != nil && msg.TargetMessage.SenderMXID != msg.OrigSender.UserID {
+		// The owner's messages and the relayed ones all left from the owner's account: a
+		// room moderator without a login could otherwise recall the owner's.
+		return failure("through a relay you can only recall your own messages")
+	}
 	err = c.wx.Revoke(ctx, to, portal.ParseMessageID(msg.TargetMessage.ID), meta.ClientMsgID)
 	var ae *protoclient.APIError
 	if errors.As(err, &ae) && ae.SystemError() {
@@ -218,12 +227,17 @@ var (
 // HandleMatrixMembership adds WeChat contacts invited to a group portal to the group
 // (webwxupdatechatroom addmember/invitemember) and removes kicked ones (delmember, which
 // only the owner may). Everything else is refused visibly, except the user's own joins,
-// which need nothing on WeChat.
+// which need nothing on WeChat, and so is any change by someone the portal relays for:
+// the relay carries their messages, not their say over the owner's WeChat group.
 func (c *WeChatClient) HandleMatrixMembership(ctx context.Context, msg *bridgev2.MatrixMembershipChange) (*bridgev2.MatrixMembershipResult, error) {
-	switch msg.Type {
-	case bridgev2.AcceptInvite, bridgev2.Join, bridgev2.ProfileChange:
+	switch {
+	case msg.Type == bridgev2.AcceptInvite, msg.Type == bridgev2.Join, msg.Type == bridgev2.ProfileChange:
 		// The user entering or renaming themselves in the Matrix room: WeChat is not involved.
 		return nil, nil
+	case msg.OrigSender != nil:
+		return nil, c.relayRefusal("change who is in the chat")
+	}
+	switch msg.Type {
 	case bridgev2.Leave:
 		return nil, errLeaveNotSupported
 	case bridgev2.Invite, bridgev2.Kick, bridgev2.RevokeInvite:
@@ -296,12 +310,18 @@ func (c *WeChatClient) groupMemberUserName(room protoclient.UserName, ghostID pr
 var errDMRename = failure("a WeChat direct chat is named after the contact; rename the contact on your phone")
 
 // HandleMatrixRoomName renames the WeChat group of a group portal (webwxupdatechatroom
-// modtopic). When WeChat refuses, or the room is a DM, the user sees why and the room
-// takes WeChat's name back, so that Matrix never shows a name WeChat does not have.
+// modtopic). When WeChat refuses, or the room is a DM, or the name comes from someone
+// the portal relays for, the user sees why and the room takes WeChat's name back, so
+// that Matrix never shows a name WeChat does not have.
 func (c *WeChatClient) HandleMatrixRoomName(ctx context.Context, msg *bridgev2.MatrixRoomName) (bool, error) {
 	groupID := portal.ParsePortalID(msg.Portal.ID)
 	newName := msg.Content.Name
-	err := c.renameGroup(ctx, groupID, newName)
+	var err error
+	if msg.OrigSender != nil {
+		err = c.relayRefusal("rename the group")
+	} else {
+		err = c.renameGroup(ctx, groupID, newName)
+	}
 	if err != nil {
 		c.restoreRoomName(ctx, msg.Portal)
 		return false, err

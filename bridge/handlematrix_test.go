@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2/database"
 	"maunium.net/go/mautrix/bridgev2/networkid"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"wxbridge/portal"
 	"wxbridge/protoclient"
@@ -81,5 +82,60 @@ func TestRecallAndMarkRead(t *testing.T) {
 	}
 	if len(read) != 1 || read[0].Chat != "wxid_bob" {
 		t.Fatalf("wxsim /marked-read = %+v", read)
+	}
+}
+
+// Relay mode: someone without a login whose messages a portal relays through Alice's
+// account may recall their own messages, and nothing else goes to WeChat in their name:
+// not Alice's messages, not members added to her group.
+func TestRelayedUserOnlySends(t *testing.T) {
+	e := newSimEnv(t, nil)
+	ctx, ctl, wx, c := e.ctx, e.ctl, e.wx, e.c
+	lou := &bridgev2.OrigSender{UserID: "@lou:hs.test", DisambiguatedName: "Lou"}
+	var clubRoom protoclient.UserName
+	for _, ct := range c.dir.contactsSnapshot() {
+		if ct.NickName == "Bob's club" {
+			clubRoom = ct.UserName
+		}
+	}
+	e.groupMembers(clubRoom)
+	clubID, _ := c.dir.stableID(clubRoom)
+	club := &bridgev2.Portal{Portal: &database.Portal{PortalKey: portal.MakePortalKey(clubID, "1001")}}
+
+	invite := membership(club, &bridgev2.Ghost{Ghost: &database.Ghost{ID: e.ghostID("Dave")}}, bridgev2.Invite)
+	invite.OrigSender = lou
+	if _, err := c.HandleMatrixMembership(ctx, invite); err == nil || !strings.Contains(err.Error(), "relay") {
+		t.Fatalf("a relayed user's invite: %v, want a refusal naming the relay", err)
+	}
+	if got := e.groupMembers(clubRoom); got["Dave"] {
+		t.Fatalf("the relayed invite added Dave: %v", got)
+	}
+
+	send := func(text string, by id.UserID) *database.Message {
+		id := protoclient.NewClientMsgID()
+		r, err := wx.SendText(ctx, clubRoom, text, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &database.Message{ID: portal.MakeMessageID(r.MsgID), SenderID: c.selfID(), SenderMXID: by, Metadata: &MessageMetadata{ClientMsgID: id}}
+	}
+	remove := func(target *database.Message) error {
+		return c.HandleMatrixMessageRemove(ctx, &bridgev2.MatrixMessageRemove{
+			MatrixEventBase: bridgev2.MatrixEventBase[*event.RedactionEventContent]{Portal: club, OrigSender: lou},
+			TargetMessage:   target,
+		})
+	}
+	if err := remove(send("Alice: see you there", "@alice:hs.test")); err == nil || !strings.Contains(err.Error(), "your own") {
+		t.Fatalf("a relayed user recalling Alice's message: %v", err)
+	}
+	if err := remove(send("Lou: wrong chat", lou.UserID)); err != nil {
+		t.Fatalf("a relayed user recalling their own message: %v", err)
+	}
+	revoked, err := ctl.Revoked(ctx, "wxid_alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(revoked) != 1 || revoked[0].Ret != 0 {
+		t.Fatalf("wxsim /revoked = %+v, want only Lou's message", revoked)
 	}
 }

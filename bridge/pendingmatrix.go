@@ -225,7 +225,9 @@ func (c *WeChatClient) recoverMatrixMessages(ctx context.Context) {
 			log.Warn().Err(err).Stringer("event_id", p.ID).Msg("Could not fetch a Matrix message the last run left unhandled")
 			continue
 		}
-		if evt.Sender != c.Login.UserMXID {
+		if evt.Sender != c.Login.UserMXID && portal.Relay == nil {
+			// Someone else's with no relay to send it: bridgev2 refuses those, and the last
+			// run said so if it got that far.
 			c.Main.DB.PendingMatrix.Done(ctx, p.ID)
 			continue
 		}

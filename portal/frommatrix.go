@@ -38,6 +38,21 @@ const maxQuoted = 100
 // caption is returned in Text (with the reply's quote, if any), for the bridge to send
 // as a text message after the media.
 func FromMatrix(ctx context.Context, content *event.MessageEventContent, reply *QuotedMessage, dir Directory) (*Outgoing, error) {
+	return fromMatrix(ctx, content, reply, dir, false)
+}
+
+// FromMatrixRelayed is FromMatrix for a message of a Matrix user without a WeChat login,
+// sent through another user's login (bridgev2's relay mode). bridgev2 has already put
+// it through the relay template (bridge.relay.message_formats): its formatted body is
+// the whole text WeChat gets, sender's name included, so the HTML is flattened the same
+// way but nothing is added: no "/me" (the emote template says who), and a location is
+// the template's line above the map link. Media still arrive as the media and then the
+// rendered text, which names the sender.
+func FromMatrixRelayed(ctx context.Context, content *event.MessageEventContent, reply *QuotedMessage, dir Directory) (*Outgoing, error) {
+	return fromMatrix(ctx, content, reply, dir, true)
+}
+
+func fromMatrix(ctx context.Context, content *event.MessageEventContent, reply *QuotedMessage, dir Directory, relayed bool) (*Outgoing, error) {
 	if content == nil {
 		return nil, unsupported("the message is empty")
 	}
@@ -47,6 +62,10 @@ func FromMatrix(ctx context.Context, content *event.MessageEventContent, reply *
 	switch content.MsgType {
 	case event.MsgText, event.MsgNotice, event.MsgEmote:
 		text := matrixText(ctx, content, dir)
+		if content.MsgType == event.MsgEmote && !relayed {
+			// WeChat has no emotes; "/me" is how people write one there.
+			text = "/me " + text
+		}
 		if strings.TrimSpace(text) == "" {
 			return nil, unsupported("the message is empty")
 		}
@@ -57,9 +76,15 @@ func FromMatrix(ctx context.Context, content *event.MessageEventContent, reply *
 			return nil, unsupported("the location has no valid coordinates")
 		}
 		place := strings.TrimSpace(content.Body)
-		if place == "" || strings.HasPrefix(strings.ToLower(place), "geo:") {
+		if relayed {
+			place = matrixText(ctx, content, dir)
+		}
+		switch {
+		case relayed && place != "":
+			// The relay template's line ("Name sent a location") says what it is.
+		case place == "" || strings.HasPrefix(strings.ToLower(place), "geo:"):
 			place = "Location"
-		} else if !strings.HasPrefix(strings.ToLower(place), "location") {
+		case !strings.HasPrefix(strings.ToLower(place), "location"):
 			place = "Location: " + place
 		}
 		return &Outgoing{Kind: OutText, Text: withQuote(reply, place+"\n"+osmLink(lat, lng))}, nil
@@ -95,7 +120,7 @@ func withQuote(reply *QuotedMessage, text string) string {
 	return protoclient.FormatQuote(name, quoted, text)
 }
 
-// matrixText is the plain text of a text, notice or emote: no reply fallback, HTML
+// matrixText is the plain text of a message: no reply fallback, HTML
 // turned into readable text (links as "text (url)", lists as "* item"), pills of
 // members as WeChat's mentions.
 func matrixText(ctx context.Context, content *event.MessageEventContent, dir Directory) string {
@@ -105,11 +130,7 @@ func matrixText(ctx context.Context, content *event.MessageEventContent, dir Dir
 	if c.Format == event.FormatHTML && c.FormattedBody != "" {
 		text = htmlToWeChat(ctx, c.FormattedBody, dir)
 	}
-	text = strings.TrimRight(text, "\n ")
-	if c.MsgType == event.MsgEmote {
-		text = "/me " + text
-	}
-	return text
+	return strings.TrimRight(text, "\n ")
 }
 
 // htmlToWeChat renders Matrix HTML as WeChat text.

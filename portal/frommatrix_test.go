@@ -3,9 +3,13 @@ package portal
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+	"maunium.net/go/mautrix/bridgev2/bridgeconfig"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -146,4 +150,87 @@ func TestMentionRoundTrip(t *testing.T) {
 	}
 	p := wantText(t, c, "@Bob Smith\u2005hi")
 	wantMentions(t, p, id.UserID("@wechat_bobsmith:hs.test"))
+}
+
+// What WeChat gets from a user without a login who writes through another user's login
+// (relay mode): bridgev2 renders the message with the relay templates of the example
+// config (bridge.relay.message_formats, mautrix's HTML defaults), and FromMatrixRelayed
+// must turn that into plain text with the sender's name in front, not markup.
+func TestFromMatrixRelayed(t *testing.T) {
+	var cfg struct {
+		Bridge struct {
+			Relay bridgeconfig.RelayConfig `yaml:"relay"`
+		} `yaml:"bridge"`
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	relay := &cfg.Bridge.Relay
+	// The fields of bridgev2.OrigSender the templates read.
+	type sender struct{ DisambiguatedName string }
+	lou := sender{"Lou M."}
+	pill := func(m Member) string {
+		return `<a href="https://matrix.to/#/` + string(m.MXID) + `">` + m.DisplayName + `</a>`
+	}
+	cases := []struct {
+		name    string
+		sender  sender
+		content *event.MessageEventContent
+		reply   *QuotedMessage
+		want    Outgoing
+	}{
+		{name: "text", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgText, Body: "Hi <all> & welcome"},
+			want: Outgoing{Kind: OutText, Text: "Lou M.: Hi <all> & welcome"}},
+		{name: "formatted text with a pill", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgText, Body: "x", Format: event.FormatHTML,
+			FormattedBody: "<strong>Bring</strong> the scores, " + pill(alice) + ": page 4"},
+			want: Outgoing{Kind: OutText, Text: "Lou M.: Bring the scores, @Alice\u2005page 4"}},
+		{name: "multi-line text", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgText, Body: "line one\nline two"},
+			want: Outgoing{Kind: OutText, Text: "Lou M.: line one\nline two"}},
+		{name: "notice", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgNotice, Body: "automated"},
+			want: Outgoing{Kind: OutText, Text: "Lou M.: automated"}},
+		{name: "emote names the sender once, no /me", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgEmote, Body: "waves"},
+			want: Outgoing{Kind: OutText, Text: "* Lou M. waves"}},
+		{name: "reply quotes above the name", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgText, Body: "7 works",
+			RelatesTo: (&event.RelatesTo{}).SetReplyTo("$quoted")}, reply: &QuotedMessage{SenderName: "Tim", Text: "Rehearsal at 7"},
+			want: Outgoing{Kind: OutText, Text: "「Tim：Rehearsal at 7」\n" + protoclient.QuoteSeparator + "\nLou M.: 7 works"}},
+		{name: "a disambiguated name", sender: sender{"Lou (@lou:hs.test)"}, content: &event.MessageEventContent{MsgType: event.MsgText, Body: "hi"},
+			want: Outgoing{Kind: OutText, Text: "Lou (@lou:hs.test): hi"}},
+		{name: "image: the media, then who sent it", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgImage, Body: "score.png", URL: "mxc://hs/x",
+			Info: &event.FileInfo{MimeType: "image/png"}},
+			want: Outgoing{Kind: OutImage, FileName: "score.png", MimeType: "image/png", Text: "Lou M. sent an image"}},
+		{name: "image with a caption", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgImage, Body: "page 2, bar 12", FileName: "bar12.png",
+			URL: "mxc://hs/x", Info: &event.FileInfo{MimeType: "image/png"}},
+			want: Outgoing{Kind: OutImage, FileName: "bar12.png", MimeType: "image/png", Text: "Lou M. sent an image: page 2, bar 12"}},
+		{name: "file", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgFile, Body: "programme.pdf", URL: "mxc://hs/x",
+			Info: &event.FileInfo{MimeType: "application/pdf"}},
+			want: Outgoing{Kind: OutFile, FileName: "programme.pdf", MimeType: "application/pdf", Text: "Lou M. sent a file"}},
+		{name: "video", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgVideo, Body: "clip.mp4", URL: "mxc://hs/x",
+			Info: &event.FileInfo{MimeType: "video/mp4"}},
+			want: Outgoing{Kind: OutVideo, FileName: "clip.mp4", MimeType: "video/mp4", Text: "Lou M. sent a video"}},
+		{name: "audio", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgAudio, Body: "memo.mp3", URL: "mxc://hs/x",
+			Info: &event.FileInfo{MimeType: "audio/mpeg"}},
+			want: Outgoing{Kind: OutFile, FileName: "memo.mp3", MimeType: "audio/mpeg", Text: "Lou M. sent an audio file"}},
+		{name: "location: the template's line, then the map", sender: lou, content: &event.MessageEventContent{MsgType: event.MsgLocation, Body: "Town hall",
+			GeoURI: "geo:52.5163,13.3777"},
+			want: Outgoing{Kind: OutText, Text: "Lou M. sent a location\nhttps://www.openstreetmap.org/?mlat=52.5163&mlon=13.3777#map=16/52.5163/13.3777"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			formatted, err := relay.FormatMessage(tc.content, tc.sender)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := FromMatrixRelayed(context.Background(), formatted, tc.reply, groupDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Kind != tc.want.Kind || got.Text != tc.want.Text || got.FileName != tc.want.FileName || got.MimeType != tc.want.MimeType {
+				t.Errorf("\n got %+v\nwant %+v", *got, tc.want)
+			}
+		})
+	}
 }

@@ -15,22 +15,9 @@ import (
 func TestNewLoginInPortalCache(t *testing.T) {
 	ctx := context.Background()
 	raw, counter := newCountingDB(t, "INSERT INTO user_portal")
-	db := database.New("wechat", database.MetaTypes{}, raw)
-	if err := db.Upgrade(ctx); err != nil {
-		t.Fatal(err)
-	}
 	dbLogin := &database.UserLogin{ID: "1001", UserMXID: "@alice:example.org", RemoteName: "Alice"}
 	key := networkid.PortalKey{ID: "wxid_bob", Receiver: dbLogin.ID}
-	for _, err := range []error{
-		db.User.Insert(ctx, &database.User{MXID: dbLogin.UserMXID}),
-		db.UserLogin.Insert(ctx, dbLogin),
-		db.Portal.Insert(ctx, &database.Portal{PortalKey: key}),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	br := &bridgev2.Bridge{DB: db}
+	br := &bridgev2.Bridge{DB: newBridgeDB(t, raw, dbLogin, &database.Portal{PortalKey: key})}
 	portal := &bridgev2.Portal{Portal: &database.Portal{PortalKey: key}, Bridge: br}
 
 	mark := func(ul *bridgev2.UserLogin) int32 {

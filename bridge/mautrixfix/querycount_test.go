@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/bridgev2/database"
 )
 
 // queryCounter counts the statements whose SQL contains match.
@@ -36,4 +37,25 @@ func newCountingDB(t *testing.T, match string) (*dbutil.Database, *queryCounter)
 	counter := &queryCounter{DatabaseLogger: dbutil.NoopLogger, match: match}
 	raw.Log = counter
 	return raw, counter
+}
+
+// newBridgeDB is bridgev2's database on raw, upgraded, with login's user, login itself
+// and portal.
+func newBridgeDB(t *testing.T, raw *dbutil.Database, login *database.UserLogin, portal *database.Portal) *database.Database {
+	t.Helper()
+	ctx := context.Background()
+	db := database.New("wechat", database.MetaTypes{}, raw)
+	if err := db.Upgrade(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		db.User.Insert(ctx, &database.User{MXID: login.UserMXID}),
+		db.UserLogin.Insert(ctx, login),
+		db.Portal.Insert(ctx, portal),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }

@@ -138,6 +138,11 @@ func bridgeConfig(args []string) error {
 		{Path: "bridge.bridge_notices", Value: true},
 		// A known secret: the tests use the provisioning API (create_group).
 		{Path: "provisioning.shared_secret", Value: provSecret},
+		// Issue 15, relay mode: a logged-in user may let their own login relay in their
+		// portals (`set-relay`), as on a bridge whose operator allows it; with admin_only
+		// only admins and the default_relays could (relay_test.go).
+		{Path: "bridge.relay.enabled", Value: true},
+		{Path: "bridge.relay.admin_only", Value: false},
 		{Path: "logging", Value: map[string]any{
 			"min_level": "debug",
 			"writers": []any{
@@ -146,8 +151,9 @@ func bridgeConfig(args []string) error {
 			},
 		}},
 	}
-	// @mallory is a local user the bridge must refuse to log in (issue 5, security).
-	perms := map[string]any{"*": "relay", *server: "user", "@mallory:" + *server: "relay"}
+	// @mallory is a local user the bridge must refuse to log in (issue 5, security); @lou
+	// writes in a portal only through a relay (issue 15, relay_test.go).
+	perms := map[string]any{"*": "relay", *server: "user", "@mallory:" + *server: "relay", "@lou:" + *server: "relay"}
 	for _, a := range admins {
 		perms[a] = "admin"
 	}
