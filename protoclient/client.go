@@ -1,7 +1,9 @@
 package protoclient
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -80,7 +82,7 @@ func New(opts Options) (*Client, error) {
 	}
 	transport := base.Transport
 	if transport == nil {
-		transport = http.DefaultTransport
+		transport = sharedTransport
 	}
 	if opts.ServerURL != "" {
 		u, err := url.Parse(opts.ServerURL)
@@ -103,6 +105,17 @@ func New(opts Options) (*Client, error) {
 	c.sess.Hosts = Hosts{Login: DefaultLoginHost}
 	return c, nil
 }
+
+// sharedTransport carries every client made without an HTTP client of its own. Each
+// login's calls go to the same few WeChat hosts (§1): Go's default keeps two idle
+// connections per host, so with many logins most calls would dial (and shake hands)
+// again; a browser per login would have kept its connection.
+var sharedTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 0 // no limit across hosts
+	t.MaxIdleConnsPerHost = 256
+	return t
+}()
 
 // Session returns a snapshot of the session, cookies included, for storage.
 func (c *Client) Session() *Session {
@@ -240,11 +253,78 @@ func (c *Client) do(req *http.Request, endpoint string) (*http.Response, error) 
 	if web := c.Hosts().Web; web != "" && req.Header.Get("Referer") == "" {
 		req.Header.Set("Referer", "https://"+web+"/")
 	}
+	// Go's transport asks for gzip by itself and unpacks each answer with a new gzip
+	// reader: tens of KiB for a synccheck answer of 45 bytes, which every idle login
+	// fetches every 25 s. The same header set here (where the transport would set it)
+	// leaves the body to us, and the readers are reused; the request asks for the same.
+	gz := req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == ""
+	if gz {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, sanitizeErr(endpoint, err)
 	}
+	if gz && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		resp.Body = &gunzipBody{body: resp.Body}
+		resp.Header.Del("Content-Encoding")
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = -1
+		resp.Uncompressed = true
+	}
 	return resp, nil
+}
+
+var gunzippers sync.Pool
+
+// gunzipper is a gzip reader with the buffered reader it reads through: gzip wraps any
+// other reader in a new 4 KiB buffer at every Reset.
+type gunzipper struct {
+	br *bufio.Reader
+	zr *gzip.Reader
+}
+
+// gunzipBody unpacks a gzip answer with a pooled reader, started at the first Read like
+// the transport's own.
+type gunzipBody struct {
+	body io.ReadCloser
+	gz   *gunzipper
+	err  error
+}
+
+func (g *gunzipBody) Read(p []byte) (int, error) {
+	if g.gz == nil && g.err == nil {
+		gz, _ := gunzippers.Get().(*gunzipper)
+		if gz == nil {
+			gz = &gunzipper{br: bufio.NewReader(g.body)}
+		} else {
+			gz.br.Reset(g.body)
+		}
+		if gz.zr == nil {
+			gz.zr, g.err = gzip.NewReader(gz.br)
+		} else {
+			g.err = gz.zr.Reset(gz.br)
+		}
+		if g.err != nil {
+			gunzippers.Put(gz)
+			return 0, g.err
+		}
+		g.gz = gz
+	}
+	if g.err != nil {
+		return 0, g.err
+	}
+	return g.gz.zr.Read(p)
+}
+
+func (g *gunzipBody) Close() error {
+	if g.gz != nil {
+		g.gz.br.Reset(nil)
+		gunzippers.Put(g.gz)
+		g.gz = nil
+	}
+	g.err = io.ErrClosedPipe
+	return g.body.Close()
 }
 
 // TransportError is a request that got no HTTP answer (reset, timeout, refused).

@@ -184,6 +184,11 @@ func TestBench(t *testing.T) {
 	if p.quick {
 		mode = "quick"
 	}
+	soakP, soaking := loadSoak()
+	if soaking {
+		mode = "soak " + soakP.d.String()
+		p.tpChats = max(p.tpChats, soakP.chats)
+	}
 	fmt.Printf("bench: mode %s, %+v, bridge log level %s\n", mode, p, logLevel)
 
 	// --- the observer and its WeChat account ---------------------------------------------
@@ -247,6 +252,13 @@ func TestBench(t *testing.T) {
 		t.Fatalf("the observer in every portal: %v", err)
 	}
 	fmt.Printf("bench: %d portals ready in %s\n", p.tpChats, time.Since(t0).Round(time.Millisecond))
+	if soaking {
+		soak(ctx, t, e, ctl, obs, portals[:soakP.chats], soakP, rep)
+		ocancel()
+		<-obsStopped
+		printReport(rep, p, mode, logLevel)
+		return
+	}
 
 	// The floor: the appservice itself sends as each chat's ghost (its as_token with
 	// user_id, the homeserver calls the bridge makes for a message) into the same portals,

@@ -102,7 +102,14 @@ func (e *env) prepareConfig(logLevel string) error {
 		sets = append(sets, harness.Setting{Path: "network.recent_chat_limit", Value: 0})
 	}
 	port := strconv.Itoa(cfg.AppService.Port)
-	if os.Getenv("BENCH_PPROF") == "1" {
+	if os.Getenv("BENCH_SOAK") != "" {
+		// A session ended every 15 minutes and confirmed on the phone each time: no
+		// refusal window, no limit on push logins.
+		sets = append(sets, harness.Setting{Path: "network.early_logout_window", Value: "0s"},
+			harness.Setting{Path: "network.auto_relogin_interval", Value: "0s"})
+	}
+	if os.Getenv("BENCH_PPROF") == "1" || os.Getenv("BENCH_SOAK") != "" {
+		// (The soak reads the goroutine count from the same endpoints.)
 		// bridgev2's /debug/pprof on the appservice port, behind the provisioning secret.
 		sets = append(sets, harness.Setting{Path: "provisioning.debug_endpoints", Value: true})
 		e.pprofURL = "http://127.0.0.1:" + port + "/debug/pprof"
@@ -265,17 +272,9 @@ func (e *env) saveProfileAs(ctx context.Context, endpoint, file string) {
 		return
 	}
 	name := file
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.pprofURL+"/"+endpoint, nil)
-	req.Header.Set("Authorization", "Bearer "+e.provSecret)
-	resp, err := http.DefaultClient.Do(req)
+	b, err := e.fetchPprof(ctx, endpoint)
 	if err != nil {
 		fmt.Printf("bench: pprof %s: %v\n", name, err)
-		return
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		fmt.Printf("bench: pprof %s: HTTP %d %v\n", name, resp.StatusCode, err)
 		return
 	}
 	path := filepath.Join(e.runDir, name+".pprof")
@@ -284,4 +283,26 @@ func (e *env) saveProfileAs(ctx context.Context, endpoint, file string) {
 		return
 	}
 	fmt.Printf("bench: %s profile of the bridge in %s\n", name, path)
+}
+
+// fetchPprof gets one of the bridge's pprof endpoints (with its query).
+func (e *env) fetchPprof(ctx context.Context, endpoint string) ([]byte, error) {
+	if e.pprofURL == "" {
+		return nil, errors.New("no debug endpoints (BENCH_PPROF=1)")
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.pprofURL+"/"+endpoint, nil)
+	req.Header.Set("Authorization", "Bearer "+e.provSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return b, nil
 }

@@ -1,0 +1,437 @@
+//go:build bench
+
+package bench
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"maunium.net/go/mautrix/id"
+
+	"wxbridge/protoclient/wxsim"
+	"wxbridge/test/harness"
+)
+
+// soakParams is the steady traffic of BENCH_SOAK (the defaults).
+type soakParams struct {
+	d        time.Duration // BENCH_SOAK
+	w2mRate  float64       // messages per second from WeChat, round robin over the chats
+	m2wRate  float64       // messages per second from Matrix
+	chats    int
+	relogin  time.Duration // a WeChat session ends (and the phone confirms a new one) this often
+	sampling time.Duration
+}
+
+func loadSoak() (soakParams, bool) {
+	v := os.Getenv("BENCH_SOAK")
+	if v == "" {
+		return soakParams{}, false
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		fmt.Printf("bench: BENCH_SOAK=%q is not a duration; running the benchmark instead\n", v)
+		return soakParams{}, false
+	}
+	s := soakParams{d: d, w2mRate: 10, m2wRate: 1, chats: 50, relogin: 15 * time.Minute, sampling: time.Minute}
+	if r, err := time.ParseDuration(os.Getenv("BENCH_SOAK_RELOGIN")); err == nil && r > 0 {
+		s.relogin = r
+	}
+	if r, err := time.ParseDuration(os.Getenv("BENCH_SOAK_SAMPLE")); err == nil && r > 0 {
+		s.sampling = r
+	}
+	return s, true
+}
+
+// soakSample is one minute's look at the bridge process.
+type soakSample struct {
+	at                   time.Duration // since the soak started
+	rss                  int64
+	goroutines, fds      int
+	dbBytes              int64
+	sentW2M, sentM2W     int64
+	restarted, sessionUp bool
+}
+
+// soak runs steady traffic both ways for s.d, ending the WeChat session every s.relogin
+// (the push login the bridge then asks for is confirmed on the "phone") and restarting
+// the bridge once in the middle, and samples the process every s.sampling. At the end
+// every message must have arrived exactly once.
+func soak(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *harness.MatrixUser, portals []id.RoomID, s soakParams, rep *report) {
+	run := randomHex(3)
+	start := time.Now()
+	var w2mSent, m2wSent atomic.Int64
+	// The session is down from the logout until the login is CONNECTED again; WeChat
+	// keeps no messages for a web session that has ended, so none are written then.
+	var sessionUp atomic.Bool
+	sessionUp.Store(true)
+	// gate: sends hold it shared, so that the session is only ended once no send is in
+	// flight and what was sent has arrived.
+	var gate sync.RWMutex
+	var restarting atomic.Bool
+	var w2mBodies, m2wBodies sync.Map
+	var errMu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	paceLoop := func(rate float64, fn func(i int)) {
+		defer wg.Done()
+		tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+		defer tick.Stop()
+		for i := 0; ; {
+			select {
+			case <-sctx.Done():
+				return
+			case <-tick.C: // pacing
+			}
+			gate.RLock()
+			if sessionUp.Load() {
+				fn(i)
+				i++
+			}
+			gate.RUnlock()
+		}
+	}
+	wg.Add(2)
+	go paceLoop(s.w2mRate, func(i int) {
+		body := fmt.Sprintf("soak-wx %s %d", run, i)
+		if _, err := ctl.Incoming(sctx, obsWxid, wxsim.WorldMessage{From: chatWxid(i % s.chats), Type: 1, Content: body}); err != nil {
+			if sctx.Err() == nil {
+				fail(fmt.Errorf("wxsim incoming: %w", err))
+			}
+			return
+		}
+		w2mBodies.Store(body, true)
+		w2mSent.Add(1)
+	})
+	go paceLoop(s.m2wRate, func(i int) {
+		if restarting.Load() {
+			// The homeserver queues what the bridge misses while down; this is only so
+			// that a send does not fail on the observer's side.
+			return
+		}
+		body := fmt.Sprintf("soak-mx %s %d", run, i)
+		if _, err := obs.SendText(sctx, portals[i%len(portals)], body, ""); err != nil {
+			if sctx.Err() == nil {
+				fail(fmt.Errorf("matrix send: %w", err))
+			}
+			return
+		}
+		m2wBodies.Store(body, true)
+		m2wSent.Add(1)
+	})
+
+	samples := []soakSample{}
+	sample := func(restarted bool) {
+		pid := e.bridgePID()
+		x := soakSample{at: time.Since(start), fds: countFDs(pid), dbBytes: dbSize(e.runDir),
+			sentW2M: w2mSent.Load(), sentM2W: m2wSent.Load(), restarted: restarted, sessionUp: sessionUp.Load()}
+		x.rss, _ = rssBytes(pid)
+		x.goroutines = e.goroutines(sctx)
+		samples = append(samples, x)
+		fmt.Printf("bench: soak %s: RSS %s, %d goroutines, %d fds, database %s, sent W→M %d M→W %d\n",
+			x.at.Round(time.Second), mib(x.rss), x.goroutines, x.fds, mib(x.dbBytes), x.sentW2M, x.sentM2W)
+	}
+	sample(false)
+	sampleTick := time.NewTicker(s.sampling)
+	defer sampleTick.Stop()
+	reloginTick := time.NewTicker(s.relogin)
+	defer reloginTick.Stop()
+	restartAt := time.After(s.d / 2)
+	end := time.After(s.d)
+	obsUser := []scaleUser{{mx: obs.ID(), wxid: obsWxid}}
+	restarted := false
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-end:
+			break loop
+		case <-sampleTick.C:
+			sample(restarted)
+			restarted = false
+		case <-restartAt:
+			restarting.Store(true)
+			if err := e.stopBridge(ctx, syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.startBridge(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := waitConnected(ctx, e, obsUser, 0); err != nil {
+				t.Fatalf("after the restart: %v", err)
+			}
+			restarting.Store(false)
+			restarted = true
+			fmt.Printf("bench: soak %s: bridge restarted\n", time.Since(start).Round(time.Second))
+		case <-reloginTick.C:
+			gate.Lock()
+			sessionUp.Store(false)
+			gate.Unlock()
+			// What was sent arrives before the session ends: a web session that ended
+			// never gets the messages waiting for it, on WeChat as in wxsim.
+			if err := obs.WaitBodies(ctx, 2*time.Minute, keys(&w2mBodies)); err != nil {
+				t.Fatalf("before the session ends: %v", err)
+			}
+			if lost, _, err := sentOnce(ctx, ctl, keys(&m2wBodies)); err != nil || lost > 0 {
+				t.Fatalf("before the session ends: %d Matrix messages not on WeChat (%v)", lost, err)
+			}
+			if err := endSession(ctx, e, ctl, obsUser); err != nil {
+				t.Fatalf("session end and push login: %v", err)
+			}
+			sessionUp.Store(true)
+			fmt.Printf("bench: soak %s: WeChat session ended and confirmed again on the phone\n", time.Since(start).Round(time.Second))
+		}
+	}
+	stop()
+	wg.Wait()
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
+	sample(false)
+
+	// Nothing lost, nothing doubled.
+	w2m, m2w := keys(&w2mBodies), keys(&m2wBodies)
+	if err := obs.WaitBodies(ctx, 5*time.Minute, w2m); err != nil {
+		fmt.Printf("bench: soak: %v\n", err)
+	}
+	lostW2M, dupW2M := 0, 0
+	counts := map[string]int{}
+	for _, r := range portals {
+		for b, n := range obs.BodyCounts(r) {
+			counts[b] += n
+		}
+	}
+	for _, b := range w2m {
+		switch n := counts[b]; {
+		case n == 0:
+			lostW2M++
+		case n > 1:
+			dupW2M++
+		}
+	}
+	lostM2W, dupM2W, err := sentOnce(ctx, ctl, m2w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSoak(e.runDir, samples); err != nil {
+		fmt.Printf("bench: soak: %v\n", err)
+	}
+	steady := samples
+	for len(steady) > 0 && steady[0].at < 10*time.Minute {
+		steady = steady[1:]
+	}
+	rssSpread, grSpread, fdSpread := spread(steady, func(x soakSample) float64 { return float64(x.rss) }),
+		spread(steady, func(x soakSample) float64 { return float64(x.goroutines) }),
+		spread(steady, func(x soakSample) float64 { return float64(x.fds) })
+	last := samples[len(samples)-1]
+	rep.add(row{measure: fmt.Sprintf("soak %s: RSS after the first 10 min, spread around the median", s.d), bridge: pct(rssSpread),
+		baseline: fmt.Sprintf("%s at the end", mib(last.rss)), ratio: "–", target: "within ±10%", verdict: verdict(len(steady) > 0 && rssSpread <= 0.10)})
+	rep.add(row{measure: "soak: goroutines after the first 10 min, spread around the median", bridge: pct(grSpread),
+		baseline: fmt.Sprintf("%d at the end", last.goroutines), ratio: "–", target: "within ±10%", verdict: verdict(len(steady) > 0 && grSpread <= 0.10)})
+	rep.add(row{measure: "soak: open file descriptors after the first 10 min, spread", bridge: pct(fdSpread),
+		baseline: fmt.Sprintf("%d at the end", last.fds), ratio: "–", target: "flat", verdict: verdict(len(steady) > 0 && fdSpread <= 0.05)})
+	rep.add(row{measure: "soak: database size at the end", bridge: mib(last.dbBytes), baseline: fmt.Sprintf("%s at the start", mib(samples[0].dbBytes)), ratio: "–"})
+	rep.add(row{measure: fmt.Sprintf("soak: W→M messages lost / doubled (of %d)", len(w2m)), bridge: fmt.Sprintf("%d / %d", lostW2M, dupW2M),
+		baseline: "–", ratio: "–", target: "0 / 0", verdict: verdict(lostW2M == 0 && dupW2M == 0)})
+	rep.add(row{measure: fmt.Sprintf("soak: M→W messages lost / doubled (of %d)", len(m2w)), bridge: fmt.Sprintf("%d / %d", lostM2W, dupM2W),
+		baseline: "–", ratio: "–", target: "0 / 0", verdict: verdict(lostM2W == 0 && dupM2W == 0)})
+}
+
+func keys(m *sync.Map) []string {
+	var out []string
+	m.Range(func(k, _ any) bool { out = append(out, k.(string)); return true })
+	return out
+}
+
+// endSession ends the observer's WeChat session as the server would (retcode 1101),
+// confirms the push login the bridge asks the phone for, and waits until it is connected.
+func endSession(ctx context.Context, e *env, ctl *wxsim.Control, obsUser []scaleUser) error {
+	if err := ctl.Logout(ctx, obsWxid, 1101); err != nil {
+		return err
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(2 * time.Minute)
+	for {
+		if _, err := ctl.PushLoginConfirm(ctx, obsWxid); err == nil {
+			break
+		}
+		select {
+		case <-deadline:
+			return fmt.Errorf("the bridge asked the phone for no push login within 2 minutes")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C: // polling wxsim, an external process
+		}
+	}
+	_, err := waitConnected(ctx, e, obsUser, 0)
+	return err
+}
+
+// sentOnce checks wxsim's /sent: every body once (a ClientMsgId sent again is one entry
+// with more attempts, which is not a double on the phone).
+func sentOnce(ctx context.Context, ctl *wxsim.Control, bodies []string) (lost, doubled int, err error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		sent, err := ctl.Sent(ctx, obsWxid)
+		if err != nil {
+			return 0, 0, err
+		}
+		n := map[string]int{}
+		for _, s := range sent {
+			n[s.Content]++
+		}
+		lost, doubled = 0, 0
+		for _, b := range bodies {
+			switch {
+			case n[b] == 0:
+				lost++
+			case n[b] > 1:
+				doubled++
+			}
+		}
+		if lost == 0 || time.Now().After(deadline) {
+			return lost, doubled, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
+		case <-time.After(time.Second): // polling wxsim
+		}
+	}
+}
+
+// spread is the largest distance of a sample from the median, relative to the median.
+func spread(xs []soakSample, f func(soakSample) float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	v := make([]float64, len(xs))
+	for i, x := range xs {
+		v[i] = f(x)
+	}
+	slices.Sort(v)
+	med := v[len(v)/2]
+	if med == 0 {
+		return 0
+	}
+	return max(med-v[0], v[len(v)-1]-med) / med
+}
+
+func pct(f float64) string { return fmt.Sprintf("±%.1f%%", 100*f) }
+
+func countFDs(pid int) int {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return 0
+	}
+	return len(ents)
+}
+
+// dbSize is the bridge's SQLite database with its WAL.
+func dbSize(runDir string) int64 {
+	var n int64
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if st, err := os.Stat(filepath.Join(runDir, "wxbridge.db"+suffix)); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}
+
+// goroutines reads the count from the bridge's pprof endpoint (BENCH_SOAK turns the
+// debug endpoints on); 0 when it cannot.
+func (e *env) goroutines(ctx context.Context) int {
+	b, err := e.fetchPprof(ctx, "goroutine?debug=1")
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	n, _ := strconv.Atoi(strings.TrimPrefix(first, "goroutine profile: total "))
+	return n
+}
+
+// writeSoak writes RUN/soak.csv and RUN/soak.png (RSS, goroutines, file descriptors and
+// database size over time, each relative to its median after the first 10 minutes).
+func writeSoak(runDir string, samples []soakSample) error {
+	f, err := os.Create(filepath.Join(runDir, "soak.csv"))
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	_ = w.Write([]string{"minutes", "rss_mib", "goroutines", "fds", "db_mib", "sent_w2m", "sent_m2w", "restarted", "session_up"})
+	for _, x := range samples {
+		_ = w.Write([]string{fmt.Sprintf("%.2f", x.at.Minutes()), fmt.Sprintf("%.1f", float64(x.rss)/(1<<20)), strconv.Itoa(x.goroutines),
+			strconv.Itoa(x.fds), fmt.Sprintf("%.2f", float64(x.dbBytes)/(1<<20)), strconv.FormatInt(x.sentW2M, 10),
+			strconv.FormatInt(x.sentM2W, 10), strconv.FormatBool(x.restarted), strconv.FormatBool(x.sessionUp)})
+	}
+	w.Flush()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	p := plot.New()
+	p.Title.Text = "wxbridge soak: each series over its median after the first 10 minutes"
+	p.X.Label.Text = "minutes"
+	p.Y.Label.Text = "× median"
+	series := []struct {
+		name string
+		f    func(soakSample) float64
+	}{
+		{"RSS", func(x soakSample) float64 { return float64(x.rss) }},
+		{"goroutines", func(x soakSample) float64 { return float64(x.goroutines) }},
+		{"open fds", func(x soakSample) float64 { return float64(x.fds) }},
+		{"database", func(x soakSample) float64 { return float64(x.dbBytes) }},
+	}
+	var lines []any
+	for _, s := range series {
+		var ref []float64
+		for _, x := range samples {
+			if x.at >= 10*time.Minute {
+				ref = append(ref, s.f(x))
+			}
+		}
+		if len(ref) == 0 {
+			for _, x := range samples {
+				ref = append(ref, s.f(x))
+			}
+		}
+		slices.Sort(ref)
+		med := ref[len(ref)/2]
+		if med == 0 {
+			med = 1
+		}
+		pts := make(plotter.XYs, len(samples))
+		for i, x := range samples {
+			pts[i].X, pts[i].Y = x.at.Minutes(), s.f(x)/med
+		}
+		lines = append(lines, s.name, pts)
+	}
+	if err := plotutil.AddLinePoints(p, lines...); err != nil {
+		return err
+	}
+	return p.Save(10*vg.Inch, 5*vg.Inch, filepath.Join(runDir, "soak.png"))
+}
