@@ -35,7 +35,7 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 		accountsRoomName    = "WeChat official accounts"
 		officialAccountsKey = "network.official_accounts"
 	)
-	acc := a.setupAccount(t, "oona", oona, "Oona", 2015, []wxsim.ContactSpec{
+	acc := a.setupAccount(t, "oona", oona, "Oona", 2016, []wxsim.ContactSpec{
 		{Wxid: news, Nickname: new("Daily News"), VerifyFlag: new(24)},
 		{Wxid: shop, Nickname: new("Shopping Mall"), VerifyFlag: new(8)},
 		{Wxid: bank, Nickname: new("City Bank"), VerifyFlag: new(24)},
