@@ -31,10 +31,9 @@ const tagFilter = `{"presence":{"types":[]},"account_data":{"types":["m.tag"]},`
 	`"account_data":{"types":["m.tag"]}}}`
 
 const (
-	tagPollTimeout   = 30 * time.Second
-	tagRetryMin      = time.Second
-	tagRetryMax      = 2 * time.Minute
-	tagNoPuppetRetry = 5 * time.Minute
+	tagPollTimeout = 30 * time.Second
+	tagRetryMin    = time.Second
+	tagRetryMax    = 2 * time.Minute
 )
 
 // tagWatchers runs one watcher per Matrix user while any of their logins is connected.
@@ -59,6 +58,13 @@ func (w *tagWatchers) start(ctx context.Context, wc *WeChatConnector, user *brid
 		return
 	}
 	log := zerolog.Ctx(ctx).With().Str("action", "watch room tags").Stringer("user_mxid", user.MXID).Logger()
+	if puppetClient(ctx, user) == nil {
+		// Without double puppeting the bridge cannot read the user's tags; a watcher
+		// waiting for one would cost every such login a goroutine. Double puppeting set
+		// up later (login-matrix) is seen at the next connect.
+		log.Debug().Msg("No double puppet: favourites set in Matrix do not pin WeChat chats")
+		return
+	}
 	ctx, cancel := context.WithCancel(log.WithContext(ctx))
 	w.users[user] = &tagWatch{refs: 1, cancel: cancel}
 	go wc.watchTags(ctx, user)
@@ -85,16 +91,8 @@ func (wc *WeChatConnector) watchTags(ctx context.Context, user *bridgev2.User) {
 	for ctx.Err() == nil {
 		client := puppetClient(ctx, user)
 		if client == nil {
-			// Without double puppeting the bridge cannot read the user's tags; it may be
-			// set up later (login-matrix).
-			if since == "" {
-				log.Debug().Msg("No double puppet: favourites set in Matrix do not pin WeChat chats")
-			}
-			since = ""
-			if !pause(ctx, tagNoPuppetRetry) {
-				return
-			}
-			continue
+			log.Debug().Msg("Double puppeting ended: no longer reading the user's room tags")
+			return
 		}
 		resp, err := client.FullSyncRequest(ctx, mautrix.ReqSync{
 			Since: since, Timeout: int(tagPollTimeout / time.Millisecond), FilterID: tagFilter,

@@ -114,6 +114,11 @@ var sharedTransport = func() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 0 // no limit across hosts
 	t.MaxIdleConnsPerHost = 256
+	// Every idle login holds a connection in a synccheck long poll; its buffers are most
+	// of what the login costs in memory. A synccheck request and its answer fit in 2 KiB;
+	// bigger bodies are read and written past the buffers.
+	t.ReadBufferSize = 2 << 10
+	t.WriteBufferSize = 2 << 10
 	return t
 }()
 
