@@ -59,7 +59,8 @@ type WeChatClient struct {
 	echoes sentEchoes
 	// recentChats is webwxinit's ChatSet, given rooms once identities are known.
 	recentChats []protoclient.UserName
-	// replayCheck is on for the first batch after a resume (replay.go).
+	// replayCheck is on after a resume and after a failed try, until the pipeline has
+	// drained what WeChat had to send (replay.go, pipeline.go).
 	replayCheck atomic.Bool
 	replayMu    sync.Mutex
 	replayRooms map[id.RoomID]map[string]id.EventID
@@ -76,6 +77,11 @@ type WeChatClient struct {
 	runMu          sync.Mutex
 	stopSync       context.CancelFunc
 	syncDone       chan struct{}
+	// pipe carries the running sync's messages to Matrix (pipeline.go).
+	pipe *pipeline
+	// metaMu: the login's metadata is changed and saved by the pipeline's workers and by
+	// the session's end, which may run at the same time.
+	metaMu sync.Mutex
 }
 
 func newClient(wc *WeChatConnector, login *bridgev2.UserLogin, wx *protoclient.Client) *WeChatClient {
@@ -182,6 +188,7 @@ func (c *WeChatClient) startSync(ctx context.Context) {
 	syncCtx, cancel := context.WithCancel(c.Login.Log.WithContext(c.Main.Bridge.BackgroundCtx))
 	done := make(chan struct{})
 	c.stopSync, c.syncDone = cancel, done
+	c.pipe = newPipeline(syncCtx, c, portalConcurrency)
 	go func() {
 		defer close(done)
 		err := c.wx.RunSync(syncCtx, c.handleBatch, protoclient.SyncOptions{OnState: c.onSyncState})
@@ -212,12 +219,27 @@ func (c *WeChatClient) Disconnect() {
 		c.Main.tags.stop(c.Login.User)
 	}
 	c.runMu.Lock()
-	cancel, done := c.stopSync, c.syncDone
+	cancel, done, pipe := c.stopSync, c.syncDone, c.pipe
 	c.stopSync, c.syncDone = nil, nil
 	c.runMu.Unlock()
 	if cancel != nil {
 		cancel()
 		<-done
+		// What the workers had not finished stays after the stored cursor.
+		pipe.wait()
+	}
+}
+
+// drainSync waits until the running sync's messages are all in Matrix (or ctx ends).
+func (c *WeChatClient) drainSync(ctx context.Context) {
+	c.runMu.Lock()
+	pipe := c.pipe
+	running := c.stopSync != nil
+	c.runMu.Unlock()
+	if running {
+		if err := pipe.drain(ctx); err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("Stopped waiting for the WeChat messages still on their way to Matrix")
+		}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/rs/zerolog"
@@ -25,12 +24,10 @@ import (
 // whole account.
 const maxMessageAttempts = 5
 
-// handleBatch turns one webwxsync batch into bridgev2 remote events, handled one by one
-// (bridge.portal_event_buffer is 0), then stores the session with the batch's cursor.
-// Any error leaves the cursor where it was, and the batch comes again; messages already
-// stored are then dropped by their MsgId.
+// handleBatch takes one webwxsync batch: identities and contacts at once, messages into
+// the pipeline, which bridges them and stores the batch's cursor once they are all done
+// (pipeline.go). An error leaves the batch with WeChat, and it comes again.
 func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch) error {
-	log := zerolog.Ctx(ctx)
 	if err := c.learnIdentities(ctx, b); err != nil {
 		return fmt.Errorf("store identities: %w", err)
 	}
@@ -44,90 +41,19 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 		before[i] = c.dir.contact(b.ModContacts[i].UserName)
 	}
 	c.dir.addContacts(b.ModContacts)
+	if len(b.DelContacts) > 0 {
+		// Messages of a chat about to be forgotten may still wait in the pipeline.
+		if err := c.pipe.drain(ctx); err != nil {
+			return err
+		}
+	}
 	for _, d := range b.DelContacts {
 		c.dir.removeContact(d.UserName)
 	}
 	for i := range b.ModContacts {
 		c.contactChanged(ctx, &b.ModContacts[i], before[i])
 	}
-	if err := c.bridgeMessages(ctx, b.Events); err != nil {
-		// Part of the batch may have reached Matrix without its message row (the row is
-		// written after the send, and that write is what failed when the database is
-		// busy): the batch comes again, so look for what is already in the rooms first.
-		c.armReplayCheck()
-		return err
-	}
-	c.reportMalformed(ctx, b.Malformed)
-	c.meta().Session = c.wx.SessionAfter(b)
-	if err := c.Login.Save(ctx); err != nil {
-		return fmt.Errorf("save sync cursor: %w", err)
-	}
-	if c.replayCheck.Swap(false) {
-		c.replayMu.Lock()
-		c.replayRooms = nil
-		c.replayMu.Unlock()
-	}
-	log.Debug().Int("messages", len(b.Messages)).Int("contacts", len(b.ModContacts)).Msg("Bridged WeChat batch")
-	return nil
-}
-
-// portalConcurrency bounds how many chats of one batch are bridged at the same time. The
-// homeserver is the bottleneck of a burst: at 8, a 5,000-message burst over 100 chats
-// reached 70% of what 100 Matrix senders got through Dendrite (test/bench).
-const portalConcurrency = 16
-
-// bridgeMessages hands a batch's messages to their portals: one chat's messages in their
-// order, different chats at the same time. A Matrix send takes tens of milliseconds, and
-// one serial stream per login held a busy account near 17 messages a second. The cursor
-// is still saved only after every chat is done (handleBatch), and a failure in one chat
-// makes the whole batch come again, where what was stored is dropped by its MsgId.
-func (c *WeChatClient) bridgeMessages(ctx context.Context, events []protoclient.Event) error {
-	var order []protoclient.UserName
-	groups := map[protoclient.UserName][]*protoclient.Event{}
-	for i := range events {
-		ev := &events[i]
-		if _, ok := groups[ev.Info.Chat]; !ok {
-			order = append(order, ev.Info.Chat)
-		}
-		groups[ev.Info.Chat] = append(groups[ev.Info.Chat], ev)
-	}
-	run := func(evs []*protoclient.Event) error {
-		for _, ev := range evs {
-			if err := c.handleMessage(ctx, ev); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	switch len(order) {
-	case 0:
-		return nil
-	case 1:
-		return run(groups[order[0]])
-	}
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		slots    = make(chan struct{}, portalConcurrency)
-	)
-	for _, chat := range order {
-		slots <- struct{}{}
-		wg.Add(1)
-		go func(ms []*protoclient.Event) {
-			defer wg.Done()
-			defer func() { <-slots }()
-			if err := run(ms); err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-			}
-		}(groups[chat])
-	}
-	wg.Wait()
-	return firstErr
+	return c.pipe.add(ctx, b, c.wx.SessionAfter(b))
 }
 
 // learnIdentities takes the MsgType 51 op-4 lists first, so the messages of the same

@@ -94,6 +94,7 @@ func (c *WeChatClient) loggedOut(ctx context.Context, err error) {
 		c.sessionRefused(ctx, end, now)
 		return
 	}
+	c.metaMu.Lock()
 	meta.Ended = &EndedSession{At: now, State: StateLoggedOut, Retcode: end.Retcode}
 	allowed := mayAutoRelogin(meta.LastAutoRelogin, now, c.Main.Config.AutoReloginInterval)
 	if allowed && end.Retcode != 0 {
@@ -101,8 +102,10 @@ func (c *WeChatClient) loggedOut(ctx context.Context, err error) {
 		// reaches the phone: it does not use up the interval.
 		meta.LastAutoRelogin = now
 	}
-	if err := c.Login.Save(ctx); err != nil {
-		log.Err(err).Msg("Saving the end of the WeChat session failed")
+	saveErr := c.Login.Save(ctx)
+	c.metaMu.Unlock()
+	if saveErr != nil {
+		log.Err(saveErr).Msg("Saving the end of the WeChat session failed")
 	}
 	c.Login.BridgeState.Send(status.BridgeState{StateEvent: status.StateBadCredentials, Error: StateLoggedOut})
 	if !allowed {
@@ -125,9 +128,12 @@ func (c *WeChatClient) loggedOut(ctx context.Context, err error) {
 // marks the login BAD_CREDENTIALS and tells the user; nothing is retried.
 func (c *WeChatClient) sessionRefused(ctx context.Context, end sessionEnd, now time.Time) {
 	meta := c.meta()
+	c.metaMu.Lock()
 	meta.Refusals = append(recentRefusals(meta.Refusals, now), now)
 	meta.Ended = &EndedSession{At: now, State: StateSessionRefused, Retcode: end.Retcode}
-	if err := c.Login.Save(ctx); err != nil {
+	err := c.Login.Save(ctx)
+	c.metaMu.Unlock()
+	if err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Saving the refused WeChat session failed")
 	}
 	c.Login.BridgeState.Send(refusedState(meta.Refusals, end))
@@ -281,16 +287,23 @@ func (c *WeChatClient) pushRelogin(ctx context.Context) {
 // adoptSession switches the client to a new session of the same account: new
 // UserNames, so the directory starts over; same Uin, so the same login and rooms.
 func (c *WeChatClient) adoptSession(ctx context.Context, init *protoclient.InitResponse) error {
+	// What the old session delivered is bridged first: its messages name chats by the
+	// old session's UserNames, which the directory forgets below, and the new session's
+	// cursor starts after them.
+	c.drainSync(ctx)
 	c.Disconnect()
 	if err := c.Main.DB.Identity.Clear(ctx, c.Login.ID); err != nil {
 		return err
 	}
 	c.dir.reset()
 	meta := c.meta()
+	c.metaMu.Lock()
 	meta.Session = c.wx.Session()
 	meta.LoggedInAt = time.Now()
 	meta.Ended = nil
-	if err := c.Login.Save(ctx); err != nil {
+	err := c.Login.Save(ctx)
+	c.metaMu.Unlock()
+	if err != nil {
 		return err
 	}
 	c.fresh = init

@@ -139,6 +139,22 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 		baseline: fmt.Sprintf("homeserver %.2f%%", 100*float64(idle[1])/float64(wall)), ratio: "–",
 		target: "≤ 1.0% at 1,000", verdict: verdict(idlePct*1000/float64(k) <= 1.0) + projectedCPUNote(k, idlePct)})
 
+	// The floors: the same number of long polls held by the protocol library alone, and by
+	// a plain net/http client, each in a process of its own, in the same run.
+	for _, mode := range []string{"protoclient", "nethttp"} {
+		f, err := e.measureIdleFloor(ctx, mode, k, 10*time.Second, p.idle)
+		if err != nil {
+			t.Fatalf("idle floor %s: %v", mode, err)
+		}
+		pct := 100 * float64(f.cpu) / float64(f.wall)
+		per := (f.rss - f.rssBase) / int64(k)
+		what := map[string]string{"protoclient": "protoclient's RunSync alone", "nethttp": "a plain net/http client"}[mode]
+		fmt.Printf("bench: idle floor %s: %.2f%% of a core, %d KiB per poll\n", mode, pct, per>>10)
+		rep.add(row{measure: fmt.Sprintf("4. idle floor: %d long polls by %s", k, what),
+			bridge:   fmt.Sprintf("%.2f%% of a core, %.0f KiB each", pct, float64(per)/1024),
+			baseline: "–", ratio: fmt.Sprintf("bridge/floor CPU %.2f, RSS %.2f", idlePct/pct, float64(perLogin)/float64(per))})
+	}
+
 	// Restart: a crash (SIGKILL) and a new start; time to every login long-polling
 	// (wxsim counts a synccheck per login) and to every login's bridge state CONNECTED.
 	if err := ctl.ResetStats(ctx); err != nil {
