@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -126,5 +127,45 @@ func TestHostsFromRedirect(t *testing.T) {
 	// A forged redirect must not send credentials elsewhere.
 	if _, err := HostsFromRedirect("https://evil.example/cgi-bin/mmwebwx-bin/webwxnewloginpage"); err == nil {
 		t.Fatal("accepted a redirect_uri outside WeChat")
+	}
+}
+
+// The Cookie header a request carries is the one net/http's client would make from the
+// jar, and stays right when the jar changes or a cookie expires between requests.
+func TestJarHeaderFollowsTheJar(t *testing.T) {
+	j := NewJar()
+	now := time.Now()
+	j.now = func() time.Time { return now }
+	u := mustURL(t, "https://webpush.wx2.qq.com/cgi-bin/mmwebwx-bin/synccheck")
+	netHTTP := func() string {
+		r := http.Request{Header: http.Header{}}
+		for _, c := range j.Cookies(u) {
+			r.AddCookie(c)
+		}
+		return r.Header.Get("Cookie")
+	}
+	if got := j.Header(u); got != "" {
+		t.Fatalf("empty jar sent %q", got)
+	}
+	j.SetCookies(mustURL(t, "https://wx2.qq.com/cgi-bin/mmwebwx-bin/webwxnewloginpage"), []*http.Cookie{
+		{Name: "wxuin", Value: "1234", Domain: "wx2.qq.com", Path: "/"},
+		{Name: "wxsid", Value: "sid one", Domain: "wx2.qq.com", Path: "/"},
+		{Name: "short", Value: "x", Domain: "qq.com", Path: "/", MaxAge: 60},
+	})
+	want := netHTTP()
+	if want == "" || j.Header(u) != want || j.Header(u) != want {
+		t.Fatalf("Header %q, net/http %q", j.Header(u), want)
+	}
+	j.SetCookies(u, []*http.Cookie{{Name: "wxsid", Value: "two", Domain: "wx2.qq.com", Path: "/"}})
+	if got, want := j.Header(u), netHTTP(); got != want || !strings.Contains(got, "wxsid=two") {
+		t.Fatalf("after a new wxsid: Header %q, net/http %q", got, want)
+	}
+	now = now.Add(2 * time.Minute)
+	if got := j.Header(u); strings.Contains(got, "short=") {
+		t.Fatalf("expired cookie still sent: %q", got)
+	}
+	j.Import(nil)
+	if got := j.Header(u); got != "" {
+		t.Fatalf("after Import(nil) the header is %q", got)
 	}
 }

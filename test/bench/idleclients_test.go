@@ -65,9 +65,10 @@ func TestIdleChild(t *testing.T) {
 		t.MaxIdleConnsPerHost = n
 		return t
 	}()}
+	uin0 := map[string]int64{"protoclient": 300000, "nethttp": 400000}[mode]
 	for i := range n {
 		wxid := fmt.Sprintf("wxid_%s%04d", mode, i)
-		if _, err := ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: wxid, Uin: int64(300000 + i), Host: "wx2.qq.com"}); err != nil {
+		if _, err := ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: wxid, Uin: uin0 + int64(i), Host: "wx2.qq.com"}); err != nil {
 			t.Fatal(err)
 		}
 		opts := protoclient.Options{ServerURL: wxsimURL}
