@@ -29,16 +29,17 @@ const replayLookback = 50
 const replayGrace = 5 * time.Second
 
 // The one window the SyncKey rule leaves open: the bridge dies after the homeserver took
-// an event but before bridgev2 stored its message row. The cursor was not saved, so the
-// batch comes again after the restart, and without a row the message would be sent a
-// second time. Handling is serial per login, so this hits at most the batch that was in
-// flight; for the first batch after a resume, each room's recent events are searched for
-// the message's mark, and a message found there gets its row instead of a second event.
-// In encrypted portals the bridge decrypts what it finds: its own device holds the keys
-// of every session it sent with.
+// an event but before bridgev2 stored its message row. The cursor was not saved past it,
+// so the message comes again after the restart, and without a row it would be sent a
+// second time. At most one message per chat queue is in flight (pipeline.go), all of them
+// after the stored cursor; so after a resume, until the pipeline has drained what WeChat
+// sent again, each room's recent events are searched for the message's mark, and a
+// message found there gets its row instead of a second event. In encrypted portals the
+// bridge decrypts what it finds: its own device holds the keys of every session it sent
+// with.
 
-// armReplayCheck makes the next batch search the rooms for the marks again, with the
-// rooms read afresh: a failed batch may have put events there that no row records.
+// armReplayCheck makes the next tries search the rooms for the marks again, with the
+// rooms read afresh: a failed try may have put an event there that no row records.
 func (c *WeChatClient) armReplayCheck() {
 	c.replayMu.Lock()
 	c.replayRooms = nil
