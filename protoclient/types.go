@@ -111,11 +111,17 @@ type SyncKey struct {
 
 // String formats the key as synccheck wants it: Key_Val pairs joined by "|".
 func (k SyncKey) String() string {
-	parts := make([]string, len(k.List))
+	// Every synccheck sends it: one buffer rather than a string per number and pair.
+	b := make([]byte, 0, 24*len(k.List))
 	for i, it := range k.List {
-		parts[i] = strconv.FormatInt(it.Key, 10) + "_" + strconv.FormatInt(it.Val, 10)
+		if i > 0 {
+			b = append(b, '|')
+		}
+		b = strconv.AppendInt(b, it.Key, 10)
+		b = append(b, '_')
+		b = strconv.AppendInt(b, it.Val, 10)
 	}
-	return strings.Join(parts, "|")
+	return string(b)
 }
 
 // Valid reports whether the key can replace a stored one (official setSyncKey: Count > 0).
