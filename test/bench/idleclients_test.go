@@ -59,7 +59,11 @@ func TestIdleChild(t *testing.T) {
 	ctl := &wxsim.Control{BaseURL: wxsimURL, HTTP: httpClient}
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
-	capture := &syncCheckCapture{next: http.DefaultTransport}
+	capture := &syncCheckCapture{next: func() *http.Transport {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64 // the logins, one after the other, reuse their connections
+		return t
+	}()}
 	bare := &http.Client{Transport: func() *http.Transport {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = n
@@ -93,6 +97,18 @@ func TestIdleChild(t *testing.T) {
 				}
 			}()
 		case "nethttp":
+			// The replayed request keeps its synckey, so WeChat must have nothing newer for
+			// it, or every poll would come back at once: take what the login left first.
+			for {
+				b, err := c.Sync(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Commit(b)
+				if b.ContinueFlag == 0 {
+					break
+				}
+			}
 			// One synccheck through protoclient, answered by the capture without reaching
 			// wxsim, gives the request a browser would send; the loop then sends it as is.
 			if _, err := c.SyncCheck(ctx); err != nil {
