@@ -11,6 +11,7 @@ import (
 
 	"wxbridge/protoclient"
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/protoclient/wxsim/wxsimtest"
 )
 
 // BenchmarkIdleLogins measures what one logged-in, idle protocol client costs in memory:
@@ -39,25 +40,7 @@ func BenchmarkIdleLogins(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			uuid, err := c.NewQRLogin(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := ctl.Scan(ctx, uuid, wxid); err != nil {
-				b.Fatal(err)
-			}
-			if err := ctl.Confirm(ctx, uuid); err != nil {
-				b.Fatal(err)
-			}
-			var redirect string
-			for redirect == "" {
-				res, err := c.PollLogin(ctx, uuid, 0)
-				if err != nil {
-					b.Fatal(err)
-				}
-				redirect = res.RedirectURI
-			}
-			if _, err := c.CompleteLogin(ctx, redirect); err != nil {
+			if _, err := wxsimtest.QRLogin(ctx, ctl, c, wxid); err != nil {
 				b.Fatal(err)
 			}
 			go func() {

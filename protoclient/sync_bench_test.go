@@ -41,21 +41,7 @@ func benchLogin(b *testing.B) (*protoclient.Client, *wxsim.Control, *httptest.Se
 	if err != nil {
 		b.Fatal(err)
 	}
-	uuid, err := c.NewQRLogin(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	must(nil, ctl.Scan(ctx, uuid, "wxid_alice"))
-	must(nil, ctl.Confirm(ctx, uuid))
-	var redirect string
-	for redirect == "" {
-		res, err := c.PollLogin(ctx, uuid, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		redirect = res.RedirectURI
-	}
-	must(c.CompleteLogin(ctx, redirect))
+	must(wxsimtest.QRLogin(ctx, ctl, c, "wxid_alice"))
 	return c, ctl, ts
 }
 

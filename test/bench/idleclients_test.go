@@ -19,6 +19,7 @@ import (
 
 	"wxbridge/protoclient"
 	"wxbridge/protoclient/wxsim"
+	"wxbridge/protoclient/wxsim/wxsimtest"
 )
 
 // The idle-login floors: what holding n synccheck long polls costs a Go process without
@@ -83,7 +84,7 @@ func TestIdleChild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := qrLogin(ctx, ctl, c, wxid); err != nil {
+		if _, err := wxsimtest.QRLogin(ctx, ctl, c, wxid); err != nil {
 			t.Fatalf("login %s: %v", wxid, err)
 		}
 		wg.Add(1)
@@ -142,29 +143,6 @@ func TestIdleChild(t *testing.T) {
 		t.Fatalf("a long poll stopped: %v", err)
 	}
 	wg.Wait()
-}
-
-func qrLogin(ctx context.Context, ctl *wxsim.Control, c *protoclient.Client, wxid string) error {
-	uuid, err := c.NewQRLogin(ctx)
-	if err != nil {
-		return err
-	}
-	if err := ctl.Scan(ctx, uuid, wxid); err != nil {
-		return err
-	}
-	if err := ctl.Confirm(ctx, uuid); err != nil {
-		return err
-	}
-	for {
-		res, err := c.PollLogin(ctx, uuid, 0)
-		if err != nil {
-			return err
-		}
-		if res.RedirectURI != "" {
-			_, err = c.CompleteLogin(ctx, res.RedirectURI)
-			return err
-		}
-	}
 }
 
 // syncCheckCapture passes every request on except synccheck, which it keeps and answers

@@ -5,9 +5,11 @@
 package wxsimtest
 
 import (
+	"context"
 	"net/http/httptest"
 	"testing"
 
+	"wxbridge/protoclient"
 	"wxbridge/protoclient/wxsim"
 )
 
@@ -40,4 +42,28 @@ func New(tb testing.TB, tweak func(*wxsim.Settings), opts ...func(*wxsim.Options
 	tb.Cleanup(ts.Close)
 	tb.Cleanup(sim.Close) // runs first: it releases held long polls, so ts.Close does not wait for them
 	return &Server{Sim: sim, TS: ts, Ctl: &wxsim.Control{BaseURL: ts.URL, HTTP: ts.Client()}}
+}
+
+// QRLogin logs c in to the account wxid the way the phone would let it: c asks for a QR
+// code, the phone scans and confirms it, and c polls until it may complete the login.
+func QRLogin(ctx context.Context, ctl *wxsim.Control, c *protoclient.Client, wxid string) (*protoclient.InitResponse, error) {
+	uuid, err := c.NewQRLogin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctl.Scan(ctx, uuid, wxid); err != nil {
+		return nil, err
+	}
+	if err := ctl.Confirm(ctx, uuid); err != nil {
+		return nil, err
+	}
+	for {
+		res, err := c.PollLogin(ctx, uuid, 0)
+		if err != nil {
+			return nil, err
+		}
+		if res.RedirectURI != "" {
+			return c.CompleteLogin(ctx, res.RedirectURI)
+		}
+	}
 }
