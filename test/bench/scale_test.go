@@ -150,9 +150,13 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 		per := (f.rss - f.rssBase) / int64(k)
 		what := map[string]string{"protoclient": "protoclient's RunSync alone", "nethttp": "a plain net/http client"}[mode]
 		fmt.Printf("bench: idle floor %s: %.2f%% of a core, %d KiB per poll\n", mode, pct, per>>10)
+		cpuRatio := "–" // a window too short for the clock's ticks (quick mode) measures 0
+		if pct > 0 {
+			cpuRatio = fmt.Sprintf("%.2f", idlePct/pct)
+		}
 		rep.add(row{measure: fmt.Sprintf("4. idle floor: %d long polls by %s", k, what),
 			bridge:   fmt.Sprintf("%.2f%% of a core, %.0f KiB each", pct, float64(per)/1024),
-			baseline: "–", ratio: fmt.Sprintf("bridge/floor CPU %.2f, RSS %.2f", idlePct/pct, float64(perLogin)/float64(per))})
+			baseline: "–", ratio: fmt.Sprintf("bridge/floor CPU %s, RSS %.2f", cpuRatio, float64(perLogin)/float64(per))})
 	}
 
 	// Restart: a crash (SIGKILL) and a new start; time to every login long-polling
