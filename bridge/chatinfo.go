@@ -36,30 +36,35 @@ func (c *WeChatClient) GetChatInfo(ctx context.Context, p *bridgev2.Portal) (*br
 		info.UserLocal = phoneState(ct)
 		// The favourite tag waits until the user is in the room (pinNewRoom).
 		info.UserLocal.Tag = nil
-		if ct.Pinned() {
-			c.newPinned.Store(p.PortalKey, true)
+		if meta, ok := p.Metadata.(*PortalMetadata); ok && ct.Pinned() {
+			// bridgev2 saves the portal with the room it makes from this info.
+			meta.FavouritePending = true
 		}
 	}
 	return info, nil
 }
 
-// pinNewRoom tags the room just made for a pinned chat as a favourite. bridgev2 tags a
-// new room before the user's double puppet has joined it, which Synapse refuses ("has no
-// membership in room"); this runs after the event that made the room, when the user is
-// in it. A tag bridgev2 already set (other homeservers) is left as it is.
+// pinNewRoom tags the room made for a pinned chat as a favourite. bridgev2 tags a new
+// room before the user's double puppet has joined it, which Synapse refuses ("has no
+// membership in room"); this runs after each event of the room, when the user is in it,
+// until the tag is set: a bridge stopped between making the room and tagging it tags it
+// after the next event of that chat.
 func (c *WeChatClient) pinNewRoom(ctx context.Context, p *bridgev2.Portal) {
-	if p.MXID == "" {
+	meta, ok := p.Metadata.(*PortalMetadata)
+	if !ok || !meta.FavouritePending || p.MXID == "" {
 		return
 	}
-	if _, ok := c.newPinned.LoadAndDelete(p.PortalKey); !ok || !slices.Contains(c.Main.Bridge.Config.OnlyBridgeTags, event.RoomTagFavourite) {
+	if !slices.Contains(c.Main.Bridge.Config.OnlyBridgeTags, event.RoomTagFavourite) {
+		meta.FavouritePending = false
+	} else if dp := c.Login.User.DoublePuppet(ctx); dp == nil {
+		return
+	} else if err := dp.TagRoom(ctx, p.MXID, event.RoomTagFavourite, true); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not mark the room of a pinned chat as a favourite; trying again at its next event")
 		return
 	}
-	dp := c.Login.User.DoublePuppet(ctx)
-	if dp == nil {
-		return
-	}
-	if err := dp.TagRoom(ctx, p.MXID, event.RoomTagFavourite, true); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("Could not mark the new room of a pinned chat as a favourite")
+	meta.FavouritePending = false
+	if err := p.Save(ctx); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("Saving the portal after tagging it failed")
 	}
 }
 

@@ -64,9 +64,6 @@ type WeChatClient struct {
 	replayCheck atomic.Bool
 	replayMu    sync.Mutex
 	replayRooms map[id.RoomID]map[string]id.EventID
-	// newPinned holds the portal keys of pinned chats whose room is being made
-	// (pinNewRoom).
-	newPinned sync.Map
 	// watchingTags: this login holds a reference on its user's room tag watcher.
 	watchingTags atomic.Bool
 	// officialIgnored counts the official accounts' messages not bridged (ignore mode).

@@ -62,4 +62,8 @@ type PortalMetadata struct {
 	// DerivedIDNoticeSent: the user was told that WeChat gave no permanent id for this
 	// chat, so this room may stand beside an older one of the same contact.
 	DerivedIDNoticeSent bool `json:"derived_id_notice_sent,omitempty"`
+	// FavouritePending: the chat was pinned on the phone when its room was made, and the
+	// room is not tagged m.favourite yet (pinNewRoom). Kept in the database because the
+	// room outlives a crash between its creation and the tag.
+	FavouritePending bool `json:"favourite_pending,omitempty"`
 }

@@ -72,7 +72,14 @@ func TestRefusedSession(t *testing.T) {
 		}
 	}
 	setLogoutAfter(2000)
-	t.Cleanup(func() { _, _ = a.ctl.Settings(ctx, map[string]any{"logout_after_login_ms": 0}) })
+	t.Cleanup(func() {
+		// t.Context() is already done here; the next tests must not inherit the setting.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := a.ctl.Settings(cctx, map[string]any{"logout_after_login_ms": 0}); err != nil {
+			t.Errorf("wxsim's logout_after_login_ms is still set for the next tests: %v", err)
+		}
+	})
 	requests := func(endpoint string) int64 {
 		t.Helper()
 		st, err := a.ctl.Stats(ctx)
