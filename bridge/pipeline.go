@@ -54,7 +54,9 @@ type pipeline struct {
 
 	storeMu sync.Mutex // see complete
 	mu      sync.Mutex
-	changed chan struct{} // closed and replaced whenever work completes
+	// changed is closed when work completes, for whoever waits (add, drain); made only
+	// when someone does, as most completions have no one waiting.
+	changed chan struct{}
 	chats   map[protoclient.UserName]*chatQueue
 	batches []*pendingBatch // received and not complete, oldest first
 	pending int             // messages received and not done
@@ -97,7 +99,7 @@ type pipelineSink interface {
 
 func newPipeline(ctx context.Context, sink pipelineSink, concurrency int) *pipeline {
 	return &pipeline{sink: sink, ctx: ctx, roomWait: pipelineWait, firstRetry: time.Second,
-		slots: make(chan struct{}, concurrency), changed: make(chan struct{}), chats: map[protoclient.UserName]*chatQueue{}}
+		slots: make(chan struct{}, concurrency), chats: map[protoclient.UserName]*chatQueue{}}
 }
 
 // add takes a batch's events, waiting up to pipelineWait for room. It fails only when
@@ -113,7 +115,7 @@ func (p *pipeline) add(ctx context.Context, b *protoclient.SyncBatch, session *p
 	defer timer.Stop()
 	p.mu.Lock()
 	for p.pending > 0 && p.pending+n > maxPipelined {
-		ch := p.changed
+		ch := p.changedLocked()
 		p.mu.Unlock()
 		select {
 		case <-ch:
@@ -193,21 +195,20 @@ func (p *pipeline) work(q *chatQueue) {
 		p.mu.Lock()
 		q.items[0] = pipelineItem{}
 		q.items = q.items[1:]
-		if len(q.items) == 0 {
+		it.b.left--
+		p.pending--
+		empty := len(q.items) == 0
+		if empty {
 			// The drained queue's array is dropped with it, so a burst's memory is not
 			// kept by an idle chat.
 			delete(p.chats, it.ev.Info.Chat)
 			q.running = false
-			it.b.left--
-			p.pending--
-			p.mu.Unlock()
-			p.complete()
-			return
 		}
-		it.b.left--
-		p.pending--
 		p.mu.Unlock()
 		p.complete()
+		if empty {
+			return
+		}
 	}
 }
 
@@ -253,8 +254,10 @@ func (p *pipeline) complete() {
 		p.batches = p.batches[1:]
 	}
 	drained := p.pending == 0 && p.caughtUp
-	close(p.changed)
-	p.changed = make(chan struct{})
+	if p.changed != nil {
+		close(p.changed)
+		p.changed = nil
+	}
 	p.mu.Unlock()
 	if len(done) == 0 {
 		return
@@ -278,12 +281,20 @@ func (p *pipeline) complete() {
 	zerolog.Ctx(p.ctx).Debug().Int("batches", len(done)).Int("messages", n).Int("contacts", k).Msg("Bridged WeChat batches")
 }
 
+// changedLocked is the channel the next completion closes; p.mu is held.
+func (p *pipeline) changedLocked() chan struct{} {
+	if p.changed == nil {
+		p.changed = make(chan struct{})
+	}
+	return p.changed
+}
+
 // drain waits until every message received so far is done, or ctx or the sync run ends.
 func (p *pipeline) drain(ctx context.Context) error {
 	for {
 		p.mu.Lock()
 		empty := p.pending == 0
-		ch := p.changed
+		ch := p.changedLocked()
 		p.mu.Unlock()
 		if empty {
 			return nil
