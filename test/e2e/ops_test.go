@@ -385,7 +385,7 @@ func serveBehindPrefix(t *testing.T, addr, target string) *prefixProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opsSink.stop()
+	opsSink.close()
 	t.Cleanup(func() { opsSink.start(t, addr) }) // runs after serve's cleanup below
 	p := &prefixProxy{}
 	rp := &httputil.ReverseProxy{
@@ -419,40 +419,33 @@ var opsSink sinkServer
 
 type sinkServer struct {
 	mu   sync.Mutex
-	srv  *http.Server
-	done chan struct{}
+	stop func() error
 }
 
 func (s *sinkServer) start(t *testing.T, addr string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Logf("no appservice sink on %s between tests: %v", addr, err)
-		return
-	}
-	s.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	stop, err := listenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, proxyPrefix+"/_matrix/app/v1/transactions/") {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, "{}")
 			return
 		}
 		http.Error(w, "no bridge between tests", http.StatusBadGateway)
-	})}
-	s.done = make(chan struct{})
-	go func(srv *http.Server, done chan struct{}) {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}(s.srv, s.done)
+	}))
+	if err != nil {
+		t.Logf("no appservice sink on %s between tests: %v", addr, err)
+		return
+	}
+	s.stop = stop
 }
 
-func (s *sinkServer) stop() {
+func (s *sinkServer) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.srv != nil {
-		s.srv.Close()
-		<-s.done
-		s.srv = nil
+	if s.stop != nil {
+		_ = s.stop()
+		s.stop = nil
 	}
 }
 
@@ -465,22 +458,34 @@ func (p *prefixProxy) requests() []string {
 // serve runs handler on addr until the test ends.
 func serve(t *testing.T, addr string, handler http.Handler) {
 	t.Helper()
-	ln, err := net.Listen("tcp", addr)
+	stop, err := listenAndServe(addr, handler)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
 			t.Errorf("serve %s: %v", addr, err)
 		}
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
 	})
+}
+
+// listenAndServe runs handler on addr until stop, which returns what ended the server
+// other than stop itself.
+func listenAndServe(addr string, handler http.Handler) (stop func() error, err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	ended := make(chan error, 1)
+	go func() { ended <- srv.Serve(ln) }()
+	return func() error {
+		srv.Close()
+		if err := <-ended; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}, nil
 }
 
 // stateReceiver plays the service behind homeserver.status_endpoint: it keeps every
