@@ -12,9 +12,11 @@ import (
 )
 
 // portalConcurrency bounds how many chats of one login are bridged at the same time. The
-// homeserver is the bottleneck of a burst; it serves different rooms in parallel, but
-// more senders than this did not get a burst through Dendrite faster (test/bench).
-const portalConcurrency = 16
+// homeserver is the bottleneck of a burst and serves different rooms in parallel, so a
+// burst over many chats goes through faster with more of them at once; the bound keeps a
+// login's backlog after an outage from opening a connection per chat (test/bench's burst
+// A/B in the README chose the value).
+const portalConcurrency = 64
 
 // maxPipelined bounds the messages of a login received from WeChat but not yet in Matrix.
 // When it is reached, the next batch waits for room (pipelineWait), and then is left with
