@@ -76,6 +76,9 @@ type soakSample struct {
 func soak(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *harness.MatrixUser, portals []id.RoomID, s soakParams, rep *report) {
 	run := randomHex(3)
 	start := time.Now()
+	// The window starts after 10 minutes; a shorter soak (a try of the mode)
+	// judges its last three quarters.
+	warm := min(10*time.Minute, s.d/4)
 	var w2mSent, m2wSent atomic.Int64
 	// The session is down from the logout until the login is CONNECTED again; WeChat
 	// keeps no messages for a web session that has ended, so none are written then.
@@ -155,7 +158,7 @@ func soak(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *ha
 		x.goHeld = e.goHeld(ctx)
 		x.goroutines = e.residentGoroutines(ctx)
 		// A goroutine count above the window's usual is kept for a look at what it is.
-		if x.at >= min(10*time.Minute, s.d/4) && len(samples) > 0 && x.goroutines > samples[len(samples)-1].goroutines+4 {
+		if x.at >= warm && len(samples) > 0 && x.goroutines > samples[len(samples)-1].goroutines+4 {
 			e.saveProfileAs(ctx, "goroutine?debug=1", fmt.Sprintf("goroutines-%03.0fmin", x.at.Minutes()))
 		}
 		samples = append(samples, x)
@@ -246,24 +249,21 @@ loop:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeSoak(e.runDir, samples, min(10*time.Minute, s.d/4)); err != nil {
+	if err := writeSoak(e.runDir, samples, warm); err != nil {
 		fmt.Printf("bench: soak: %v\n", err)
 	}
-	// The window starts after 10 minutes; a shorter soak (a try of the mode)
-	// judges its last three quarters.
-	warm := min(10*time.Minute, s.d/4)
 	steady := samples
 	for len(steady) > 0 && steady[0].at < warm {
 		steady = steady[1:]
 	}
-	rssSpread, grSpread, fdSpread := spread(steady, func(x soakSample) float64 { return float64(x.rss) }),
-		spread(steady, func(x soakSample) float64 { return float64(x.goroutines) }),
-		spread(steady, func(x soakSample) float64 { return float64(x.fds) })
+	rssSpread, grSpread, fdSpread := spread(steady, rssOf),
+		spread(steady, goroutinesOf),
+		spread(steady, fdsOf)
 	last := samples[len(samples)-1]
 	rep.add(row{measure: fmt.Sprintf("soak %s: RSS after the first %s, spread around the median", s.d, warm), bridge: pct(rssSpread),
 		baseline: fmt.Sprintf("%s at the end", mib(last.rss)), ratio: "–", target: "within ±10%", verdict: verdict(len(steady) > 0 && rssSpread <= 0.10)})
-	rssGrowth, grGrowth := growth(steady, func(x soakSample) float64 { return float64(x.rss) }),
-		growth(steady, func(x soakSample) float64 { return float64(x.goroutines) })
+	rssGrowth, grGrowth := growth(steady, rssOf),
+		growth(steady, goroutinesOf)
 	rep.add(row{measure: fmt.Sprintf("soak: growth across the window after the first %s (least-squares slope), RSS / goroutines", warm),
 		bridge: fmt.Sprintf("%+.1f%% / %+.1f%%", 100*rssGrowth, 100*grGrowth), baseline: "–", ratio: "–"})
 	outside := func(x soakSample) float64 { return float64(x.rss - x.goHeld) }
@@ -282,9 +282,9 @@ loop:
 		limit        float64
 		f            func(soakSample) float64
 	}{
-		{"RSS", "within ±10%", 0.10, func(x soakSample) float64 { return float64(x.rss) }},
-		{"resident goroutines", "within ±10%", 0.10, func(x soakSample) float64 { return float64(x.goroutines) }},
-		{"open file descriptors", "flat", 0.05, func(x soakSample) float64 { return float64(x.fds) }},
+		{"RSS", "within ±10%", 0.10, rssOf},
+		{"resident goroutines", "within ±10%", 0.10, goroutinesOf},
+		{"open file descriptors", "flat", 0.05, fdsOf},
 	} {
 		var parts []string
 		worst := 0.0
@@ -404,6 +404,11 @@ func lifeWindows(samples []soakSample, warm time.Duration) [][]soakSample {
 	return lives
 }
 
+// The series the soak judges and plots.
+func rssOf(x soakSample) float64        { return float64(x.rss) }
+func goroutinesOf(x soakSample) float64 { return float64(x.goroutines) }
+func fdsOf(x soakSample) float64        { return float64(x.fds) }
+
 func pct(f float64) string { return fmt.Sprintf("±%.1f%%", 100*f) }
 
 func countFDs(pid int) int {
@@ -504,7 +509,8 @@ func (e *env) goroutines(ctx context.Context) int {
 }
 
 // writeSoak writes RUN/soak.csv and RUN/soak.png (RSS, the Go runtime's part of it,
-// goroutines, file descriptors and database size over time, each relative to its median after warm, the plot capped at 2).
+// goroutines, file descriptors and database size over time, each relative to its median
+// after warm, the plot capped at 2).
 func writeSoak(runDir string, samples []soakSample, warm time.Duration) error {
 	f, err := os.Create(filepath.Join(runDir, "soak.csv"))
 	if err != nil {
@@ -530,10 +536,10 @@ func writeSoak(runDir string, samples []soakSample, warm time.Duration) error {
 		name string
 		f    func(soakSample) float64
 	}{
-		{"RSS", func(x soakSample) float64 { return float64(x.rss) }},
+		{"RSS", rssOf},
 		{"Go runtime's memory", func(x soakSample) float64 { return float64(x.goHeld) }},
-		{"goroutines", func(x soakSample) float64 { return float64(x.goroutines) }},
-		{"open fds", func(x soakSample) float64 { return float64(x.fds) }},
+		{"goroutines", goroutinesOf},
+		{"open fds", fdsOf},
 		{"database", func(x soakSample) float64 { return float64(x.dbBytes) }},
 	}
 	var lines []any
