@@ -209,6 +209,27 @@ func (a *afternoon) sqlitePath(t *testing.T) string {
 	return p
 }
 
+// execWhileDown runs one statement on the bridge's SQLite file (dbPath, from sqlitePath,
+// taken before the bridge is stopped so that a skip does not leave it down) and returns
+// the rows it changed: a crash's leftovers made on purpose while the bridge is down.
+func execWhileDown(t *testing.T, dbPath, query string, args ...any) int64 {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+dbPath+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.ExecContext(t.Context(), query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func fileSize(t *testing.T, path string) int64 {
 	t.Helper()
 	st, err := os.Stat(path)

@@ -5,7 +5,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -220,18 +219,10 @@ func encryptedCrashCases(t *testing.T, a *afternoon, u *harness.MatrixUser, dev 
 		from := u.Mark()
 		ref, _ := a.incomingRef(t, elsa, wxsim.WorldMessage{From: omar, Type: 1, Content: text})
 		u.Must(ctx, waitEvent, from, "Omar's message", harness.And(harness.InRoom(portal), harness.MessageWithBody(text)))
+		dbPath := a.sqlitePath(t)
 		a.restartBridge(t, func() {
-			db, err := sql.Open("sqlite3", "file:"+a.sqlitePath(t)+"?_busy_timeout=10000")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			res, err := db.ExecContext(ctx, "DELETE FROM message WHERE id=$1", ref.MsgID)
-			if err != nil {
-				t.Fatal(err)
-			}
 			// 0 when the kill came before the bridge stored the row: the same window, for real.
-			n, _ := res.RowsAffected()
+			n := execWhileDown(t, dbPath, "DELETE FROM message WHERE id=$1", ref.MsgID)
 			t.Logf("deleted %d row(s) of WeChat message %s while the bridge was down", n, ref.MsgID)
 			if err := a.ctl.SyncRaw(ctx, elsa, wxsim.SyncFragment{AddMsgList: []json.RawMessage{raw(t, map[string]any{
 				"MsgId": ref.MsgID, "NewMsgId": ref.NewMsgID, "FromUserName": "{{" + omar + "}}", "ToUserName": "{{self}}",

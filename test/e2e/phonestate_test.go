@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -241,16 +240,7 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 			if err := u.Client.RemoveTag(ctx, piaRoom, event.RoomTagFavourite); err != nil {
 				t.Fatal(err)
 			}
-			db, err := sql.Open("sqlite3", "file:"+dbPath+"?_busy_timeout=10000")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			res, err := db.ExecContext(ctx, `UPDATE portal SET metadata=json_set(metadata, '$.favourite_pending', json('true')) WHERE mxid=$1`, piaRoom)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
+			if n := execWhileDown(t, dbPath, `UPDATE portal SET metadata=json_set(metadata, '$.favourite_pending', json('true')) WHERE mxid=$1`, piaRoom); n != 1 {
 				t.Fatalf("%d portal rows for Pia's room %s, want 1", n, piaRoom)
 			}
 		})
