@@ -138,6 +138,9 @@ func (wc *WeChatConnector) tagsChanged(ctx context.Context, user *bridgev2.User,
 
 // puppetClient is the Matrix client acting as the user (double puppeting), or nil.
 func puppetClient(ctx context.Context, user *bridgev2.User) *mautrix.Client {
+	if user == nil {
+		return nil
+	}
 	intent, ok := user.DoublePuppet(ctx).(*matrix.ASIntent)
 	if !ok || intent == nil || intent.Matrix == nil {
 		return nil

@@ -68,6 +68,23 @@ func (c *WeChatClient) pinNewRoom(ctx context.Context, p *bridgev2.Portal) {
 	}
 }
 
+// phoneChanges is what the phone changed between two states of a chat with a room, or
+// nil: only a changed setting is applied again. Putting a room's mute rule a second time
+// is not harmless: Dendrite replaces the rule with a disabled one, unmuting the room.
+func phoneChanges(before, ct *protoclient.Contact) *bridgev2.UserLocalPortalInfo {
+	if before == nil || (before.Muted() == ct.Muted() && before.Pinned() == ct.Pinned()) {
+		return nil
+	}
+	ul := phoneState(ct)
+	if before.Muted() == ct.Muted() {
+		ul.MutedUntil = nil
+	}
+	if before.Pinned() == ct.Pinned() {
+		ul.Tag = nil
+	}
+	return ul
+}
+
 // phoneState is how the chat is set on the phone, for the user's own view of the room
 // (bridgev2 applies it with double puppeting): muted for good or not at all, and the
 // m.favourite tag for a pinned chat.

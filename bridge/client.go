@@ -66,6 +66,10 @@ type WeChatClient struct {
 	replayRooms map[id.RoomID]map[string]id.EventID
 	// watchingTags: this login holds a reference on its user's room tag watcher.
 	watchingTags atomic.Bool
+	// phoneChanging counts, per chat, the batches bringing its phone settings (mute,
+	// pin) to Matrix right now; setPinned leaves such a chat alone (changingOnPhone).
+	phoneMu       sync.Mutex
+	phoneChanging map[protoclient.WxID]int
 	// officialIgnored counts the official accounts' messages not bridged (ignore mode).
 	officialIgnored atomic.Int64
 

@@ -143,12 +143,21 @@ func (c *WeChatClient) setRemark(ctx context.Context, p *bridgev2.Portal, name s
 
 // setPinned pins or unpins a portal's chat on the phone (webwxoplog CmdId 3), carrying
 // the contact's current remark, which WeChat would otherwise overwrite. Nothing is sent
-// when the phone already shows the chat that way.
+// when the phone already shows the chat that way, or while a change made on the phone
+// is on its way to the room (changingOnPhone).
 func (c *WeChatClient) setPinned(ctx context.Context, p *bridgev2.Portal, pin bool) error {
 	if !c.IsLoggedIn() {
 		return errNotConnected
 	}
-	u := c.dir.userName(portal.ParsePortalID(p.ID))
+	id := portal.ParsePortalID(p.ID)
+	// Held through the call to WeChat: a batch of phone changes waits for it, and its
+	// marks, its directory update and its room changes come after.
+	c.phoneMu.Lock()
+	defer c.phoneMu.Unlock()
+	if c.phoneChanging[id] > 0 {
+		return nil
+	}
+	u := c.dir.userName(id)
 	ct := c.dir.contact(u)
 	if u == "" || ct == nil {
 		return failure("this chat is not in the current WeChat session")

@@ -358,14 +358,26 @@ func (c *WeChatClient) restoreRoomName(ctx context.Context, p *bridgev2.Portal) 
 }
 
 // HandleRoomTag pins or unpins the chat on the phone when the user adds or removes the
-// m.favourite tag (the room tags reach the bridge through accountdata.go). A tag that
-// already matches the phone is left alone: it is often the bridge's own, set when the
-// phone pinned the chat.
+// m.favourite tag (the room tags reach the bridge through accountdata.go). Most tag
+// changes are the bridge's own, made to follow the phone, and /sync may bring them after
+// the phone changed again: acting on such a stale state would set the two sides echoing
+// each other's changes, a call to WeChat each time. So the room's tags are read as they
+// are now (the portal's event lock keeps the bridge's own tag changes of this room out
+// until it is done) and compared with the phone, and a chat whose phone settings are on
+// their way to the room is left alone (setPinned): there the phone wins.
 func (c *WeChatClient) HandleRoomTag(ctx context.Context, msg *bridgev2.MatrixRoomTag) error {
 	if portal.IsOfficialAccountsPortal(msg.Portal.ID) {
 		return nil
 	}
-	_, pin := msg.Content.Tags[event.RoomTagFavourite]
+	tags := msg.Content
+	if client := puppetClient(ctx, c.Login.User); client != nil {
+		now, err := client.GetTags(ctx, msg.Portal.MXID)
+		if err != nil {
+			return fmt.Errorf("read the room's tags: %w", err)
+		}
+		tags = &now
+	}
+	_, pin := tags.Tags[event.RoomTagFavourite]
 	err := c.setPinned(ctx, msg.Portal, pin)
 	if err != nil {
 		// Account data has no delivery status to carry the reason: say it in the room.

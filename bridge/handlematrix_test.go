@@ -21,15 +21,7 @@ import (
 func TestRecallAndMarkRead(t *testing.T) {
 	e := newSimEnv(t, nil)
 	ctx, ctl, wx, c := e.ctx, e.ctl, e.wx, e.c
-	contacts, err := wx.GetContacts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ct := range contacts {
-		if ct.NickName == "Bob" {
-			c.dir.learn(map[protoclient.UserName]protoclient.WxID{ct.UserName: "wxid_bob"})
-		}
-	}
+	c.dir.learn(map[protoclient.UserName]protoclient.WxID{e.userName("Bob"): "wxid_bob"})
 	p := &bridgev2.Portal{Portal: &database.Portal{PortalKey: portal.MakePortalKey("wxid_bob", "1001")}}
 
 	send := func(text string) *database.Message {
@@ -55,7 +47,7 @@ func TestRecallAndMarkRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	late := send("too late")
-	err = remove(late)
+	err := remove(late)
 	var ms bridgev2.MessageStatus
 	if !errors.As(err, &ms) || !strings.Contains(err.Error(), "2 minutes") {
 		t.Fatalf("recall outside the window: %v, want a status with the 2-minute reason", err)
@@ -92,12 +84,7 @@ func TestRelayedUserOnlySends(t *testing.T) {
 	e := newSimEnv(t, nil)
 	ctx, ctl, wx, c := e.ctx, e.ctl, e.wx, e.c
 	lou := &bridgev2.OrigSender{UserID: "@lou:hs.test", DisambiguatedName: "Lou"}
-	var clubRoom protoclient.UserName
-	for _, ct := range c.dir.contactsSnapshot() {
-		if ct.NickName == "Bob's club" {
-			clubRoom = ct.UserName
-		}
-	}
+	clubRoom := e.userName("Bob's club")
 	e.groupMembers(clubRoom)
 	clubID, _ := c.dir.stableID(clubRoom)
 	club := &bridgev2.Portal{Portal: &database.Portal{PortalKey: portal.MakePortalKey(clubID, "1001")}}
@@ -137,5 +124,49 @@ func TestRelayedUserOnlySends(t *testing.T) {
 	}
 	if len(revoked) != 1 || revoked[0].Ret != 0 {
 		t.Fatalf("wxsim /revoked = %+v, want only Lou's message", revoked)
+	}
+}
+
+// The favourite tag goes to the phone when the user sets it, and not while the bridge
+// is still bringing the phone's own change of that chat to the room: then the room's
+// tags are the old ones, and sending them would undo the change on the phone (and start
+// the two sides echoing each other).
+func TestRoomTagWaitsForThePhonesChange(t *testing.T) {
+	e := newSimEnv(t, nil)
+	bob := e.userName("Bob")
+	e.c.dir.learn(map[protoclient.UserName]protoclient.WxID{bob: "wxid_bob"})
+	p := &bridgev2.Portal{Portal: &database.Portal{PortalKey: portal.MakePortalKey("wxid_bob", "1001")}}
+	favourite := func() error {
+		return e.c.HandleRoomTag(e.ctx, &bridgev2.MatrixRoomTag{MatrixEventBase: bridgev2.MatrixEventBase[*event.TagEventContent]{
+			Portal: p, Content: &event.TagEventContent{Tags: event.Tags{event.RoomTagFavourite: {Order: "0.5"}}},
+		}})
+	}
+	pinned := func() bool {
+		cs, err := e.ctl.Contacts(e.ctx, "wxid_alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ct := range cs {
+			if ct.Wxid == "wxid_bob" {
+				return ct.Pinned
+			}
+		}
+		t.Fatal("no Bob")
+		return false
+	}
+
+	done := e.c.changingOnPhone([]protoclient.Contact{{UserName: bob}})
+	if err := favourite(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := e.ctl.Stats(e.ctx); err != nil || st.Requests["webwxoplog"] != 0 || pinned() {
+		t.Fatalf("a tag read while the phone's change was on its way went to WeChat: %d oplog calls, pinned %v (%v)", st.Requests["webwxoplog"], pinned(), err)
+	}
+	done()
+	if err := favourite(); err != nil {
+		t.Fatal(err)
+	}
+	if !pinned() {
+		t.Fatal("the user's favourite did not pin the chat on the phone")
 	}
 }

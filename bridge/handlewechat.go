@@ -40,10 +40,12 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 	for i := range b.ModContacts {
 		before[i] = c.dir.contact(b.ModContacts[i].UserName)
 	}
+	changed := c.changingOnPhone(b.ModContacts)
 	c.dir.addContacts(b.ModContacts)
 	if len(b.DelContacts) > 0 {
 		// Messages of a chat about to be forgotten may still wait in the pipeline.
 		if err := c.pipe.drain(ctx); err != nil {
+			changed()
 			return err
 		}
 	}
@@ -53,7 +55,39 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 	for i := range b.ModContacts {
 		c.contactChanged(ctx, &b.ModContacts[i], before[i])
 	}
+	changed()
 	return c.pipe.add(ctx, b, c.wx.SessionAfter(b))
+}
+
+// changingOnPhone marks the chats of a batch's contact changes until the returned func
+// runs. From the moment the directory knows a chat's new phone settings until its room
+// shows them, the room's tags and the phone differ because the bridge is not done, not
+// because the user changed anything, and setPinned must not send the old state back.
+// The marks are set before the directory learns the changes, and setPinned reads both
+// under phoneMu, so it sees either the old phone with the old room, a mark, or the new
+// phone with the new room.
+func (c *WeChatClient) changingOnPhone(cs []protoclient.Contact) (done func()) {
+	ids := make([]protoclient.WxID, 0, len(cs))
+	c.phoneMu.Lock()
+	defer c.phoneMu.Unlock()
+	for i := range cs {
+		if id, _ := c.dir.stableID(cs[i].UserName); id != "" {
+			if c.phoneChanging == nil {
+				c.phoneChanging = map[protoclient.WxID]int{}
+			}
+			c.phoneChanging[id]++
+			ids = append(ids, id)
+		}
+	}
+	return func() {
+		c.phoneMu.Lock()
+		defer c.phoneMu.Unlock()
+		for _, id := range ids {
+			if c.phoneChanging[id]--; c.phoneChanging[id] <= 0 {
+				delete(c.phoneChanging, id)
+			}
+		}
+	}
 }
 
 // learnIdentities takes the MsgType 51 op-4 lists first, so the messages of the same
@@ -261,10 +295,7 @@ func (c *WeChatClient) contactChanged(ctx context.Context, ct, before *protoclie
 	if id == "" {
 		return
 	}
-	var local *bridgev2.UserLocalPortalInfo
-	if before != nil && (before.Muted() != ct.Muted() || before.Pinned() != ct.Pinned()) {
-		local = phoneState(ct)
-	}
+	local := phoneChanges(before, ct)
 	if ct.IsGroup() {
 		info := c.groupChatInfo(ct)
 		info.UserLocal = local

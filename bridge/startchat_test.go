@@ -270,6 +270,18 @@ func (e *simEnv) must(v ...any) {
 	}
 }
 
+// userName is a contact's or group's session name by nickname.
+func (e *simEnv) userName(nick string) protoclient.UserName {
+	e.t.Helper()
+	for _, ct := range e.c.dir.contactsSnapshot() {
+		if ct.NickName == nick {
+			return ct.UserName
+		}
+	}
+	e.t.Fatalf("%q not in the contact list", nick)
+	return ""
+}
+
 // ghostID is the ghost of a contact by nickname, as the bridge names it.
 func (e *simEnv) ghostID(nick string) networkid.UserID {
 	e.t.Helper()
@@ -360,15 +372,7 @@ func TestCreateGroupAndMembership(t *testing.T) {
 	}
 
 	// Bob owns his club: Alice may add, not remove.
-	var clubRoom protoclient.UserName
-	for _, ct := range c.dir.contactsSnapshot() {
-		if ct.NickName == "Bob's club" {
-			clubRoom = ct.UserName
-		}
-	}
-	if clubRoom == "" {
-		t.Fatal("Bob's club not in the contact list")
-	}
+	clubRoom := e.userName("Bob's club")
 	e.groupMembers(clubRoom)
 	clubID, _ := c.dir.stableID(clubRoom)
 	club := &bridgev2.Portal{Portal: &database.Portal{PortalKey: portal.MakePortalKey(clubID, "1001")}}

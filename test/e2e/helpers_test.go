@@ -196,6 +196,17 @@ func (a *afternoon) sentLen(t *testing.T, account string) int {
 	return len(sent)
 }
 
+// wxRequests is how many requests wxsim has answered on a WeChat endpoint
+// ("webwxoplog", "webwxinit", ...), for all accounts.
+func (a *afternoon) wxRequests(t *testing.T, endpoint string) int64 {
+	t.Helper()
+	st, err := a.ctl.Stats(t.Context())
+	if err != nil {
+		t.Fatalf("wxsim stats: %v", err)
+	}
+	return st.Requests[endpoint]
+}
+
 // sendContent sends an event as the user and returns its id and when it was sent.
 func sendContent(t *testing.T, u *harness.MatrixUser, room id.RoomID, typ event.Type, content any) (id.EventID, time.Time) {
 	t.Helper()

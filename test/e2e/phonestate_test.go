@@ -202,6 +202,22 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 		}, func() error { return last })
 	}
 
+	// contact is how the phone shows a chat with a friend.
+	contact := func(t *testing.T, wxid string) wxsim.ContactInfo {
+		t.Helper()
+		cs, err := a.ctl.Contacts(ctx, oona)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			if c.Wxid == wxid {
+				return c
+			}
+		}
+		t.Fatalf("no contact %s", wxid)
+		return wxsim.ContactInfo{}
+	}
+
 	var miaRoom, piaRoom, choirRoom id.RoomID
 	run(t, "muted_and_pinned_chats_arrive_so", func(t *testing.T) {
 		setMode(t, "room")
@@ -259,6 +275,15 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 		awaitState(t, "Pia's room a favourite", favourite, piaRoom, false)
 		awaitState(t, "Pia's room muted", muted, piaRoom, true)
 		a.note(t, "W→M", "unpinned and muted on the phone → Matrix", time.Since(t0))
+		// Pinned again, the room stays muted: only the pin is applied again (Dendrite
+		// turns a room's mute rule off when it is put a second time).
+		if err := a.ctl.UpdateContact(ctx, oona, pia, wxsim.ContactSpec{Pinned: new(true)}); err != nil {
+			t.Fatal(err)
+		}
+		awaitState(t, "Pia's room a favourite", favourite, piaRoom, true)
+		if m, err := muted(piaRoom); err != nil || !m {
+			t.Errorf("Pia's room muted after the phone pinned it again: %v (%v), want true", m, err)
+		}
 		if err := a.ctl.UpdateContact(ctx, oona, mia, wxsim.ContactSpec{Muted: new(false)}); err != nil {
 			t.Fatal(err)
 		}
@@ -269,21 +294,8 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 		if miaRoom == "" || choirRoom == "" {
 			t.Skip("no rooms")
 		}
-		contact := func(wxid string) wxsim.ContactInfo {
-			cs, err := a.ctl.Contacts(ctx, oona)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range cs {
-				if c.Wxid == wxid {
-					return c
-				}
-			}
-			t.Fatalf("no contact %s", wxid)
-			return wxsim.ContactInfo{}
-		}
 		pinned := func(want bool) func() (bool, error) {
-			return func() (bool, error) { return contact(mia).Pinned == want, nil }
+			return func() (bool, error) { return contact(t, mia).Pinned == want, nil }
 		}
 		t0 := time.Now()
 		if err := u.Client.AddTag(ctx, miaRoom, event.RoomTagFavourite, 0.5); err != nil {
@@ -291,7 +303,7 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 		}
 		pollHomeserver(t, waitEvent, "Mia pinned on the phone", pinned(true), func() struct{} { return struct{}{} })
 		a.note(t, "M→W", "m.favourite → pinned on the phone", time.Since(t0))
-		if r := contact(mia).RemarkName; r != "Mia M" {
+		if r := contact(t, mia).RemarkName; r != "Mia M" {
 			t.Errorf("pinning changed Mia's remark to %q", r)
 		}
 		if err := u.Client.RemoveTag(ctx, miaRoom, event.RoomTagFavourite); err != nil {
@@ -304,6 +316,46 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 		pollHomeserver(t, waitEvent, "the choir unpinned on the phone", func() (bool, error) {
 			g, err := a.ctl.Group(ctx, oona, choir)
 			return err == nil && !g.Pinned, err
+		}, func() struct{} { return struct{}{} })
+	}, u)
+	// Pins and unpins on the phone in quick succession reach Matrix, and nothing goes back
+	// to WeChat: the tags the bridge sets, read back by its tag watcher, are not the
+	// user's. Acting on them once set the two sides echoing each other, a call to WeChat
+	// each time. (Whether /sync brings a tag after the phone changed again depends on
+	// timing, hence three rounds; TestRoomTagWaitsForThePhonesChange covers the window
+	// for certain.) Mia's pin from Matrix, read after Pia's tags, says the watcher is done.
+	run(t, "pin_and_unpin_on_the_phone_are_not_echoed", func(t *testing.T) {
+		if piaRoom == "" || miaRoom == "" {
+			t.Skip("no rooms")
+		}
+		if err := a.ctl.UpdateContact(ctx, oona, pia, wxsim.ContactSpec{Pinned: new(false)}); err != nil {
+			t.Fatal(err)
+		}
+		awaitState(t, "Pia's room a favourite", favourite, piaRoom, false)
+		oplogs := a.wxRequests(t, "webwxoplog")
+		for _, pin := range []bool{true, false, true, false, true, false} {
+			if err := a.ctl.UpdateContact(ctx, oona, pia, wxsim.ContactSpec{Pinned: new(pin)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := u.Client.AddTag(ctx, miaRoom, event.RoomTagFavourite, 0.5); err != nil {
+			t.Fatal(err)
+		}
+		pollHomeserver(t, waitEvent, "Mia pinned on the phone", func() (bool, error) {
+			return contact(t, mia).Pinned, nil
+		}, func() struct{} { return struct{}{} })
+		if n := a.wxRequests(t, "webwxoplog") - oplogs; n != 1 {
+			t.Errorf("%d pin or unpin calls to WeChat, want 1 (Mia's): the phone's own changes went back to it", n)
+		}
+		awaitState(t, "Pia's room a favourite", favourite, piaRoom, false)
+		if contact(t, pia).Pinned {
+			t.Errorf("Pia's chat is pinned on the phone again; the phone unpinned it last")
+		}
+		if err := u.Client.RemoveTag(ctx, miaRoom, event.RoomTagFavourite); err != nil {
+			t.Fatal(err)
+		}
+		pollHomeserver(t, waitEvent, "Mia unpinned on the phone", func() (bool, error) {
+			return !contact(t, mia).Pinned, nil
 		}, func() struct{} { return struct{}{} })
 	}, u)
 }

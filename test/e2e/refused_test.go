@@ -80,14 +80,6 @@ func TestRefusedSession(t *testing.T) {
 			t.Errorf("wxsim's logout_after_login_ms is still set for the next tests: %v", err)
 		}
 	})
-	requests := func(endpoint string) int64 {
-		t.Helper()
-		st, err := a.ctl.Stats(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st.Requests[endpoint]
-	}
 
 	if _, err := a.ctl.CreateAccount(ctx, wxsim.AccountSpec{Wxid: me, Nickname: "Rhea", Uin: uin, Host: "wx2.qq.com"}); err != nil {
 		t.Fatal(err)
@@ -106,7 +98,7 @@ func TestRefusedSession(t *testing.T) {
 		}
 	}
 	// Push logins the bridge asks of the phone: none may follow a refusal.
-	pushBefore := requests("webwxpushloginurl")
+	pushBefore := a.wxRequests(t, "webwxpushloginurl")
 	var firstNotice, sessionStart time.Time
 	provision := func(method, path string, body, out any) error {
 		pctx, cancel := context.WithTimeout(ctx, waitLogin)
@@ -132,7 +124,7 @@ func TestRefusedSession(t *testing.T) {
 				t.Errorf("the notice does not say %q", want)
 			}
 		}
-		if got := requests("webwxpushloginurl"); got != pushBefore {
+		if got := a.wxRequests(t, "webwxpushloginurl"); got != pushBefore {
 			t.Errorf("the bridge asked the phone for %d push login(s) after a refused session, want none", got-pushBefore)
 		}
 	}, u) {
@@ -153,7 +145,7 @@ func TestRefusedSession(t *testing.T) {
 
 		// The no-retry window of the issue: 30 s after the first notice, still no push login.
 		for time.Since(firstNotice) < 30*time.Second {
-			if got := requests("webwxpushloginurl"); got != pushBefore {
+			if got := a.wxRequests(t, "webwxpushloginurl"); got != pushBefore {
 				t.Fatalf("%d push login(s) within 30 s of a refused session, want none", got-pushBefore)
 			}
 			time.Sleep(500 * time.Millisecond)
@@ -162,11 +154,11 @@ func TestRefusedSession(t *testing.T) {
 		// A restart: the ended session is not tried again, the state stays, and so do the
 		// counts. Next, sessions are not ended by wxsim, and the window is short (step 3).
 		setLogoutAfter(0)
-		inits := requests("webwxinit")
+		inits := a.wxRequests(t, "webwxinit")
 		from = states.mark()
 		restart("8s")
 		states.await(t, from, "the refused state again after the restart", refusedState(2))
-		if got := requests("webwxinit"); got != inits {
+		if got := a.wxRequests(t, "webwxinit"); got != inits {
 			t.Errorf("the restarted bridge called webwxinit %d time(s) with a session WeChat had ended", got-inits)
 		}
 		from, mx = states.mark(), u.Mark()
@@ -189,7 +181,7 @@ func TestRefusedSession(t *testing.T) {
 	run(t, "3_expired_gets_one_push_login_per_interval", func(t *testing.T) {
 		afterWindow(sessionStart)
 
-		push0 := requests("webwxpushloginurl")
+		push0 := a.wxRequests(t, "webwxpushloginurl")
 		sf, mx := states.mark(), u.Mark()
 		if err := a.ctl.Logout(ctx, me, 1101); err != nil {
 			t.Fatal(err)
@@ -201,7 +193,7 @@ func TestRefusedSession(t *testing.T) {
 			t.Errorf("a session ended after the window got %s, want wechat-logged-out", st.Error)
 		}
 		u.Must(ctx, waitLogin, mx, "the bot asking to confirm the login on the phone", botSays("confirm a new login"))
-		if got := requests("webwxpushloginurl"); got != push0+1 {
+		if got := a.wxRequests(t, "webwxpushloginurl"); got != push0+1 {
 			t.Errorf("%d push logins after a session ended after the window, want 1", got-push0)
 		}
 		sf = states.mark()
@@ -233,7 +225,7 @@ func TestRefusedSession(t *testing.T) {
 		if !strings.Contains(n.Body(), "less than 6 hours ago") || !strings.Contains(n.Body(), "send `login`") && !strings.Contains(n.Body(), "Send `login`") {
 			t.Errorf("the notice does not name the interval and the way out: %q", n.Body())
 		}
-		if got := requests("webwxpushloginurl"); got != push0+1 {
+		if got := a.wxRequests(t, "webwxpushloginurl"); got != push0+1 {
 			t.Errorf("%d push logins in all, want 1: the second end within auto_relogin_interval asked the phone again", got-push0)
 		}
 	}, u)
