@@ -36,9 +36,18 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 		// Room creation takes a while per room; messages must not wait for it.
 		go c.syncRecentChats(ctx, chats)
 	}
+	// What each entry changes is against the one before it in the batch: a contact twice
+	// in one batch must not have its mute applied twice (phoneChanges).
 	before := make([]*protoclient.Contact, len(b.ModContacts))
+	latest := map[protoclient.UserName]*protoclient.Contact{}
 	for i := range b.ModContacts {
-		before[i] = c.dir.contact(b.ModContacts[i].UserName)
+		u := b.ModContacts[i].UserName
+		if prev, ok := latest[u]; ok {
+			before[i] = prev
+		} else {
+			before[i] = c.dir.contact(u)
+		}
+		latest[u] = &b.ModContacts[i]
 	}
 	changed := c.changingOnPhone(b.ModContacts)
 	c.dir.addContacts(b.ModContacts)

@@ -335,11 +335,19 @@ func (a *afternoon) sendAndAwaitSent(t *testing.T, u *harness.MatrixUser, room i
 	t.Helper()
 	ctx := t.Context()
 	t0 := time.Now()
-	if _, err := u.Client.SendText(ctx, room, text); err != nil {
+	mark := u.Mark()
+	resp, err := u.Client.SendText(ctx, room, text)
+	if err != nil {
 		t.Fatalf("send %q: %v", text, err)
 	}
 	m := a.awaitSent(t, account, 0, fmt.Sprintf("%q", text), func(m wxsim.SentMessage) bool { return m.Content == text })
 	a.note(t, "M→W", text, time.Since(t0))
+	if a.config(t).Matrix.MessageStatusEvents {
+		// The bridge is done with the message once its status is in the room. A test
+		// that kills the bridge next must not cut that request short: Dendrite's SQLite
+		// writer was seen to stay broken after a write request was cancelled halfway.
+		u.Must(ctx, waitEvent, mark, fmt.Sprintf("the status of %q", text), harness.And(harness.InRoom(room), statusFor(resp.EventID)))
+	}
 	if m.To != to {
 		t.Errorf("%q went to %q, want %q", text, m.To, to)
 	}

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -357,5 +358,24 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 		pollHomeserver(t, waitEvent, "Mia unpinned on the phone", func() (bool, error) {
 			return !contact(t, mia).Pinned, nil
 		}, func() struct{} { return struct{}{} })
+	}, u)
+	// WeChat may list a contact twice in one webwxsync answer, each entry as the contact is
+	// now. The mute is applied once: put a second time, Dendrite turns the rule off. Mia's
+	// next message, in a later batch, says both entries are done.
+	run(t, "muted_twice_in_one_batch_stays_muted", func(t *testing.T) {
+		if miaRoom == "" {
+			t.Skip("no rooms")
+		}
+		if c := contact(t, mia); c.Muted || c.RemarkName != "Mia M" {
+			t.Fatalf("Mia on the phone: %+v, want unmuted, remark Mia M", c)
+		}
+		entry := json.RawMessage(fmt.Sprintf(`{"UserName":"{{%s}}","NickName":"Mia","RemarkName":"Mia M","ContactFlag":%d}`, mia, 0x3|0x200))
+		if err := a.ctl.SyncRaw(ctx, oona, wxsim.SyncFragment{ModContactList: []json.RawMessage{entry, entry}}); err != nil {
+			t.Fatal(err)
+		}
+		write(t, mia, "Mia after her chat was muted")
+		if m, err := muted(miaRoom); err != nil || !m {
+			t.Errorf("Mia's room muted: %v (%v), want true", m, err)
+		}
 	}, u)
 }
