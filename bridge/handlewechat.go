@@ -76,6 +76,10 @@ func (c *WeChatClient) handleBatch(ctx context.Context, b *protoclient.SyncBatch
 // under phoneMu, so it sees either the old phone with the old room, a mark, or the new
 // phone with the new room.
 func (c *WeChatClient) changingOnPhone(cs []protoclient.Contact) (done func()) {
+	if len(cs) == 0 {
+		// Most batches change no contact; the sync loop need not lock or allocate for them.
+		return func() {}
+	}
 	ids := make([]protoclient.WxID, 0, len(cs))
 	c.phoneMu.Lock()
 	defer c.phoneMu.Unlock()
