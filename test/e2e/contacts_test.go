@@ -303,18 +303,7 @@ func TestContactsAndGroups(t *testing.T) {
 		if juneRoom == "" {
 			t.Skip("no room with June")
 		}
-		remark := func() string {
-			cs, err := a.ctl.Contacts(ctx, ivy)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range cs {
-				if c.Wxid == june {
-					return c.RemarkName
-				}
-			}
-			return ""
-		}
+		remark := func() string { return a.wxContact(t, ivy, june).RemarkName }
 		from := u.Mark()
 		if _, err := u.Client.SendText(ctx, juneRoom, "!wx set-remark June from the trail"); err != nil {
 			t.Fatal(err)

@@ -196,6 +196,22 @@ func (a *afternoon) sentLen(t *testing.T, account string) int {
 	return len(sent)
 }
 
+// wxContact is how account's phone shows its friend wxid (names, pinned, muted).
+func (a *afternoon) wxContact(t *testing.T, account, wxid string) wxsim.ContactInfo {
+	t.Helper()
+	cs, err := a.ctl.Contacts(t.Context(), account)
+	if err != nil {
+		t.Fatalf("wxsim contacts: %v", err)
+	}
+	for _, c := range cs {
+		if c.Wxid == wxid {
+			return c
+		}
+	}
+	t.Fatalf("%s has no contact %s at wxsim", account, wxid)
+	return wxsim.ContactInfo{}
+}
+
 // wxRequests is how many requests wxsim has answered on a WeChat endpoint
 // ("webwxoplog", "webwxinit", ...), for all accounts.
 func (a *afternoon) wxRequests(t *testing.T, endpoint string) int64 {

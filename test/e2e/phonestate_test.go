@@ -203,22 +203,6 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 		}, func() error { return last })
 	}
 
-	// contact is how the phone shows a chat with a friend.
-	contact := func(t *testing.T, wxid string) wxsim.ContactInfo {
-		t.Helper()
-		cs, err := a.ctl.Contacts(ctx, oona)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range cs {
-			if c.Wxid == wxid {
-				return c
-			}
-		}
-		t.Fatalf("no contact %s", wxid)
-		return wxsim.ContactInfo{}
-	}
-
 	var miaRoom, piaRoom, choirRoom id.RoomID
 	run(t, "muted_and_pinned_chats_arrive_so", func(t *testing.T) {
 		setMode(t, "room")
@@ -296,7 +280,7 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 			t.Skip("no rooms")
 		}
 		pinned := func(want bool) func() (bool, error) {
-			return func() (bool, error) { return contact(t, mia).Pinned == want, nil }
+			return func() (bool, error) { return a.wxContact(t, oona, mia).Pinned == want, nil }
 		}
 		t0 := time.Now()
 		if err := u.Client.AddTag(ctx, miaRoom, event.RoomTagFavourite, 0.5); err != nil {
@@ -304,7 +288,7 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 		}
 		pollHomeserver(t, waitEvent, "Mia pinned on the phone", pinned(true), func() struct{} { return struct{}{} })
 		a.note(t, "M→W", "m.favourite → pinned on the phone", time.Since(t0))
-		if r := contact(t, mia).RemarkName; r != "Mia M" {
+		if r := a.wxContact(t, oona, mia).RemarkName; r != "Mia M" {
 			t.Errorf("pinning changed Mia's remark to %q", r)
 		}
 		if err := u.Client.RemoveTag(ctx, miaRoom, event.RoomTagFavourite); err != nil {
@@ -343,20 +327,20 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 			t.Fatal(err)
 		}
 		pollHomeserver(t, waitEvent, "Mia pinned on the phone", func() (bool, error) {
-			return contact(t, mia).Pinned, nil
+			return a.wxContact(t, oona, mia).Pinned, nil
 		}, func() struct{} { return struct{}{} })
 		if n := a.wxRequests(t, "webwxoplog") - oplogs; n != 1 {
 			t.Errorf("%d pin or unpin calls to WeChat, want 1 (Mia's): the phone's own changes went back to it", n)
 		}
 		awaitState(t, "Pia's room a favourite", favourite, piaRoom, false)
-		if contact(t, pia).Pinned {
+		if a.wxContact(t, oona, pia).Pinned {
 			t.Errorf("Pia's chat is pinned on the phone again; the phone unpinned it last")
 		}
 		if err := u.Client.RemoveTag(ctx, miaRoom, event.RoomTagFavourite); err != nil {
 			t.Fatal(err)
 		}
 		pollHomeserver(t, waitEvent, "Mia unpinned on the phone", func() (bool, error) {
-			return !contact(t, mia).Pinned, nil
+			return !a.wxContact(t, oona, mia).Pinned, nil
 		}, func() struct{} { return struct{}{} })
 	}, u)
 	// WeChat may list a contact twice in one webwxsync answer, each entry as the contact is
@@ -366,7 +350,7 @@ func TestOfficialAccountsAndPhoneState(t *testing.T) {
 		if miaRoom == "" {
 			t.Skip("no rooms")
 		}
-		if c := contact(t, mia); c.Muted || c.RemarkName != "Mia M" {
+		if c := a.wxContact(t, oona, mia); c.Muted || c.RemarkName != "Mia M" {
 			t.Fatalf("Mia on the phone: %+v, want unmuted, remark Mia M", c)
 		}
 		entry := json.RawMessage(fmt.Sprintf(`{"UserName":"{{%s}}","NickName":"Mia","RemarkName":"Mia M","ContactFlag":%d}`, mia, 0x3|0x200))
