@@ -26,8 +26,9 @@ type Options struct {
 	// prefix), while the Host header keeps the real role host. Empty means the real
 	// WeChat hosts. Tests and the demo point it at wxsim.
 	ServerURL string
-	// HTTPClient is the base client; its Transport is used (wrapped when ServerURL is
-	// set); its Jar and CheckRedirect are replaced. Nil means a default client.
+	// HTTPClient is the base client. Only its Transport is used (wrapped when ServerURL
+	// is set): the client keeps its own cookies and follows no redirect. Nil means a
+	// transport shared by all clients.
 	HTTPClient *http.Client
 	// NormalMode turns off the UOS/desktop mode that every maintained client uses since
 	// 2021 (§3.5). Only for experiments: most accounts get 1203 without it.
@@ -55,8 +56,12 @@ const (
 // server deliver the same messages twice (§4.6).
 type Client struct {
 	opts Options
-	hc   *http.Client
-	jar  *Jar
+	// rt is the transport, called without an http.Client around it. The client adds
+	// nothing this package needs: cookies are the jar's, deadlines the contexts', and no
+	// redirect is followed (webwxnewloginpage's must not be, §3.5). But it copies each
+	// request's headers for redirects, a copy every idle login held through its long poll.
+	rt  http.RoundTripper
+	jar *Jar
 
 	mu   sync.Mutex
 	sess Session
@@ -94,13 +99,7 @@ func New(opts Options) (*Client, error) {
 	c := &Client{
 		opts: opts,
 		jar:  jar,
-		// No Jar here: do sends the jar's cached Cookie header and stores what the
-		// answer sets, as http.Client would (nothing here follows redirects).
-		hc: &http.Client{
-			Transport: transport,
-			// webwxnewloginpage must not be followed (§3.5); nothing else redirects.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		rt:   transport,
 	}
 	c.sess.Hosts = Hosts{Login: DefaultLoginHost}
 	return c, nil
@@ -262,7 +261,7 @@ func (c *Client) do(req *http.Request, endpoint string) (*http.Response, error) 
 	if line := c.jar.Header(req.URL); line != "" {
 		req.Header.Set("Cookie", line)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.rt.RoundTrip(req)
 	if err != nil {
 		return nil, sanitizeErr(endpoint, err)
 	}

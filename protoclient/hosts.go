@@ -70,7 +70,12 @@ type rewriteTransport struct {
 }
 
 func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
+	// A shallow copy with its own URL: the headers and body are only read, and a deep
+	// copy (Clone) of each long poll's headers lived as long as the poll.
+	r := new(http.Request)
+	*r = *req
+	u := *req.URL
+	r.URL = &u
 	if r.Host == "" {
 		r.Host = req.URL.Host
 	}

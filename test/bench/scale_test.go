@@ -38,6 +38,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 		t.Fatalf("observer after restart: %v", err)
 	}
 	rss0, _ := rssBytes(e.bridgePID())
+	mem0 := e.memStats(ctx)
 
 	users := make([]scaleUser, k)
 	t0 := time.Now()
@@ -111,6 +112,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 	if err := ctl.ResetStats(ctx); err != nil {
 		t.Fatal(err)
 	}
+	memStart := e.memStats(ctx)
 	meter := startCPU(e.bridgePID(), e.hsPID)
 	select {
 	case <-time.After(p.idle): // the measurement window
@@ -122,6 +124,12 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 		fmt.Printf("bench: wxsim requests during the idle window (%s): %v\n", wall.Round(time.Millisecond), st.Requests)
 	}
 	rssIdle, _ := rssBytes(e.bridgePID())
+	memEnd := e.memStats(ctx)
+	printMemPerLogin(mem0, memEnd, k)
+	if len(memStart) > 0 && len(memEnd) > 0 {
+		fmt.Printf("bench: during the idle window the bridge's Go runtime ran %d GCs and gave %s back to the OS\n",
+			memEnd["NumGC"]-memStart["NumGC"], mib(memEnd["HeapReleased"]-memStart["HeapReleased"]))
+	}
 	e.saveProfile(ctx, "heap")
 	e.saveProfile(ctx, "goroutine")
 	// BENCH_PPROF=1: where the idle CPU goes, taken after the window so as not to add to it.
@@ -282,4 +290,27 @@ func waitConnected(ctx context.Context, e *env, users []scaleUser, want int) (ti
 		case <-tick.C:
 		}
 	}
+}
+
+// printMemPerLogin says where the idle logins' RSS goes in the Go runtime: the growth of
+// each MemStats figure from the observer-only start to the idle window, per login
+// (BENCH_PPROF=1; nothing without the debug endpoints).
+func printMemPerLogin(before, after map[string]int64, k int) {
+	if len(before) == 0 || len(after) == 0 {
+		return
+	}
+	per := func(f func(m map[string]int64) int64) string {
+		return fmt.Sprintf("%.1f KiB", float64(f(after)-f(before))/float64(k)/1024)
+	}
+	field := func(name string) func(map[string]int64) int64 {
+		return func(m map[string]int64) int64 { return m[name] }
+	}
+	fmt.Printf("bench: Go runtime per idle login: live heap %s, heap in use %s, heap idle not returned %s, "+
+		"stacks %s, spans and GC metadata %s, held from the OS (Sys − HeapReleased) %s; GC goal %s\n",
+		per(field("HeapAlloc")), per(field("HeapInuse")),
+		per(func(m map[string]int64) int64 { return m["HeapIdle"] - m["HeapReleased"] }),
+		per(field("Stack")),
+		per(func(m map[string]int64) int64 { return m["MSpan"] + m["GCSys"] }),
+		per(func(m map[string]int64) int64 { return m["Sys"] - m["HeapReleased"] }),
+		per(field("NextGC")))
 }

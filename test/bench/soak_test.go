@@ -482,20 +482,31 @@ func growth(xs []soakSample, f func(soakSample) float64) float64 {
 // what is allocated outside Go (SQLite's page cache and statements in modernc's libc).
 // 0 when it cannot be read.
 func (e *env) goHeld(ctx context.Context) int64 {
+	m := e.memStats(ctx)
+	return m["Sys"] - m["HeapReleased"]
+}
+
+// memStats reads the bridge's runtime.MemStats from the end of its heap profile
+// (BENCH_PPROF=1), by the names it prints there ("HeapInuse", "Stack" for StackInuse,
+// "MSpan" for MSpanInuse, …); empty when it cannot be read.
+func (e *env) memStats(ctx context.Context) map[string]int64 {
+	m := map[string]int64{}
 	b, err := e.fetchPprof(ctx, "heap?debug=1")
 	if err != nil {
-		return 0
+		return m
 	}
-	stat := func(name string) int64 {
-		_, rest, ok := strings.Cut(string(b), "\n# "+name+" = ")
-		if !ok {
-			return 0
+	for _, line := range strings.Split(string(b), "\n") {
+		name, v, ok := strings.Cut(strings.TrimPrefix(line, "# "), " = ")
+		if !ok || !strings.HasPrefix(line, "# ") {
+			continue
 		}
-		v, _, _ := strings.Cut(rest, "\n")
-		n, _ := strconv.ParseInt(v, 10, 64)
-		return n
+		// "Stack = inuse / sys", "MSpan = inuse / sys": the first is the one in use.
+		v, _, _ = strings.Cut(v, " / ")
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			m[name] = n
+		}
 	}
-	return stat("Sys") - stat("HeapReleased")
+	return m
 }
 
 func (e *env) goroutines(ctx context.Context) int {
