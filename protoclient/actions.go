@@ -126,7 +126,7 @@ func (c *Client) Logout(ctx context.Context) error {
 	c.mu.Unlock()
 	ctx2, cancel := context.WithTimeout(ctx, c.opts.APITimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx2, http.MethodPost, c.roleURL(roleWeb, cgi("webwxlogout"), q).String(), strings.NewReader(form.Encode()))
+	req, err := newRequest(ctx2, http.MethodPost, c.roleURL(roleWeb, cgi("webwxlogout"), q), strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}

@@ -414,7 +414,7 @@ func (c *Client) postJSONWith(ctx context.Context, r role, endpoint string, q ur
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.APITimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.roleURL(r, cgi(endpoint), q).String(), bytes.NewReader(payload))
+	req, err := newRequest(ctx, http.MethodPost, c.roleURL(r, cgi(endpoint), q), bytes.NewReader(payload))
 	if err != nil {
 		return fmt.Errorf("%s: %w", endpoint, err)
 	}
@@ -426,7 +426,7 @@ func (c *Client) postJSONWith(ctx context.Context, r role, endpoint string, q ur
 func (c *Client) getJSON(ctx context.Context, r role, endpoint string, q url.Values, out baseResponder) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.APITimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.roleURL(r, cgi(endpoint), q).String(), nil)
+	req, err := newRequest(ctx, http.MethodGet, c.roleURL(r, cgi(endpoint), q), nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", endpoint, err)
 	}
@@ -462,7 +462,7 @@ func (c *Client) doJSON(req *http.Request, endpoint string, decode func([]byte) 
 func (c *Client) getText(ctx context.Context, u *url.URL, endpoint string, timeout time.Duration, hdr http.Header) (string, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := newRequest(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: %w", endpoint, err)
 	}
@@ -479,6 +479,18 @@ func (c *Client) getText(ctx context.Context, u *url.URL, endpoint string, timeo
 		return "", resp.StatusCode, sanitizeErr(endpoint, err)
 	}
 	return string(body), resp.StatusCode, nil
+}
+
+// newRequest is http.NewRequestWithContext for a URL built here: a URL string would be
+// parsed again, and its copy stayed referenced by the request (an idle login's through
+// its whole long poll).
+func newRequest(ctx context.Context, method string, u *url.URL, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "", body)
+	if err != nil {
+		return nil, err
+	}
+	req.URL, req.Host = u, u.Host
+	return req, nil
 }
 
 func nowMillis() string { return strconv.FormatInt(time.Now().UnixMilli(), 10) }

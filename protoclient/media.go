@@ -156,7 +156,7 @@ func (c *Client) uploadChunk(ctx context.Context, fields [][2]string, name, ctyp
 	q.Set("f", "json")
 	ctx, cancel := context.WithTimeout(ctx, c.opts.APITimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.roleURL(roleFile, cgi("webwxuploadmedia"), q).String(), &body)
+	req, err := newRequest(ctx, http.MethodPost, c.roleURL(roleFile, cgi("webwxuploadmedia"), q), &body)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +255,7 @@ func (c *Client) download(ctx context.Context, u *url.URL, endpoint string, maxB
 	if err := c.requireLogin(); err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := newRequest(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}

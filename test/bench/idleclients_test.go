@@ -178,11 +178,12 @@ type idleFloor struct {
 	wall    time.Duration
 	rssBase int64
 	rss     int64
+	polls   int64 // synccheck requests wxsim answered during the window
 }
 
 // measureIdleFloor runs the child in mode with n long polls, waits settle, and measures
-// its CPU over window and its RSS.
-func (e *env) measureIdleFloor(ctx context.Context, mode string, n int, settle, window time.Duration) (idleFloor, error) {
+// its CPU over window, the polls wxsim answered in it, and its RSS.
+func (e *env) measureIdleFloor(ctx context.Context, ctl *wxsim.Control, mode string, n int, settle, window time.Duration) (idleFloor, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return idleFloor{}, err
@@ -234,6 +235,9 @@ func (e *env) measureIdleFloor(ctx context.Context, mode string, n int, settle, 
 	case <-ctx.Done():
 		return f, ctx.Err()
 	}
+	if err := ctl.ResetStats(ctx); err != nil {
+		return f, err
+	}
 	m := startCPU(pid)
 	select {
 	case <-time.After(window): // the measurement window
@@ -241,6 +245,9 @@ func (e *env) measureIdleFloor(ctx context.Context, mode string, n int, settle, 
 		return f, ctx.Err()
 	}
 	used, wall := m.stop()
+	if st, err := ctl.Stats(ctx); err == nil {
+		f.polls = st.Requests["synccheck"]
+	}
 	if cmd.ProcessState != nil {
 		return f, errors.New("idle child exited during the window")
 	}

@@ -120,7 +120,9 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 		t.Fatal(ctx.Err())
 	}
 	idle, wall := meter.stop()
+	var polls int64
 	if st, err := ctl.Stats(ctx); err == nil {
+		polls = st.Requests["synccheck"]
 		fmt.Printf("bench: wxsim requests during the idle window (%s): %v\n", wall.Round(time.Millisecond), st.Requests)
 	}
 	rssIdle, _ := rssBytes(e.bridgePID())
@@ -143,27 +145,29 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 		target: "≤ 300 MB at 1,000", verdict: verdict(projected <= 300e6) + projectedNote(k, projected)})
 	rep.add(row{measure: "4. RSS per login", bridge: fmt.Sprintf("%.0f KiB", float64(perLogin)/1024), baseline: "–", ratio: "–",
 		target: "≤ 80 KiB", verdict: verdict(perLogin <= 80<<10)})
-	rep.add(row{measure: fmt.Sprintf("4. idle CPU over %s, %d logins", p.idle, k), bridge: fmt.Sprintf("%.2f%% of a core", idlePct),
+	rep.add(row{measure: fmt.Sprintf("4. idle CPU over %s, %d logins", p.idle, k), bridge: fmt.Sprintf("%.2f%% of a core (%s per poll)", idlePct, perPoll(idle[0], polls)),
 		baseline: fmt.Sprintf("homeserver %.2f%%", 100*float64(idle[1])/float64(wall)), ratio: "–",
 		target: "≤ 1.0% at 1,000", verdict: verdict(idlePct*1000/float64(k) <= 1.0) + projectedCPUNote(k, idlePct)})
 
 	// The floors: the same number of long polls held by the protocol library alone, and by
 	// a plain net/http client, each in a process of its own, in the same run.
 	for _, mode := range []string{"protoclient", "nethttp"} {
-		f, err := e.measureIdleFloor(ctx, mode, k, 10*time.Second, p.idle)
+		f, err := e.measureIdleFloor(ctx, ctl, mode, k, 10*time.Second, p.idle)
 		if err != nil {
 			t.Fatalf("idle floor %s: %v", mode, err)
 		}
 		pct := 100 * float64(f.cpu) / float64(f.wall)
 		per := (f.rss - f.rssBase) / int64(k)
 		what := map[string]string{"protoclient": "protoclient's RunSync alone", "nethttp": "a plain net/http client"}[mode]
-		fmt.Printf("bench: idle floor %s: %.2f%% of a core, %d KiB per poll\n", mode, pct, per>>10)
+		fmt.Printf("bench: idle floor %s: %.2f%% of a core, %d KiB per poll, %d polls answered in the window\n", mode, pct, per>>10, f.polls)
 		cpuRatio := "–" // a window too short for the clock's ticks (quick mode) measures 0
-		if pct > 0 {
-			cpuRatio = fmt.Sprintf("%.2f", idlePct/pct)
+		if f.cpu > 0 && f.polls > 0 && polls > 0 {
+			// Per poll answered: the window is a whole number of holds, but a poll more or
+			// less must not move the ratio.
+			cpuRatio = fmt.Sprintf("%.2f", float64(idle[0])/float64(polls)/(float64(f.cpu)/float64(f.polls)))
 		}
 		rep.add(row{measure: fmt.Sprintf("4. idle floor: %d long polls by %s", k, what),
-			bridge:   fmt.Sprintf("%.2f%% of a core, %.0f KiB each", pct, float64(per)/1024),
+			bridge:   fmt.Sprintf("%.2f%% of a core (%s per poll), %.0f KiB each", pct, perPoll(f.cpu, f.polls), float64(per)/1024),
 			baseline: "–", ratio: fmt.Sprintf("bridge/floor CPU %s, RSS %.2f", cpuRatio, float64(perLogin)/float64(per))})
 	}
 
@@ -225,6 +229,14 @@ func projectedNote(k int, projected int64) string {
 		return ""
 	}
 	return fmt.Sprintf(" (projected to 1,000: %s)", mib(projected))
+}
+
+// perPoll is the CPU a process used per synccheck answered in the window.
+func perPoll(cpu time.Duration, polls int64) string {
+	if polls == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f µs", float64(cpu.Microseconds())/float64(polls))
 }
 
 func projectedCPUNote(k int, pct float64) string {
