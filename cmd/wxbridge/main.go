@@ -31,11 +31,11 @@ func main() {
 		os.Exit(healthcheck(os.Args[2:], os.Stderr))
 	}
 	// Most of a bridge's heap is the logins' state, alive as long as they are; Go's
-	// default lets the heap grow to twice that between collections. Half that headroom
+	// default lets the heap grow to twice that between collections. A quarter of that
 	// is the better trade for a process holding many idle logins (README, "Idle
 	// logins"). GOGC set in the environment still decides.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
+		debug.SetGCPercent(25)
 	}
 	m.InitVersion(Tag, Commit, BuildTime)
 	m.Run()
