@@ -80,11 +80,10 @@ func New(opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = defaultUserAgent
 	}
-	base := opts.HTTPClient
-	if base == nil {
-		base = &http.Client{}
+	var transport http.RoundTripper
+	if opts.HTTPClient != nil {
+		transport = opts.HTTPClient.Transport
 	}
-	transport := base.Transport
 	if transport == nil {
 		transport = sharedTransport
 	}
