@@ -34,6 +34,7 @@ type pragmas struct {
 	journalMode string
 	busyTimeout int
 	synchronous int
+	cacheSize   int
 }
 
 func readPragmas(t *testing.T, conn *sql.Conn) pragmas {
@@ -48,6 +49,7 @@ func readPragmas(t *testing.T, conn *sql.Conn) pragmas {
 		{"PRAGMA journal_mode", &p.journalMode},
 		{"PRAGMA busy_timeout", &p.busyTimeout},
 		{"PRAGMA synchronous", &p.synchronous},
+		{"PRAGMA cache_size", &p.cacheSize},
 	} {
 		if err := conn.QueryRowContext(ctx, q.sql).Scan(q.dest); err != nil {
 			t.Fatalf("%s: %v", q.sql, err)
@@ -82,13 +84,13 @@ func TestDriversPragmas(t *testing.T) {
 		driver, query string
 		want          pragmas
 	}{
-		// mattn defaults: no FK, rollback journal, busy_timeout 5000.
-		{"sqlite3", "", pragmas{0, "delete", 5000, 2}},
-		// mattn-style DSN keys, honoured by modernc.
-		{"sqlite3", "?_fk=1&_journal_mode=WAL&_busy_timeout=1234&_sync=NORMAL", pragmas{1, "wal", 1234, 1}},
-		{"sqlite3-fk-wal", "?_txlock=immediate", pragmas{1, "wal", 5000, 1}},
-		{"sqlite3-fk-wal-fullsync", "?_txlock=immediate", pragmas{1, "wal", 5000, 2}},
-		{"litestream", "", pragmas{1, "wal", 5000, 1}},
+		// mattn defaults: no FK, rollback journal, busy_timeout 5000; the shim's page cache.
+		{"sqlite3", "", pragmas{0, "delete", 5000, 2, -512}},
+		// mattn-style DSN keys, honoured by modernc; a cache size of the DSN's own.
+		{"sqlite3", "?_fk=1&_journal_mode=WAL&_busy_timeout=1234&_sync=NORMAL&_pragma=cache_size(-3000)", pragmas{1, "wal", 1234, 1, -3000}},
+		{"sqlite3-fk-wal", "?_txlock=immediate", pragmas{1, "wal", 5000, 1, -512}},
+		{"sqlite3-fk-wal-fullsync", "?_txlock=immediate", pragmas{1, "wal", 5000, 2, -512}},
+		{"litestream", "", pragmas{1, "wal", 5000, 1, -512}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.driver+tt.query, func(t *testing.T) {
