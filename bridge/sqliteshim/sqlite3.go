@@ -68,10 +68,9 @@ func (d *SQLiteDriver) Open(dsn string) (driver.Conn, error) {
 
 // defaultCacheSize is each connection's page cache, in KiB (SQLite's own default is 2000).
 // The bridge keeps all its pooled connections open, and each fills its cache to the bound
-// as the database grows: with SQLite's default that is a process growing by megabytes for
-// the first half hour after every start, as the soak benchmark showed, for pages the OS
-// caches anyway. The burst benchmark's CPU per message did not rise with the smaller cache
-// (README, Performance).
+// as the database grows: with SQLite's default, megabytes of RSS after every start for
+// pages the OS caches anyway. The burst benchmark's CPU per message did not rise with the
+// smaller cache (README, Performance).
 const defaultCacheSize = "-512"
 
 // withDefaults adds _time_format=sqlite, _busy_timeout=5000 and
