@@ -47,7 +47,15 @@ type env struct {
 	provSecret string
 
 	proc *harness.Process // nil while the bridge is stopped
+
+	// states receives the bridge states the bridge pushes (homeserver.status_endpoint):
+	// the scale phase waits on them rather than asking the bridge for each login.
+	states    *harness.BridgeStates
+	statesURL string
 }
+
+// statePath is where the bridge POSTs its states.
+const statePath = "/bridgestate"
 
 func loadEnv(t *testing.T) *env {
 	t.Helper()
@@ -64,6 +72,15 @@ func loadEnv(t *testing.T) *env {
 	if e.hsPID, err = strconv.Atoi(h.Get("HS_PID")); err != nil {
 		t.Fatalf("BENCH_HS_PID: %v", err)
 	}
+	e.states = harness.NewBridgeStates(statePath)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: e.states, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	e.statesURL = "http://" + ln.Addr().String() + statePath
 	return e
 }
 
@@ -88,7 +105,8 @@ func (e *env) prepareConfig(logLevel string) error {
 	if cfg.AppService.Port == 0 || cfg.Provisioning.SharedSecret == "" {
 		return errors.New("config has no appservice.port or provisioning.shared_secret")
 	}
-	sets := []harness.Setting{{Path: "logging.min_level", Value: logLevel}}
+	sets := []harness.Setting{{Path: "logging.min_level", Value: logLevel},
+		{Path: "homeserver.status_endpoint", Value: e.statesURL}}
 	for i := range cfg.Logging.Writers {
 		sets = append(sets, harness.Setting{Path: "logging.writers." + strconv.Itoa(i) + ".min_level", Value: logLevel})
 	}

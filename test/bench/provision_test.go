@@ -60,23 +60,3 @@ func (e *env) login(ctx context.Context, ctl *wxsim.Control, user id.UserID, wxi
 		return e.provision(ctx, user, method, path, body, out)
 	}, wxid)
 }
-
-// loginStates is each login of user with its current bridge state (GET /v3/whoami).
-func (e *env) loginStates(ctx context.Context, user id.UserID) (map[string]string, error) {
-	var who struct {
-		Logins []struct {
-			ID    string `json:"id"`
-			State struct {
-				StateEvent string `json:"state_event"`
-			} `json:"state"`
-		} `json:"logins"`
-	}
-	if err := e.provision(ctx, user, http.MethodGet, "/v3/whoami", nil, &who); err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, l := range who.Logins {
-		out[l.ID] = l.State.StateEvent
-	}
-	return out, nil
-}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix/bridgev2/status"
 	"maunium.net/go/mautrix/id"
 
 	"wxbridge/protoclient/wxsim"
@@ -27,6 +28,7 @@ type scaleUser struct {
 func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *harness.MatrixUser, p params, rep *report) {
 	k := p.logins
 	// A fresh process, so that memory counts logins and not the earlier phases.
+	from := e.states.Mark()
 	if err := e.stopBridge(ctx, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 		t.Fatal(err)
 	}
 	obsOnly := []scaleUser{{mx: obs.ID(), wxid: obsWxid}}
-	if _, err := waitConnected(ctx, e, obsOnly, 1); err != nil {
+	if _, err := waitConnected(ctx, e, obsOnly, 1, from); err != nil {
 		t.Fatalf("observer after restart: %v", err)
 	}
 	rss0, _ := rssBytes(e.bridgePID())
@@ -63,6 +65,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 	fmt.Printf("bench: %d WeChat accounts and Matrix users in %s\n", k, time.Since(t0).Round(time.Millisecond))
 
 	t0 = time.Now()
+	from = e.states.Mark()
 	var done int64
 	var mu sync.Mutex
 	if err := parallel(ctx, p.loginWorkers, k, func(i int) error {
@@ -81,7 +84,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 	}
 	loginTime := time.Since(t0)
 	all := append(users, obsOnly...)
-	if _, err := waitConnected(ctx, e, all, 0); err != nil {
+	if _, err := waitConnected(ctx, e, all, 0, from); err != nil {
 		t.Fatalf("after the logins: %v", err)
 	}
 	fmt.Printf("bench: %d logins in %s (%.1f/s), all connected after %s\n", k, loginTime.Round(time.Millisecond),
@@ -192,6 +195,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 	if err := ctl.ResetStats(ctx); err != nil {
 		t.Fatal(err)
 	}
+	from = e.states.Mark()
 	if err := e.stopBridge(ctx, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +227,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 			}
 		}
 	}()
-	connectedAt, err := waitConnected(ctx, e, all, 0)
+	connectedAt, err := waitConnected(ctx, e, all, 0, from)
 	if err != nil {
 		t.Fatalf("after the restart: %v", err)
 	}
@@ -232,7 +236,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 		t.Fatal(err)
 	}
 	rssRestart, _ := rssBytes(e.bridgePID())
-	rep.add(row{measure: fmt.Sprintf("4. restart (SIGKILL + start) → all %d logins CONNECTED (bridge state, /v3/whoami)", len(all)),
+	rep.add(row{measure: fmt.Sprintf("4. restart (SIGKILL + start) → all %d logins CONNECTED (bridge state pushed to the status endpoint)", len(all)),
 		bridge: fmt.Sprintf("%.1f s", connected.Seconds()), baseline: fmt.Sprintf("ready endpoint after %.1f s", ready.Seconds()), ratio: "–",
 		target: "≤ 20 s", verdict: verdict(connected <= 20*time.Second)})
 	rep.add(row{measure: fmt.Sprintf("4. restart → all %d logins long-polling (a synccheck each at wxsim)", len(all)),
@@ -262,10 +266,11 @@ func projectedCPUNote(k int, pct float64) string {
 	return fmt.Sprintf(" (projected to 1,000: %.1f%%)", pct*1000/float64(k))
 }
 
-// waitConnected polls /v3/whoami of each user (an external API: a ticker) until every
-// login reports CONNECTED, and returns the time the last one did. want > 0 stops after
-// that many users.
-func waitConnected(ctx context.Context, e *env, users []scaleUser, want int) (time.Time, error) {
+// waitConnected waits until the bridge has pushed CONNECTED as the latest state of each
+// user's login (the first want users; 0: all) among the states after the first from, and
+// returns when the last of them arrived. The states come to the benchmark's status
+// endpoint as the bridge sends them, so nothing asks the bridge while it connects.
+func waitConnected(ctx context.Context, e *env, users []scaleUser, want, from int) (time.Time, error) {
 	if want == 0 {
 		want = len(users)
 	}
@@ -275,49 +280,45 @@ func waitConnected(ctx context.Context, e *env, users []scaleUser, want int) (ti
 	}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	var last time.Time
-	for {
-		list := make([]id.UserID, 0, len(pending))
+	latest := map[id.UserID]harness.PushedState{}
+	seen := 0
+	connected := func() (time.Time, bool) {
+		var last time.Time
 		for u := range pending {
-			list = append(list, u)
-		}
-		var mu sync.Mutex
-		states := map[string]int{}
-		_ = parallel(wctx, 8, len(list), func(i int) error {
-			st, err := e.loginStates(wctx, list[i])
-			now := time.Now()
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				states["error"]++
-				return nil
+			st, ok := latest[u]
+			if !ok || st.StateEvent != status.StateConnected {
+				return time.Time{}, false
 			}
-			ok := len(st) > 0
-			for _, s := range st {
-				states[s]++
-				if s != "CONNECTED" {
-					ok = false
-				}
+			if st.At.After(last) {
+				last = st.At
 			}
-			if ok {
-				delete(pending, list[i])
-				if now.After(last) {
-					last = now
-				}
-			}
-			return nil
-		})
-		if len(pending) == 0 {
-			return last, nil
 		}
-		select {
-		case <-wctx.Done():
-			return last, fmt.Errorf("%d logins not connected (last states %v): %w", len(pending), states, wctx.Err())
-		case <-tick.C:
-		}
+		return last, true
 	}
+	var last time.Time
+	err := e.states.Wait(wctx, from, func(states []harness.PushedState) bool {
+		for _, st := range states[seen:] {
+			if pending[st.UserID] {
+				latest[st.UserID] = st
+			}
+		}
+		seen = len(states)
+		var ok bool
+		last, ok = connected()
+		return ok
+	})
+	if err != nil {
+		counts := map[string]int{}
+		for u := range pending {
+			if st, ok := latest[u]; ok {
+				counts[string(st.StateEvent)]++
+			} else {
+				counts["none"]++
+			}
+		}
+		return last, fmt.Errorf("not every login CONNECTED (latest states pushed: %v): %w", counts, err)
+	}
+	return last, nil
 }
 
 // printMemPerLogin says where the idle logins' RSS goes in the Go runtime: the growth of

@@ -186,6 +186,7 @@ loop:
 			restarted = false
 		case <-restartAt:
 			restarting.Store(true)
+			from := e.states.Mark()
 			if err := e.stopBridge(ctx, syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
@@ -193,7 +194,7 @@ loop:
 				t.Fatal(err)
 			}
 			bridgeStart = time.Now()
-			if _, err := waitConnected(ctx, e, obsUser, 0); err != nil {
+			if _, err := waitConnected(ctx, e, obsUser, 0, from); err != nil {
 				t.Fatalf("after the restart: %v", err)
 			}
 			restarting.Store(false)
@@ -312,6 +313,7 @@ func keys(m *sync.Map) []string {
 // endSession ends the observer's WeChat session as the server would (retcode 1101),
 // confirms the push login the bridge asks the phone for, and waits until it is connected.
 func endSession(ctx context.Context, e *env, ctl *wxsim.Control, obsUser []scaleUser) error {
+	from := e.states.Mark()
 	if err := ctl.Logout(ctx, obsWxid, 1101); err != nil {
 		return err
 	}
@@ -330,7 +332,7 @@ func endSession(ctx context.Context, e *env, ctl *wxsim.Control, obsUser []scale
 		case <-tick.C: // polling wxsim, an external process
 		}
 	}
-	_, err := waitConnected(ctx, e, obsUser, 0)
+	_, err := waitConnected(ctx, e, obsUser, 0, from)
 	return err
 }
 

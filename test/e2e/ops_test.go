@@ -103,7 +103,7 @@ func TestBehindReverseProxy(t *testing.T) {
 	// A provisioning client (an app that shows the QR code) logs in through the proxy.
 	var connected pushedState
 	if !run(t, "qr_login_through_the_proxy", func(t *testing.T) {
-		from := states.mark()
+		from := states.Mark()
 		got, err := prov.QRLogin(ctx, a.ctl, provision, me)
 		if err != nil {
 			t.Fatal(err)
@@ -169,7 +169,7 @@ func TestBehindReverseProxy(t *testing.T) {
 	// connection is in trouble (TRANSIENT_DISCONNECT) and that it recovered by itself
 	// (CONNECTED), with no user action.
 	run(t, "wechat_unreachable_then_back", func(t *testing.T) {
-		from := states.mark()
+		from := states.Mark()
 		fid, err := a.ctl.AddFault(ctx, wxsim.Fault{Account: me, Endpoint: "synccheck", Kind: "http_status", Value: 502})
 		if err != nil {
 			t.Fatal(err)
@@ -189,7 +189,7 @@ func TestBehindReverseProxy(t *testing.T) {
 		if trouble.Error == "" {
 			t.Errorf("TRANSIENT_DISCONNECT without an error code: %+v", trouble)
 		}
-		from = states.mark()
+		from = states.Mark()
 		if err := a.ctl.DeleteFault(ctx, fid); err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +203,7 @@ func TestBehindReverseProxy(t *testing.T) {
 	// (BAD_CREDENTIALS), the bot asks to confirm on the phone, and once confirmed the login
 	// is CONNECTED again.
 	if !run(t, "session_ended_by_wechat", func(t *testing.T) {
-		from, mxFrom := states.mark(), u.Mark()
+		from, mxFrom := states.Mark(), u.Mark()
 		if err := a.ctl.Logout(ctx, me, 1101); err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +218,7 @@ func TestBehindReverseProxy(t *testing.T) {
 		}
 		u.Must(ctx, waitLogin, mxFrom, "the bot asking to confirm the login on the phone",
 			harness.And(harness.InRoom(dm), harness.FromSender(a.bot), func(s *harness.Seen) bool { return strings.Contains(s.Body(), "confirm a new login") }))
-		from = states.mark()
+		from = states.Mark()
 		if _, err := a.ctl.PushLoginConfirm(ctx, me); err != nil {
 			t.Fatalf("confirm the login on the phone: %v", err)
 		}
@@ -230,7 +230,7 @@ func TestBehindReverseProxy(t *testing.T) {
 	}
 
 	run(t, "logout_through_the_proxy", func(t *testing.T) {
-		from := states.mark()
+		from := states.Mark()
 		if err := provision(http.MethodPost, "/v3/logout/"+url.PathEscape(loginID), map[string]any{}, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -246,7 +246,7 @@ func TestBehindReverseProxy(t *testing.T) {
 	}, u)
 
 	run(t, "every_state_went_to_the_endpoint_with_the_as_token", func(t *testing.T) {
-		all, stray := states.snapshot()
+		all, stray := states.Snapshot()
 		var seq []string
 		for _, s := range all {
 			seq = append(seq, fmt.Sprintf("%s %s (login %s)", s.StateEvent, s.Error, s.RemoteID))
@@ -256,7 +256,7 @@ func TestBehindReverseProxy(t *testing.T) {
 			t.Errorf("requests to the status receiver outside POST %s: %q", statePath, stray)
 		}
 		for i, s := range all {
-			if s.auth != "Bearer "+ops.asToken {
+			if s.Auth != "Bearer "+ops.asToken {
 				// Never the header itself: it is a secret.
 				t.Errorf("state %d (%s) was not authorised with the appservice's as_token", i, s.StateEvent)
 			}
@@ -488,88 +488,34 @@ func listenAndServe(addr string, handler http.Handler) (stop func() error, err e
 	}, nil
 }
 
-// stateReceiver plays the service behind homeserver.status_endpoint: it keeps every
-// bridge state POSTed to statePath, and any other request as stray.
-type stateReceiver struct {
-	mu      sync.Mutex
-	states  []pushedState
-	stray   []string
-	changed chan struct{} // closed and replaced at every state
-}
+// stateReceiver is the service behind homeserver.status_endpoint (harness.BridgeStates)
+// with the waits these tests make: each fails the test after waitLogin.
+type stateReceiver struct{ *harness.BridgeStates }
 
-type pushedState struct {
-	status.BridgeState
-	auth string
-}
+type pushedState = harness.PushedState
 
-func serveBridgeStates(t *testing.T, addr string) *stateReceiver {
+func serveBridgeStates(t *testing.T, addr string) stateReceiver {
 	t.Helper()
-	s := &stateReceiver{changed: make(chan struct{})}
+	s := stateReceiver{harness.NewBridgeStates(statePath)}
 	serve(t, addr, s)
 	return s
 }
 
-func (s *stateReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var st status.BridgeState
-	if r.Method != http.MethodPost || r.URL.Path != statePath {
-		s.mu.Lock()
-		s.stray = append(s.stray, r.Method+" "+r.URL.Path)
-		s.mu.Unlock()
-		http.NotFound(w, r)
-		return
-	}
-	if err := json.NewDecoder(r.Body).Decode(&st); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	s.states = append(s.states, pushedState{BridgeState: st, auth: r.Header.Get("Authorization")})
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// mark is the number of states received so far: await(from=mark) sees only later ones.
-func (s *stateReceiver) mark() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.states)
-}
-
-func (s *stateReceiver) snapshot() ([]pushedState, []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.states), slices.Clone(s.stray)
-}
-
 // await waits for a state after the first from that matches.
-func (s *stateReceiver) await(t *testing.T, from int, what string, match func(pushedState) bool) pushedState {
+func (s stateReceiver) await(t *testing.T, from int, what string, match func(pushedState) bool) pushedState {
 	t.Helper()
-	deadline := time.After(waitLogin)
-	for {
-		s.mu.Lock()
-		for _, st := range s.states[from:] {
-			if match(st) {
-				s.mu.Unlock()
-				return st
-			}
+	ctx, cancel := context.WithTimeout(t.Context(), waitLogin)
+	defer cancel()
+	st, err := s.Await(ctx, from, match)
+	if err != nil {
+		all, _ := s.Snapshot()
+		var got []string
+		for _, st := range all[from:] {
+			got = append(got, fmt.Sprintf("%s/%s(%s)", st.StateEvent, st.Error, st.RemoteID))
 		}
-		changed := s.changed
-		s.mu.Unlock()
-		select {
-		case <-changed:
-		case <-deadline:
-			all, _ := s.snapshot()
-			var got []string
-			for _, st := range all[from:] {
-				got = append(got, fmt.Sprintf("%s/%s(%s)", st.StateEvent, st.Error, st.RemoteID))
-			}
-			t.Fatalf("no %s pushed to the status endpoint within %s; pushed: %v", what, waitLogin, got)
-		case <-t.Context().Done():
-			t.Fatalf("cancelled waiting for %s", what)
-		}
+		t.Fatalf("no %s pushed to the status endpoint within %s (%v); pushed: %v", what, waitLogin, err, got)
 	}
+	return st
 }
 
 type whoamiResp struct {

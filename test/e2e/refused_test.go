@@ -107,7 +107,7 @@ func TestRefusedSession(t *testing.T) {
 	}
 
 	if !run(t, "1_refused_is_not_retried", func(t *testing.T) {
-		from, mx := states.mark(), u.Mark()
+		from, mx := states.Mark(), u.Mark()
 		a.loginWithQR(t, u, dm, me, false)
 		loggedIn := time.Now()
 		if u.Find(mx, botSays("has restricted accounts that kept trying: https://")) == nil {
@@ -132,7 +132,7 @@ func TestRefusedSession(t *testing.T) {
 	}
 
 	if !run(t, "2_counted_across_a_restart_and_named_at_the_next_QR", func(t *testing.T) {
-		from, mx := states.mark(), u.Mark()
+		from, mx := states.Mark(), u.Mark()
 		a.loginWithQR(t, u, dm, me, false)
 		states.await(t, from, "BAD_CREDENTIALS wechat-web-session-refused (2 in 24 h)", refusedState(2))
 		n := u.Must(ctx, 30*time.Second, mx, "the second refusal notice", botSays("ended your web session"))
@@ -155,13 +155,13 @@ func TestRefusedSession(t *testing.T) {
 		// counts. Next, sessions are not ended by wxsim, and the window is short (step 3).
 		setLogoutAfter(0)
 		inits := a.wxRequests(t, "webwxinit")
-		from = states.mark()
+		from = states.Mark()
 		restart("8s")
 		states.await(t, from, "the refused state again after the restart", refusedState(2))
 		if got := a.wxRequests(t, "webwxinit"); got != inits {
 			t.Errorf("the restarted bridge called webwxinit %d time(s) with a session WeChat had ended", got-inits)
 		}
-		from, mx = states.mark(), u.Mark()
+		from, mx = states.Mark(), u.Mark()
 		a.loginWithQR(t, u, dm, me, false)
 		sessionStart = time.Now()
 		states.await(t, from, "CONNECTED: a manual login is never blocked", func(s pushedState) bool {
@@ -182,7 +182,7 @@ func TestRefusedSession(t *testing.T) {
 		afterWindow(sessionStart)
 
 		push0 := a.wxRequests(t, "webwxpushloginurl")
-		sf, mx := states.mark(), u.Mark()
+		sf, mx := states.Mark(), u.Mark()
 		if err := a.ctl.Logout(ctx, me, 1101); err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +196,7 @@ func TestRefusedSession(t *testing.T) {
 		if got := a.wxRequests(t, "webwxpushloginurl"); got != push0+1 {
 			t.Errorf("%d push logins after a session ended after the window, want 1", got-push0)
 		}
-		sf = states.mark()
+		sf = states.Mark()
 		if _, err := a.ctl.PushLoginConfirm(ctx, me); err != nil {
 			t.Fatalf("confirm the push login on the phone: %v", err)
 		}
@@ -207,13 +207,13 @@ func TestRefusedSession(t *testing.T) {
 		})
 
 		// The interval is kept with the login: a restart does not reset it.
-		sf = states.mark()
+		sf = states.Mark()
 		restart("8s")
 		states.await(t, sf, "CONNECTED after the restart (the session resumed)", func(s pushedState) bool {
 			return s.StateEvent == status.StateConnected && string(s.RemoteID) == loginID
 		})
 		afterWindow(adopted)
-		sf, mx = states.mark(), u.Mark()
+		sf, mx = states.Mark(), u.Mark()
 		if err := a.ctl.Logout(ctx, me, 1101); err != nil {
 			t.Fatal(err)
 		}
