@@ -93,6 +93,9 @@ func (wc *WeChatConnector) Start(ctx context.Context) error {
 	if err := wc.DB.Upgrade(ctx); err != nil {
 		return bridgev2.DBUpgradeError{Err: err, Section: "wechat"}
 	}
+	if err := mautrixfix.IndexLoginsByUser(ctx, wc.Bridge.DB); err != nil {
+		return bridgev2.DBUpgradeError{Err: err, Section: "wechat"}
+	}
 	// Older leftovers stay until their login connects (recoverMatrixMessages says which
 	// it did not send); those of a login that never comes back go after a day.
 	if err := wc.DB.PendingMatrix.Prune(ctx, 24*time.Hour); err != nil {
