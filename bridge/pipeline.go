@@ -14,8 +14,8 @@ import (
 // portalConcurrency bounds how many chats of one login are bridged at the same time. The
 // homeserver is the bottleneck of a burst and serves different rooms in parallel, so a
 // burst over many chats goes through faster with more of them at once; the bound keeps a
-// login's backlog after an outage from opening a connection per chat (test/bench's burst
-// A/B in the README chose the value).
+// login's backlog after an outage from opening a connection per chat (the burst A/B in
+// test/bench/HISTORY.md, "64 chats at once", chose the value).
 const portalConcurrency = 64
 
 // maxPipelined bounds the messages of a login received from WeChat but not yet in Matrix.

@@ -70,7 +70,7 @@ func (d *SQLiteDriver) Open(dsn string) (driver.Conn, error) {
 // The bridge keeps all its pooled connections open, and each fills its cache to the bound
 // as the database grows: with SQLite's default, megabytes of RSS after every start for
 // pages the OS caches anyway. The burst benchmark's CPU per message did not rise with the
-// smaller cache (README, Performance).
+// smaller cache (test/bench/HISTORY.md).
 const defaultCacheSize = "-512"
 
 // withDefaults adds _time_format=sqlite, _busy_timeout=5000 and

@@ -32,8 +32,8 @@ func main() {
 	}
 	// Most of a bridge's heap is the logins' state, alive as long as they are; Go's
 	// default lets the heap grow to twice that between collections. A quarter of that
-	// is the better trade for a process holding many idle logins (README, "Idle
-	// logins"). GOGC set in the environment still decides.
+	// is the better trade for a process holding many idle logins (test/bench/HISTORY.md,
+	// "GOGC 25"). GOGC set in the environment still decides.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(25)
 	}
