@@ -36,7 +36,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 		t.Fatal(err)
 	}
 	obsOnly := []scaleUser{{mx: obs.ID(), wxid: obsWxid}}
-	if _, err := waitConnected(ctx, e, obsOnly, 1, from); err != nil {
+	if _, err := waitConnected(ctx, e, obsOnly, from); err != nil {
 		t.Fatalf("observer after restart: %v", err)
 	}
 	rss0, _ := rssBytes(e.bridgePID())
@@ -85,7 +85,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 	loginTime := time.Since(t0)
 	all := append(users, obsOnly...)
 	// The observer's login stays connected throughout and pushes nothing new.
-	if _, err := waitConnected(ctx, e, users, 0, from); err != nil {
+	if _, err := waitConnected(ctx, e, users, from); err != nil {
 		t.Fatalf("after the logins: %v", err)
 	}
 	fmt.Printf("bench: %d logins in %s (%.1f/s), all connected after %s\n", k, loginTime.Round(time.Millisecond),
@@ -228,7 +228,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 			}
 		}
 	}()
-	connectedAt, err := waitConnected(ctx, e, all, 0, from)
+	connectedAt, err := waitConnected(ctx, e, all, from)
 	if err != nil {
 		t.Fatalf("after the restart: %v", err)
 	}
@@ -268,15 +268,12 @@ func projectedCPUNote(k int, pct float64) string {
 }
 
 // waitConnected waits until the bridge has pushed CONNECTED as the latest state of each
-// user's login (the first want users; 0: all) among the states after the first from, and
-// returns when the last of them arrived. The states come to the benchmark's status
-// endpoint as the bridge sends them, so nothing asks the bridge while it connects.
-func waitConnected(ctx context.Context, e *env, users []scaleUser, want, from int) (time.Time, error) {
-	if want == 0 {
-		want = len(users)
-	}
+// user's login among the states after the first from, and returns when the last of them
+// arrived. The states come to the benchmark's status endpoint as the bridge sends them, so
+// nothing asks the bridge while it connects.
+func waitConnected(ctx context.Context, e *env, users []scaleUser, from int) (time.Time, error) {
 	pending := map[id.UserID]bool{}
-	for _, u := range users[:want] {
+	for _, u := range users {
 		pending[u.mx] = true
 	}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)

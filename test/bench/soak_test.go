@@ -194,7 +194,7 @@ loop:
 				t.Fatal(err)
 			}
 			bridgeStart = time.Now()
-			if _, err := waitConnected(ctx, e, obsUser, 0, from); err != nil {
+			if _, err := waitConnected(ctx, e, obsUser, from); err != nil {
 				t.Fatalf("after the restart: %v", err)
 			}
 			restarting.Store(false)
@@ -332,7 +332,7 @@ func endSession(ctx context.Context, e *env, ctl *wxsim.Control, obsUser []scale
 		case <-tick.C: // polling wxsim, an external process
 		}
 	}
-	_, err := waitConnected(ctx, e, obsUser, 0, from)
+	_, err := waitConnected(ctx, e, obsUser, from)
 	return err
 }
 
