@@ -18,9 +18,6 @@ const loginUserIndex = "wechat_user_login_user_idx"
 // before any login connected. It must run after bridgev2's own schema upgrade (the
 // network connector's Start) and is a no-op once the index exists.
 func IndexLoginsByUser(ctx context.Context, db *database.Database) error {
-	if db == nil {
-		return nil
-	}
 	_, err := db.Exec(ctx, "CREATE INDEX IF NOT EXISTS "+loginUserIndex+" ON user_login (bridge_id, user_mxid)")
 	if err != nil {
 		return fmt.Errorf("indexing user_login by user: %w", err)

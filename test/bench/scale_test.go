@@ -272,49 +272,44 @@ func projectedCPUNote(k int, pct float64) string {
 // arrived. The states come to the benchmark's status endpoint as the bridge sends them, so
 // nothing asks the bridge while it connects.
 func waitConnected(ctx context.Context, e *env, users []scaleUser, from int) (time.Time, error) {
-	pending := map[id.UserID]bool{}
+	// waiting holds the users whose latest state is not CONNECTED yet, with that state.
+	waiting := map[id.UserID]status.BridgeStateEvent{}
 	for _, u := range users {
-		pending[u.mx] = true
+		waiting[u.mx] = "none"
 	}
+	connectedAt := map[id.UserID]time.Time{}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	latest := map[id.UserID]harness.PushedState{}
 	seen := 0
-	connected := func() (time.Time, bool) {
-		var last time.Time
-		for u := range pending {
-			st, ok := latest[u]
-			if !ok || st.StateEvent != status.StateConnected {
-				return time.Time{}, false
-			}
-			if st.At.After(last) {
-				last = st.At
-			}
-		}
-		return last, true
-	}
-	var last time.Time
 	err := e.states.Wait(wctx, from, func(states []harness.PushedState) bool {
 		for _, st := range states[seen:] {
-			if pending[st.UserID] {
-				latest[st.UserID] = st
+			_, ours := waiting[st.UserID]
+			if _, done := connectedAt[st.UserID]; !ours && !done {
+				continue
+			}
+			if st.StateEvent == status.StateConnected {
+				delete(waiting, st.UserID)
+				connectedAt[st.UserID] = st.At
+			} else {
+				waiting[st.UserID] = st.StateEvent
+				delete(connectedAt, st.UserID)
 			}
 		}
 		seen = len(states)
-		var ok bool
-		last, ok = connected()
-		return ok
+		return len(waiting) == 0
 	})
 	if err != nil {
-		counts := map[string]int{}
-		for u := range pending {
-			if st, ok := latest[u]; ok {
-				counts[string(st.StateEvent)]++
-			} else {
-				counts["none"]++
-			}
+		counts := map[status.BridgeStateEvent]int{}
+		for _, st := range waiting {
+			counts[st]++
 		}
-		return last, fmt.Errorf("not every login CONNECTED (latest states pushed: %v): %w", counts, err)
+		return time.Time{}, fmt.Errorf("%d of %d logins not CONNECTED (their latest states pushed: %v): %w", len(waiting), len(users), counts, err)
+	}
+	var last time.Time
+	for _, at := range connectedAt {
+		if at.After(last) {
+			last = at
+		}
 	}
 	return last, nil
 }
