@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # postgres.sh — a throwaway PostgreSQL 15 cluster on loopback for wxbridge's tests (the bridge's
-# database in `E2E_DB=postgres test/e2e/run`, Dendrite's in the chaos test).
+# database in `E2E_DB=postgres test/e2e/run`, the homeserver's with E2E_HS_DB=postgres,
+# BENCH_HS_DB=postgres and in the chaos test).
 #
 #   postgres.sh start DB [DB...]   install Debian's postgresql-15 when missing, initdb a cluster in
 #                                  a new /tmp/wxbridge-pg.* directory, start it on a free port of
@@ -47,7 +48,9 @@ cmd_start() {
 	printf 'PG_PORT=%s\n' "$port"
 	for db in "$@"; do
 		[[ "$db" =~ ^[a-z][a-z0-9_]*$ ]] || die "database name must be [a-z][a-z0-9_]*: $db"
-		runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
+		# UTF8 with the C locale: Synapse refuses any other collation, and the others do not mind.
+		runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres \
+			-E UTF8 --locale=C -T template0 "$db"
 		printf 'PG_URI_%s=%q\n' "$db" "postgres://postgres@127.0.0.1:$port/$db?sslmode=disable"
 	done
 	log "PostgreSQL 15 at 127.0.0.1:$port (data $dir/data, databases: $*)"

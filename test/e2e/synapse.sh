@@ -23,7 +23,9 @@
 #   HS_KEEP_STATE=1     start keeps the database and media of a previous run from DIR
 #   HS_LOG_LEVEL        Python log level (default WARNING); the log is DIR/synapse.log
 #   HS_START_TIMEOUT    seconds to wait for the client API (default 90)
-# HS_DATABASE (PostgreSQL) is Dendrite's only: Synapse keeps its SQLite database in the chroot.
+#   HS_DATABASE         a postgres://USER@HOST:PORT/DB URI (test/e2e/postgres.sh prints one):
+#                       Synapse keeps everything in that (empty, C-locale) PostgreSQL database
+#                       instead of SQLite in the chroot; Debian's matrix-synapse brings psycopg2
 set -euo pipefail
 
 CACHE_DIR=${SYNAPSE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/wxbridge-test/synapse-sid}
@@ -111,6 +113,21 @@ instance() {
 	printf '/srv/wxbridge-%s' "$(printf '%s' "$1" | sha256sum | cut -c1-16)"
 }
 
+# database_yaml INST: Synapse's database section, SQLite in INST unless HS_DATABASE is set.
+database_yaml() {
+	local inst=$1
+	if [ -z "${HS_DATABASE:-}" ]; then
+		printf 'database: {name: sqlite3, args: {database: %s/homeserver.db}}\n' "$inst"
+		return
+	fi
+	# The chroot shares the host's network, so the host's loopback cluster is reachable.
+	local re='^postgres(ql)?://([a-z_][a-z0-9_]*)@([0-9.]+|localhost):([0-9]+)/([a-z][a-z0-9_]*)(\?.*)?$'
+	[[ "$HS_DATABASE" =~ $re ]] || die "HS_DATABASE must be postgres://USER@HOST:PORT/DB (no password), not $HS_DATABASE"
+	# Synapse's default pool (cp_min 5, cp_max 10), as a user gets it.
+	printf 'database: {name: psycopg2, args: {user: %s, host: %s, port: %s, database: %s}}\n' \
+		"${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}" "${BASH_REMATCH[4]}" "${BASH_REMATCH[5]}"
+}
+
 write_config() {
 	local inst=$1 port=$2 regs=$3
 	local lim='{per_second: 1000, burst_count: 1000}'
@@ -128,7 +145,7 @@ pid_file: ${inst}/homeserver.pid
 listeners:
   - {port: ${port}, bind_addresses: ['127.0.0.1'], type: http, tls: false, x_forwarded: false,
      resources: [{names: [client], compress: false}]}
-database: {name: sqlite3, args: {database: ${inst}/homeserver.db}}
+$(database_yaml "$inst")
 log_config: ${inst}/log.yaml
 media_store_path: ${inst}/media
 signing_key_path: ${inst}/signing.key
@@ -179,7 +196,6 @@ cmd_start() {
 	HS_LOG_LEVEL=${HS_LOG_LEVEL:-WARNING}
 	case "$HS_LOG_LEVEL" in warn) HS_LOG_LEVEL=WARNING ;; info) HS_LOG_LEVEL=INFO ;; debug) HS_LOG_LEVEL=DEBUG ;; error) HS_LOG_LEVEL=ERROR ;; esac
 	local timeout=${HS_START_TIMEOUT:-90}
-	[ -z "${HS_DATABASE:-}" ] || die "HS_DATABASE is Dendrite's; Synapse keeps its SQLite database in the chroot"
 
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd -P)
