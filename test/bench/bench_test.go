@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -309,6 +310,7 @@ func TestBench(t *testing.T) {
 	// --- 1. WeChat → Matrix latency ------------------------------------------------------
 	if p.run("latency") {
 		var bridged, floorLat []time.Duration
+		var timings sendTimings
 		// Bridge, floor, floor, bridge, bridge, floor, floor, bridge: drift of the machine
 		// over the phase hits both alike, and neither always follows the other (the
 		// homeserver is still busy with the last messages of the path before).
@@ -316,7 +318,7 @@ func TestBench(t *testing.T) {
 		for round := range latRounds {
 			n := p.latMsgs / latRounds
 			viaBridge := func() error {
-				b, err := paced(ctx, obs, n, p.latRate, fmt.Sprintf("lat-wx%d", round), func(i int, body string) error {
+				b, err := paced(ctx, obs, &timings, n, p.latRate, fmt.Sprintf("lat-wx%d", round), func(i int, body string) error {
 					_, err := ctl.Incoming(ctx, obsWxid, wxsim.WorldMessage{From: chatWxid(i % p.latChats), Type: 1, Content: body})
 					return err
 				})
@@ -327,7 +329,7 @@ func TestBench(t *testing.T) {
 				return nil
 			}
 			viaFloor := func() error {
-				f, err := paced(ctx, obs, n, p.latRate, fmt.Sprintf("lat-as%d", round), func(i int, body string) error {
+				f, err := paced(ctx, obs, &timings, n, p.latRate, fmt.Sprintf("lat-as%d", round), func(i int, body string) error {
 					return floor[i%p.latChats].send(ctx, body)
 				})
 				if err != nil {
@@ -348,12 +350,15 @@ func TestBench(t *testing.T) {
 		}
 		slices.Sort(bridged)
 		slices.Sort(floorLat)
-		straight, err := paced(ctx, obs, p.latMsgs, p.latRate, "lat-mx", func(i int, body string) error {
+		straight, err := paced(ctx, obs, &timings, p.latMsgs, p.latRate, "lat-mx", func(i int, body string) error {
 			_, err := direct.SendText(ctx, directRooms[i%p.latChats], body, "")
 			return err
 		})
 		if err != nil {
 			t.Fatalf("direct latency: %v", err)
+		}
+		if err := timings.write(filepath.Join(e.runDir, "latency.csv")); err != nil {
+			t.Fatal(err)
 		}
 		for _, q := range []struct {
 			name string
@@ -503,10 +508,12 @@ func parallel(ctx context.Context, workers, n int, f func(i int) error) error {
 // paced sends n messages at rate per second (one goroutine per message, so a slow send
 // does not delay the next) and returns the sorted latencies from the start of each send
 // to the observer's /sync returning it.
-func paced(ctx context.Context, obs *harness.MatrixUser, n int, rate float64, tag string, send func(i int, body string) error) ([]time.Duration, error) {
+// Each message's times go to tr.
+func paced(ctx context.Context, obs *harness.MatrixUser, tr *sendTimings, n int, rate float64, tag string, send func(i int, body string) error) ([]time.Duration, error) {
 	run := randomHex(3)
 	bodies := make([]string, n)
 	starts := make([]time.Time, n)
+	returned := make([]time.Time, n)
 	errs := make(chan error, n)
 	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer tick.Stop()
@@ -520,6 +527,7 @@ func paced(ctx context.Context, obs *harness.MatrixUser, n int, rate float64, ta
 			if err := send(i, bodies[i]); err != nil {
 				errs <- err
 			}
+			returned[i] = time.Now()
 		}()
 		if i < n-1 {
 			select {
@@ -539,10 +547,33 @@ func paced(ctx context.Context, obs *harness.MatrixUser, n int, rate float64, ta
 	}
 	lat := make([]time.Duration, n)
 	for i, b := range bodies {
-		lat[i] = obs.FirstMessage(b).At.Sub(starts[i])
+		seen := obs.FirstMessage(b).At
+		lat[i] = seen.Sub(starts[i])
+		tr.rows = append(tr.rows, sendTiming{body: b, start: starts[i], returned: returned[i], seen: seen})
 	}
 	slices.Sort(lat)
 	return lat, nil
+}
+
+// sendTimings keeps, for each message of the latency phase, when its send began, when
+// the send call returned (for the bridge's path: when wxsim had the message) and when
+// the observer saw it, so that where a path's time goes can be split afterwards (with
+// the bridge's debug log, which times its own send of the same body).
+type sendTimings struct{ rows []sendTiming }
+
+type sendTiming struct {
+	body                  string
+	start, returned, seen time.Time
+}
+
+// write saves the timings as CSV, times in Unix nanoseconds.
+func (tr *sendTimings) write(path string) error {
+	var sb strings.Builder
+	sb.WriteString("body,start_ns,returned_ns,seen_ns\n")
+	for _, r := range tr.rows {
+		fmt.Fprintf(&sb, "%s,%d,%d,%d\n", r.body, r.start.UnixNano(), r.returned.UnixNano(), r.seen.UnixNano())
+	}
+	return os.WriteFile(path, []byte(sb.String()), 0o644)
 }
 
 // burst sends per messages in each of chats chats, one goroutine per chat sending its
@@ -681,10 +712,17 @@ type floorSender struct {
 	room id.RoomID
 }
 
+// floorMsgID stands in for the WeChat message ID the bridge puts in each event.
+var floorMsgID atomic.Int64
+
+// send makes the request the bridge makes for a WeChat text (its debug log shows it):
+// the same content keys and a timestamp of whole seconds, as WeChat's CreateTime gives.
 func (f *floorSender) send(ctx context.Context, body string) error {
-	_, err := f.cli.SendMessageEvent(ctx, f.room, event.EventMessage, &event.MessageEventContent{
-		MsgType: event.MsgText, Body: body, Mentions: &event.Mentions{},
-	})
+	_, err := f.cli.SendMessageEvent(ctx, f.room, event.EventMessage, map[string]any{
+		"msgtype": event.MsgText, "body": body, "m.mentions": map[string]any{},
+		"com.beeper.disappearing_timer": map[string]any{},
+		"fi.wxbridge.wechat_msg_id":     strconv.FormatInt(1_000_000_000_000_000_000+floorMsgID.Add(1), 10),
+	}, mautrix.ReqSendEvent{Timestamp: time.Now().Truncate(time.Second).UnixMilli()})
 	return err
 }
 
