@@ -507,8 +507,7 @@ func parallel(ctx context.Context, workers, n int, f func(i int) error) error {
 
 // paced sends n messages at rate per second (one goroutine per message, so a slow send
 // does not delay the next) and returns the sorted latencies from the start of each send
-// to the observer's /sync returning it.
-// Each message's times go to tr.
+// to the observer's /sync returning it; each message's times also go to tr.
 func paced(ctx context.Context, obs *harness.MatrixUser, tr *sendTimings, n int, rate float64, tag string, send func(i int, body string) error) ([]time.Duration, error) {
 	run := randomHex(3)
 	bodies := make([]string, n)
