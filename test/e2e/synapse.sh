@@ -122,7 +122,7 @@ database_yaml() {
 	fi
 	# The chroot shares the host's network, so the host's loopback cluster is reachable.
 	local re='^postgres(ql)?://([a-z_][a-z0-9_]*)@([0-9.]+|localhost):([0-9]+)/([a-z][a-z0-9_]*)(\?.*)?$'
-	[[ "$HS_DATABASE" =~ $re ]] || die "HS_DATABASE must be postgres://USER@HOST:PORT/DB (no password), not $HS_DATABASE"
+	[[ "$HS_DATABASE" =~ $re ]] || die "HS_DATABASE must be postgres://USER@HOST:PORT/DB without a password (its value is not printed: it may hold one)"
 	# Synapse's default pool (cp_min 5, cp_max 10), as a user gets it.
 	printf 'database: {name: psycopg2, args: {user: %s, host: %s, port: %s, database: %s}}\n' \
 		"${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}" "${BASH_REMATCH[4]}" "${BASH_REMATCH[5]}"
