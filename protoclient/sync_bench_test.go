@@ -72,90 +72,99 @@ func benchFragment(b *testing.B, round, n int) wxsim.SyncFragment {
 // wxsim on the same keep-alive client (a synccheck and a webwxsync are two round trips),
 // i.e. the transport floor of a batch; the ratio is what the protocol client adds.
 func BenchmarkRunSync(b *testing.B) {
-	b.Run("RunSync", func(b *testing.B) {
-		c, ctl, _ := benchLogin(b)
-		ctx, cancel := context.WithCancel(b.Context())
-		var got atomic.Int64
-		arrived := make(chan struct{}, 1)
-		done := make(chan error, 1)
-		go func() {
-			done <- c.RunSync(ctx, func(_ context.Context, sb *protoclient.SyncBatch) error {
-				got.Add(int64(len(sb.Messages)))
-				select {
-				case arrived <- struct{}{}:
-				default:
-				}
-				return nil
-			}, protoclient.SyncOptions{})
-		}()
-		// Drain what the login leaves queued (status notify, contacts), so each op is
-		// one injected batch.
-		warm := benchFragment(b, 0, benchSyncBatch)
-		if err := ctl.SyncRaw(ctx, "wxid_alice", warm); err != nil {
+	b.Run("RunSync", func(b *testing.B) { benchRunSync(b, benchSyncBatch) })
+	b.Run("baseline-http-roundtrips", func(b *testing.B) { benchRoundTrips(b, benchSyncBatch) })
+	// One message per op: the latency of a single message through the web protocol's two
+	// round trips (the held synccheck answers, webwxsync fetches), which is what a bridged
+	// message waits before the bridge has it in hand.
+	b.Run("RunSync-1", func(b *testing.B) { benchRunSync(b, 1) })
+	b.Run("baseline-http-roundtrips-1", func(b *testing.B) { benchRoundTrips(b, 1) })
+}
+
+func benchRunSync(b *testing.B, batch int) {
+	c, ctl, _ := benchLogin(b)
+	ctx, cancel := context.WithCancel(b.Context())
+	var got atomic.Int64
+	arrived := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.RunSync(ctx, func(_ context.Context, sb *protoclient.SyncBatch) error {
+			got.Add(int64(len(sb.Messages)))
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
+			return nil
+		}, protoclient.SyncOptions{})
+	}()
+	// Drain what the login leaves queued (status notify, contacts), so each op is
+	// one injected batch.
+	warm := benchFragment(b, 0, batch)
+	if err := ctl.SyncRaw(ctx, "wxid_alice", warm); err != nil {
+		b.Fatal(err)
+	}
+	waitCount(b, ctx, &got, arrived, int64(batch))
+	frags := make([]wxsim.SyncFragment, 0, 64)
+	round := 1
+	b.ReportAllocs()
+	start := time.Now()
+	var msgs int64
+	for b.Loop() {
+		if len(frags) == 0 {
+			b.StopTimer()
+			for range 64 {
+				frags = append(frags, benchFragment(b, round, batch))
+				round++
+			}
+			b.StartTimer()
+		}
+		want := got.Load() + int64(batch)
+		if err := ctl.SyncRaw(ctx, "wxid_alice", frags[0]); err != nil {
 			b.Fatal(err)
 		}
-		waitCount(b, ctx, &got, arrived, benchSyncBatch)
-		frags := make([]wxsim.SyncFragment, 0, 64)
-		round := 1
-		b.ReportAllocs()
-		start := time.Now()
-		var msgs int64
-		for b.Loop() {
-			if len(frags) == 0 {
-				b.StopTimer()
-				for range 64 {
-					frags = append(frags, benchFragment(b, round, benchSyncBatch))
-					round++
-				}
-				b.StartTimer()
-			}
-			want := got.Load() + benchSyncBatch
-			if err := ctl.SyncRaw(ctx, "wxid_alice", frags[0]); err != nil {
-				b.Fatal(err)
-			}
-			frags = frags[1:]
-			waitCount(b, ctx, &got, arrived, want)
-			msgs += benchSyncBatch
+		frags = frags[1:]
+		waitCount(b, ctx, &got, arrived, want)
+		msgs += int64(batch)
+	}
+	b.ReportMetric(float64(msgs)/time.Since(start).Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(max(msgs, 1)), "ns/msg")
+	cancel()
+	<-done
+}
+
+func benchRoundTrips(b *testing.B, batch int) {
+	_, ctl, ts := benchLogin(b)
+	ctx := b.Context()
+	hc := ts.Client()
+	get := func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/_wxsim/v1/settings", nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
 		}
-		b.ReportMetric(float64(msgs)/time.Since(start).Seconds(), "msgs/s")
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(max(msgs, 1)), "ns/msg")
-		cancel()
-		<-done
-	})
-	b.Run("baseline-http-roundtrips", func(b *testing.B) {
-		_, ctl, ts := benchLogin(b)
-		ctx := b.Context()
-		hc := ts.Client()
-		get := func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/_wxsim/v1/settings", nil)
-			resp, err := hc.Do(req)
-			if err != nil {
-				b.Fatal(err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	frags := make([]wxsim.SyncFragment, 0, 64)
+	round := 1
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(frags) == 0 {
+			b.StopTimer()
+			for range 64 {
+				frags = append(frags, benchFragment(b, round, batch))
+				round++
 			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			b.StartTimer()
 		}
-		frags := make([]wxsim.SyncFragment, 0, 64)
-		round := 1
-		b.ReportAllocs()
-		for b.Loop() {
-			if len(frags) == 0 {
-				b.StopTimer()
-				for range 64 {
-					frags = append(frags, benchFragment(b, round, benchSyncBatch))
-					round++
-				}
-				b.StartTimer()
-			}
-			if err := ctl.SyncRaw(ctx, "wxid_alice", frags[0]); err != nil {
-				b.Fatal(err)
-			}
-			frags = frags[1:]
-			get()
-			get()
+		if err := ctl.SyncRaw(ctx, "wxid_alice", frags[0]); err != nil {
+			b.Fatal(err)
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchSyncBatch), "ns/msg")
-	})
+		frags = frags[1:]
+		get()
+		get()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/msg")
 }
 
 // waitCount waits until the handler has counted want messages (it signals each batch).
