@@ -33,7 +33,7 @@ func (c *Client) VerifyUser(ctx context.Context, opcode int, userName UserName, 
 	if err := c.requireLogin(); err != nil {
 		return err
 	}
-	q := url.Values{}
+	q := query{}
 	q.Set("r", nowMillis())
 	q.Set("lang", "zh_CN")
 	q.Set("pass_ticket", c.passTicket())
@@ -73,7 +73,7 @@ func (c *Client) UpdateChatRoom(ctx context.Context, room UserName, fun string, 
 	default:
 		return nil, fmt.Errorf("protoclient: unknown chat room function %q", fun)
 	}
-	q := url.Values{}
+	q := query{}
 	q.Set("fun", fun)
 	q.Set("lang", "zh_CN")
 	q.Set("pass_ticket", c.passTicket())
@@ -95,7 +95,7 @@ func (c *Client) CreateChatRoom(ctx context.Context, topic string, members []Use
 	for i, m := range members {
 		list[i] = CreateChatRoomMember{UserName: m}
 	}
-	q := url.Values{}
+	q := query{}
 	q.Set("r", nowMillis())
 	q.Set("pass_ticket", c.passTicket())
 	var res ChatRoomResponse
@@ -115,7 +115,7 @@ func (c *Client) Logout(ctx context.Context) error {
 	if err := c.requireLogin(); err != nil {
 		return err
 	}
-	q := url.Values{}
+	q := query{}
 	q.Set("redirect", "1")
 	q.Set("type", "0")
 	q.Set("skey", c.skey())
@@ -187,7 +187,7 @@ func (c *Client) oplog(ctx context.Context, cmd int, op *int, remark string, use
 	if err := c.requireLogin(); err != nil {
 		return err
 	}
-	q := url.Values{}
+	q := query{}
 	q.Set("lang", "zh_CN")
 	q.Set("pass_ticket", c.passTicket())
 	var res plainResponse

@@ -203,7 +203,7 @@ const (
 	roleFile
 )
 
-func (c *Client) roleURL(r role, path string, q url.Values) *url.URL {
+func (c *Client) roleURL(r role, path string, q query) *url.URL {
 	c.mu.Lock()
 	h := c.sess.Hosts
 	c.mu.Unlock()
@@ -219,16 +219,12 @@ func (c *Client) roleURL(r role, path string, q url.Values) *url.URL {
 	case roleFile:
 		host = h.File
 	}
-	u := &url.URL{Scheme: "https", Host: host, Path: path}
-	if q != nil {
-		u.RawQuery = q.Encode()
-	}
-	return u
+	return &url.URL{Scheme: "https", Host: host, Path: path, RawQuery: q.Encode()}
 }
 
 func cgi(name string) string { return cgiPath + name }
 
-// passTicket is the XML value of pass_ticket; url.Values encodes it once more, which is
+// passTicket is the XML value of pass_ticket; the query encodes it once more, which is
 // what the official client puts on the wire (§2.2).
 func (c *Client) passTicket() string {
 	c.mu.Lock()
@@ -391,7 +387,7 @@ func encodeJSON(v any) ([]byte, error) {
 
 // postJSON POSTs body to a web-host endpoint and decodes the JSON answer into out,
 // mapping BaseResponse.Ret to typed errors.
-func (c *Client) postJSON(ctx context.Context, r role, endpoint string, q url.Values, body any, out baseResponder) error {
+func (c *Client) postJSON(ctx context.Context, r role, endpoint string, q query, body any, out baseResponder) error {
 	return c.postJSONWith(ctx, r, endpoint, q, body, decodeInto(endpoint, out))
 }
 
@@ -406,7 +402,7 @@ func decodeInto(endpoint string, out baseResponder) func([]byte) error {
 }
 
 // postJSONWith is postJSON with the caller's decoder of the answer body.
-func (c *Client) postJSONWith(ctx context.Context, r role, endpoint string, q url.Values, body any, decode func([]byte) error) error {
+func (c *Client) postJSONWith(ctx context.Context, r role, endpoint string, q query, body any, decode func([]byte) error) error {
 	payload, err := encodeJSON(body)
 	if err != nil {
 		return fmt.Errorf("%s: encode request: %w", endpoint, err)
@@ -422,7 +418,7 @@ func (c *Client) postJSONWith(ctx context.Context, r role, endpoint string, q ur
 	return c.doJSON(req, endpoint, decode)
 }
 
-func (c *Client) getJSON(ctx context.Context, r role, endpoint string, q url.Values, out baseResponder) error {
+func (c *Client) getJSON(ctx context.Context, r role, endpoint string, q query, out baseResponder) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.APITimeout)
 	defer cancel()
 	req, err := newRequest(ctx, http.MethodGet, c.roleURL(r, cgi(endpoint), q), nil)

@@ -2,7 +2,6 @@ package protoclient
 
 import (
 	"context"
-	"net/url"
 	"strconv"
 )
 
@@ -18,7 +17,7 @@ func (c *Client) GetContacts(ctx context.Context) ([]Contact, error) {
 	var all []Contact
 	seq := int64(0)
 	for range maxContactPages {
-		q := url.Values{}
+		q := query{}
 		q.Set("lang", "zh_CN")
 		q.Set("pass_ticket", c.passTicket())
 		q.Set("r", nowMillis())
@@ -51,7 +50,7 @@ func (c *Client) BatchGetContact(ctx context.Context, items []BatchContactItem) 
 	var out []Contact
 	for start := 0; start < len(items); start += BatchGetContactSize {
 		end := min(start+BatchGetContactSize, len(items))
-		q := url.Values{}
+		q := query{}
 		q.Set("type", "ex")
 		q.Set("r", nowMillis())
 		q.Set("lang", "zh_CN")

@@ -2,7 +2,6 @@ package protoclient
 
 import (
 	"context"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +15,7 @@ func (c *Client) Init(ctx context.Context) (*InitResponse, error) {
 	if err := c.requireLogin(); err != nil {
 		return nil, err
 	}
-	q := url.Values{}
+	q := query{}
 	q.Set("r", negR())
 	q.Set("lang", "zh_CN")
 	q.Set("pass_ticket", c.passTicket())
@@ -76,7 +75,7 @@ func (c *Client) StatusNotify(ctx context.Context, code int, to UserName) error 
 	if err := c.requireLogin(); err != nil {
 		return err
 	}
-	q := url.Values{}
+	q := query{}
 	q.Set("lang", "zh_CN")
 	q.Set("pass_ticket", c.passTicket())
 	var res StatusNotifyResponse

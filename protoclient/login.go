@@ -24,7 +24,7 @@ func (c *Client) NewQRLogin(ctx context.Context) (string, error) {
 	if !c.opts.NormalMode {
 		redirect += "?mod=desktop"
 	}
-	q := url.Values{}
+	q := query{}
 	q.Set("appid", appID)
 	q.Set("redirect_uri", redirect)
 	q.Set("fun", "new")
@@ -61,7 +61,7 @@ const (
 // ErrQRExpired for 400 and ErrQRCancelled for 202. tip is 1 on the first poll after a
 // QR code was shown and 0 afterwards, as the official client sends it.
 func (c *Client) PollLogin(ctx context.Context, uuid string, tip int) (LoginPollResult, error) {
-	q := url.Values{}
+	q := query{}
 	q.Set("loginicon", "true")
 	q.Set("uuid", uuid)
 	q.Set("tip", strconv.Itoa(tip))
@@ -106,9 +106,8 @@ func (c *Client) CompleteLogin(ctx context.Context, redirectURI string) (*InitRe
 	if err != nil {
 		return nil, fmt.Errorf("%w: redirect_uri", ErrMalformed)
 	}
-	q := u.Query()
-	q.Set("fun", "new")
-	q.Set("version", "v2")
+	// The official client follows redirect_uri as it came and adds its own parameters.
+	q := query{{"fun", "new"}, {"version", "v2"}}
 	if !c.opts.NormalMode {
 		q.Set("mod", "desktop")
 	}
@@ -117,7 +116,7 @@ func (c *Client) CompleteLogin(ctx context.Context, redirectURI string) (*InitRe
 	c.mu.Lock()
 	c.sess = Session{Hosts: hosts}
 	c.mu.Unlock()
-	target := &url.URL{Scheme: "https", Host: hosts.Web, Path: u.Path, RawQuery: q.Encode()}
+	target := &url.URL{Scheme: "https", Host: hosts.Web, Path: u.Path, RawQuery: appendQuery(u.RawQuery, q)}
 	hdr := http.Header{}
 	if !c.opts.NormalMode {
 		hdr.Set("client-version", "2.0.0")
@@ -161,7 +160,7 @@ func (c *Client) PushLogin(ctx context.Context) (string, error) {
 	if uin == 0 || web == "" {
 		return "", ErrPushLoginUnavailable
 	}
-	q := url.Values{}
+	q := query{}
 	q.Set("uin", strconv.FormatInt(uin, 10))
 	if !c.opts.NormalMode {
 		q.Set("mod", "desktop")
@@ -169,7 +168,7 @@ func (c *Client) PushLogin(ctx context.Context) (string, error) {
 	return c.pushLoginUUID(ctx, q)
 }
 
-func (c *Client) pushLoginUUID(ctx context.Context, q url.Values) (string, error) {
+func (c *Client) pushLoginUUID(ctx context.Context, q query) (string, error) {
 	body, status, err := c.getText(ctx, c.roleURL(roleWeb, cgi("webwxpushloginurl"), q), "webwxpushloginurl", c.opts.APITimeout, nil)
 	if err != nil {
 		return "", err

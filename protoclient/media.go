@@ -152,7 +152,7 @@ func (c *Client) uploadChunk(ctx context.Context, fields [][2]string, name, ctyp
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
-	q := url.Values{}
+	q := query{}
 	q.Set("f", "json")
 	ctx, cancel := context.WithTimeout(ctx, c.opts.APITimeout)
 	defer cancel()
@@ -189,18 +189,20 @@ const (
 
 // DownloadImage streams an image or emoticon (or the thumbnail of a video or link).
 func (c *Client) DownloadImage(ctx context.Context, msgID string, variant ImageVariant, maxBytes int64) (*Media, error) {
-	q := url.Values{}
+	q := query{}
 	q.Set("MsgID", msgID)
 	q.Set("skey", c.skey())
 	if variant != "" {
 		q.Set("type", string(variant))
 	}
-	return c.download(ctx, c.roleURL(roleWeb, cgi("webwxgetmsgimg"), q), "webwxgetmsgimg", maxBytes, false)
+	u := c.roleURL(roleWeb, cgi("webwxgetmsgimg"), q)
+	u.RawQuery = "&" + u.RawQuery // the official client's "?&MsgID=…" (§9.9)
+	return c.download(ctx, u, "webwxgetmsgimg", maxBytes, false)
 }
 
 // DownloadVoice streams a voice message (mp3).
 func (c *Client) DownloadVoice(ctx context.Context, msgID string, maxBytes int64) (*Media, error) {
-	q := url.Values{}
+	q := query{}
 	q.Set("msgid", msgID)
 	q.Set("skey", c.skey())
 	return c.download(ctx, c.roleURL(roleWeb, cgi("webwxgetvoice"), q), "webwxgetvoice", maxBytes, true)
@@ -208,7 +210,7 @@ func (c *Client) DownloadVoice(ctx context.Context, msgID string, maxBytes int64
 
 // DownloadVideo streams a video; the server insists on a Range header (§4.14).
 func (c *Client) DownloadVideo(ctx context.Context, msgID string, maxBytes int64) (*Media, error) {
-	q := url.Values{}
+	q := query{}
 	q.Set("msgid", msgID)
 	q.Set("skey", c.skey())
 	return c.download(ctx, c.roleURL(roleWeb, cgi("webwxgetvideo"), q), "webwxgetvideo", maxBytes, true)
@@ -217,7 +219,7 @@ func (c *Client) DownloadVideo(ctx context.Context, msgID string, maxBytes int64
 // DownloadFile streams an attachment (AppMsgType 6) from the file host.
 func (c *Client) DownloadFile(ctx context.Context, f *File, maxBytes int64) (*Media, error) {
 	fileURL := c.roleURL(roleFile, "/", nil)
-	q := url.Values{}
+	q := query{}
 	q.Set("sender", string(f.sender))
 	q.Set("mediaid", f.mediaID)
 	q.Set("encryfilename", f.encryFileName)
@@ -243,11 +245,15 @@ func (c *Client) DownloadAvatar(ctx context.Context, headImgURL string, maxBytes
 		(u.Path != cgi("webwxgeticon") && u.Path != cgi("webwxgetheadimg")) {
 		return nil, fmt.Errorf("protoclient: refusing to fetch avatar from %q", u.Host+u.Path)
 	}
-	q := u.Query()
-	if q.Get("skey") == "" {
+	// The URL is fetched as WeChat gave it (as a browser's <img> would), with the
+	// session's skey added only where it has none.
+	var q query
+	if u.Query().Get("skey") == "" {
 		q.Set("skey", c.skey())
 	}
-	return c.download(ctx, c.roleURL(roleWeb, u.Path, q), strings.TrimPrefix(u.Path, cgiPath), maxBytes, false)
+	target := c.roleURL(roleWeb, u.Path, nil)
+	target.RawQuery = appendQuery(u.RawQuery, q)
+	return c.download(ctx, target, strings.TrimPrefix(u.Path, cgiPath), maxBytes, false)
 }
 
 // download has no overall timeout (large files take long); ctx bounds it.

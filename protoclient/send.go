@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/big"
-	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -48,7 +47,7 @@ func ClientMsgIDFor(at time.Time, key string) string {
 	return fmt.Sprintf("%d%04d", at.UnixMilli(), h.Sum32()%10000)
 }
 
-func (c *Client) send(ctx context.Context, endpoint string, q url.Values, msg SendMsg) (*SendResult, error) {
+func (c *Client) send(ctx context.Context, endpoint string, q query, msg SendMsg) (*SendResult, error) {
 	if err := c.requireLogin(); err != nil {
 		return nil, err
 	}
@@ -56,7 +55,7 @@ func (c *Client) send(ctx context.Context, endpoint string, q url.Values, msg Se
 		return nil, errors.New("protoclient: send without ClientMsgId")
 	}
 	if q == nil {
-		q = url.Values{}
+		q = query{}
 	}
 	q.Set("lang", "zh_CN")
 	q.Set("pass_ticket", c.passTicket())
@@ -114,8 +113,8 @@ func (c *Client) SendText(ctx context.Context, to UserName, text, clientMsgID st
 	return c.send(ctx, "webwxsendmsg", nil, SendMsg{Type: int(MsgText), Content: text, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
 }
 
-func asyncQuery() url.Values {
-	q := url.Values{}
+func asyncQuery() query {
+	q := query{}
 	q.Set("fun", "async")
 	q.Set("f", "json")
 	return q
@@ -144,6 +143,9 @@ func (c *Client) SendFile(ctx context.Context, to UserName, f FileInfo, clientMs
 	q := asyncQuery()
 	appID := "wxeb7ec651dd0aefa9"
 	if !c.opts.NormalMode {
+		// mod comes after the parameters send adds (§4.10's URL); send sets those in place.
+		q.Set("lang", "zh_CN")
+		q.Set("pass_ticket", c.passTicket())
 		q.Set("mod", "desktop")
 		appID = ""
 	}
@@ -155,7 +157,7 @@ func (c *Client) SendFile(ctx context.Context, to UserName, f FileInfo, clientMs
 
 // SendEmoticon sends a sticker: an uploaded GIF (mediaID) or a known sticker's md5.
 func (c *Client) SendEmoticon(ctx context.Context, to UserName, mediaID, md5, clientMsgID string) (*SendResult, error) {
-	q := url.Values{}
+	q := query{}
 	q.Set("fun", "sys")
 	return c.send(ctx, "webwxsendemoticon", q, SendMsg{Type: int(MsgEmoticon), EmojiFlag: EmojiFlagGIF, MediaId: mediaID, EMoticonMd5: md5, ToUserName: to, ClientMsgId: FlexString(clientMsgID)})
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"hash/fnv"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -24,7 +23,7 @@ func (c *Client) SyncCheck(ctx context.Context) (SyncCheckResult, error) {
 	s := c.sess
 	key := s.checkKey()
 	c.mu.Unlock()
-	q := url.Values{}
+	q := query{}
 	q.Set("r", nowMillis())
 	q.Set("skey", s.Skey)
 	q.Set("sid", s.Sid)
@@ -94,7 +93,7 @@ func (c *Client) Sync(ctx context.Context) (*SyncBatch, error) {
 	c.mu.Lock()
 	s := c.sess
 	c.mu.Unlock()
-	q := url.Values{}
+	q := query{}
 	q.Set("sid", s.Sid)
 	q.Set("skey", s.Skey)
 	q.Set("lang", "zh_CN")

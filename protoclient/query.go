@@ -1,0 +1,52 @@
+package protoclient
+
+import (
+	"net/url"
+	"strings"
+)
+
+// query is a URL query that keeps its parameters in the order they were set. The
+// official web client writes each request's parameters in its own fixed order (synccheck:
+// r, skey, sid, uin, deviceid, synckey, _; the captures in the protocol reference), while
+// url.Values.Encode sorts them by name, which no browser does: a server that looks at
+// the order would tell the bridge from a browser.
+type query []queryParam
+
+type queryParam struct{ key, value string }
+
+// Set replaces the value of key where it stands, or appends key at the end.
+func (q *query) Set(key, value string) {
+	for i := range *q {
+		if (*q)[i].key == key {
+			(*q)[i].value = value
+			return
+		}
+	}
+	*q = append(*q, queryParam{key, value})
+}
+
+// Encode escapes keys and values as url.Values.Encode does, in the order they were set.
+func (q query) Encode() string {
+	var b strings.Builder
+	for i, p := range q {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(p.key))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(p.value))
+	}
+	return b.String()
+}
+
+// appendQuery adds q after a URL's own raw query, which is kept as it came (a browser
+// follows a URL the server gave it as it is, escaping and order included).
+func appendQuery(raw string, q query) string {
+	if raw == "" {
+		return q.Encode()
+	}
+	if len(q) == 0 {
+		return raw
+	}
+	return raw + "&" + q.Encode()
+}
