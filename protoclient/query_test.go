@@ -90,7 +90,9 @@ func TestQueryParametersInBrowserOrder(t *testing.T) {
 	_, _ = c.SendFile(e.ctx, bob, protoclient.FileInfo{Name: "a.txt", Size: 1, MediaID: "@crypt_x"}, "17000000000000002")
 	_, _ = c.DownloadImage(e.ctx, "123", protoclient.ImageBig, 1<<20)
 	_, _ = c.DownloadVideo(e.ctx, "123", 1<<20)
-	_, _ = c.DownloadAvatar(e.ctx, bobIcon, 1<<20)
+	avatar, err := c.DownloadAvatar(e.ctx, bobIcon, 1<<20)
+	e.must(err)
+	_ = avatar.Body.Close()
 
 	for ep, want := range map[string][]string{
 		"jslogin":              {"appid", "redirect_uri", "fun", "lang", "_"},
