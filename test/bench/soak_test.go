@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -59,11 +60,15 @@ func loadSoak() (soakParams, bool) {
 
 // soakSample is one minute's look at the bridge process.
 type soakSample struct {
-	at                   time.Duration // since the soak started
-	life                 time.Duration // since the bridge process started (the restart starts a new one)
-	rss                  int64
-	goHeld               int64 // what the Go runtime holds from the OS (Sys − HeapReleased); 0 if unread
-	goroutines, fds      int
+	at              time.Duration // since the soak started
+	life            time.Duration // since the bridge process started (the restart starts a new one)
+	rss             int64
+	goHeld          int64 // what the Go runtime holds from the OS (Sys − HeapReleased); 0 if unread
+	goroutines, fds int
+	// connLoops is how many of the goroutines are the read and write loops of pooled HTTP
+	// client connections (two per connection, to the homeserver or WeChat): they come and
+	// go with the traffic's concurrency, up to the pool's bound, and are not a leak.
+	connLoops            int
 	dbBytes              int64
 	sentW2M, sentM2W     int64
 	restarted, sessionUp bool
@@ -156,14 +161,14 @@ func soak(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *ha
 			sentW2M: w2mSent.Load(), sentM2W: m2wSent.Load(), restarted: restarted, sessionUp: sessionUp.Load()}
 		x.rss, _ = rssBytes(pid)
 		x.goHeld = e.goHeld(ctx)
-		x.goroutines = e.residentGoroutines(ctx)
+		x.goroutines, x.connLoops = e.residentGoroutines(ctx)
 		// A goroutine count above the window's usual is kept for a look at what it is.
 		if x.at >= warm && len(samples) > 0 && x.goroutines > samples[len(samples)-1].goroutines+4 {
 			e.saveProfileAs(ctx, "goroutine?debug=1", fmt.Sprintf("goroutines-%03.0fmin", x.at.Minutes()))
 		}
 		samples = append(samples, x)
-		fmt.Printf("bench: soak %s: RSS %s (Go runtime %s), %d goroutines, %d fds, database %s, sent W→M %d M→W %d\n",
-			x.at.Round(time.Second), mib(x.rss), mib(x.goHeld), x.goroutines, x.fds, mib(x.dbBytes), x.sentW2M, x.sentM2W)
+		fmt.Printf("bench: soak %s: RSS %s (Go runtime %s), %d goroutines (%d HTTP connection loops), %d fds, database %s, sent W→M %d M→W %d\n",
+			x.at.Round(time.Second), mib(x.rss), mib(x.goHeld), x.goroutines, x.connLoops, x.fds, mib(x.dbBytes), x.sentW2M, x.sentM2W)
 	}
 	sample(sctx, false)
 	sampleTick := time.NewTicker(s.sampling)
@@ -285,6 +290,7 @@ loop:
 	}{
 		{"RSS", "within ±10%", 0.10, rssOf},
 		{"resident goroutines", "within ±10%", 0.10, goroutinesOf},
+		{"resident goroutines other than pooled HTTP connections' loops", "within ±10%", 0.10, ownGoroutinesOf},
 		{"open file descriptors", "flat", 0.05, fdsOf},
 	} {
 		var parts []string
@@ -297,6 +303,19 @@ loop:
 		rep.add(row{measure: fmt.Sprintf("soak: %s per process life, from %s after each start, spread around the life's median", m.name, warm),
 			bridge: strings.Join(parts, ", "), baseline: "–", ratio: "–", target: m.target, verdict: verdict(len(lives) > 0 && worst <= m.limit)})
 	}
+	var connRanges []string
+	for _, l := range lives {
+		if len(l) == 0 {
+			continue
+		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, x := range l {
+			lo, hi = min(lo, connsOf(x)), max(hi, connsOf(x))
+		}
+		connRanges = append(connRanges, fmt.Sprintf("%.0f–%.0f", lo, hi))
+	}
+	rep.add(row{measure: fmt.Sprintf("soak: pooled HTTP client connections per process life, from %s after each start (the goroutines above less these loops)", warm),
+		bridge: strings.Join(connRanges, ", "), baseline: "–", ratio: "–"})
 	rep.add(row{measure: "soak: database size at the end", bridge: mib(last.dbBytes), baseline: fmt.Sprintf("%s at the start", mib(samples[0].dbBytes)), ratio: "–"})
 	rep.add(row{measure: fmt.Sprintf("soak: W→M messages lost / doubled (of %d)", len(w2m)), bridge: fmt.Sprintf("%d / %d", lostW2M, dupW2M),
 		baseline: "–", ratio: "–", target: "0 / 0", verdict: verdict(lostW2M == 0 && dupW2M == 0)})
@@ -409,7 +428,11 @@ func lifeWindows(samples []soakSample, warm time.Duration) [][]soakSample {
 // The series the soak judges and plots.
 func rssOf(x soakSample) float64        { return float64(x.rss) }
 func goroutinesOf(x soakSample) float64 { return float64(x.goroutines) }
-func fdsOf(x soakSample) float64        { return float64(x.fds) }
+
+func ownGoroutinesOf(x soakSample) float64 { return float64(x.goroutines - x.connLoops) }
+
+func connsOf(x soakSample) float64 { return float64(x.connLoops) / 2 }
+func fdsOf(x soakSample) float64   { return float64(x.fds) }
 
 func pct(f float64) string { return fmt.Sprintf("±%.1f%%", 100*f) }
 
@@ -438,21 +461,22 @@ func dbSize(runDir string) int64 {
 // traffic the count at one instant includes the goroutines that come and go with each
 // message (a chat's queue, bridgev2's handling, connections to the homeserver), tens of
 // them; a leak stays in every read.
-func (e *env) residentGoroutines(ctx context.Context) int {
-	n := 0
+// The second result is how many of that read's goroutines are pooled HTTP connections'
+// read and write loops.
+func (e *env) residentGoroutines(ctx context.Context) (n, connLoops int) {
 	for i := range 5 {
 		if i > 0 {
 			select {
 			case <-time.After(200 * time.Millisecond): // spacing of the reads, not a wait for an event
 			case <-ctx.Done():
-				return n
+				return n, connLoops
 			}
 		}
-		if g := e.goroutines(ctx); g > 0 && (n == 0 || g < n) {
-			n = g
+		if g, c := e.goroutines(ctx); g > 0 && (n == 0 || g < n) {
+			n, connLoops = g, c
 		}
 	}
-	return n
+	return n, connLoops
 }
 
 // growth is the least-squares slope of f over the samples times their time span, as a
@@ -511,14 +535,34 @@ func (e *env) memStats(ctx context.Context) map[string]int64 {
 	return m
 }
 
-func (e *env) goroutines(ctx context.Context) int {
+func (e *env) goroutines(ctx context.Context) (total, connLoops int) {
 	b, err := e.fetchPprof(ctx, "goroutine?debug=1")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	first, _, _ := strings.Cut(string(b), "\n")
-	n, _ := strconv.Atoi(strings.TrimPrefix(first, "goroutine profile: total "))
-	return n
+	return parseGoroutineProfile(string(b))
+}
+
+// parseGoroutineProfile reads a "goroutine?debug=1" profile: the total, and how many
+// goroutines run net/http's persistConn read or write loop. Each record is a line
+// "N @ addresses" followed by its frames, one "#\taddr\tfunction+off\tfile:line" each.
+func parseGoroutineProfile(p string) (total, connLoops int) {
+	first, rest, _ := strings.Cut(p, "\n")
+	total, _ = strconv.Atoi(strings.TrimPrefix(first, "goroutine profile: total "))
+	count, counted := 0, false
+	for line := range strings.SplitSeq(rest, "\n") {
+		if c, _, ok := strings.Cut(line, " @ "); ok {
+			count, _ = strconv.Atoi(c)
+			counted = false
+			continue
+		}
+		if !counted && strings.HasPrefix(line, "#") && (strings.Contains(line, "net/http.(*persistConn).readLoop+") ||
+			strings.Contains(line, "net/http.(*persistConn).writeLoop+")) {
+			connLoops += count
+			counted = true
+		}
+	}
+	return total, connLoops
 }
 
 // writeSoak writes RUN/soak.csv and RUN/soak.png (RSS, the Go runtime's part of it,
@@ -530,12 +574,12 @@ func writeSoak(runDir string, samples []soakSample, warm time.Duration) error {
 		return err
 	}
 	w := csv.NewWriter(f)
-	_ = w.Write([]string{"minutes", "rss_mib", "go_held_mib", "goroutines", "fds", "db_mib", "sent_w2m", "sent_m2w", "restarted", "session_up"})
+	_ = w.Write([]string{"minutes", "rss_mib", "go_held_mib", "goroutines", "fds", "db_mib", "sent_w2m", "sent_m2w", "restarted", "session_up", "http_conn_loops"})
 	for _, x := range samples {
 		_ = w.Write([]string{fmt.Sprintf("%.2f", x.at.Minutes()), fmt.Sprintf("%.1f", float64(x.rss)/(1<<20)),
 			fmt.Sprintf("%.1f", float64(x.goHeld)/(1<<20)), strconv.Itoa(x.goroutines),
 			strconv.Itoa(x.fds), fmt.Sprintf("%.2f", float64(x.dbBytes)/(1<<20)), strconv.FormatInt(x.sentW2M, 10),
-			strconv.FormatInt(x.sentM2W, 10), strconv.FormatBool(x.restarted), strconv.FormatBool(x.sessionUp)})
+			strconv.FormatInt(x.sentM2W, 10), strconv.FormatBool(x.restarted), strconv.FormatBool(x.sessionUp), strconv.Itoa(x.connLoops)})
 	}
 	w.Flush()
 	if err := f.Close(); err != nil {
