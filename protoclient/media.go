@@ -246,13 +246,9 @@ func (c *Client) DownloadAvatar(ctx context.Context, headImgURL string, maxBytes
 		return nil, fmt.Errorf("protoclient: refusing to fetch avatar from %q", u.Host+u.Path)
 	}
 	// The URL is fetched as WeChat gave it (as a browser's <img> would), with the
-	// session's skey added only where it has none.
-	var q query
-	if u.Query().Get("skey") == "" {
-		q.Set("skey", c.skey())
-	}
+	// session's skey filled in where it has none (group avatars come with "skey=").
 	target := c.roleURL(roleWeb, u.Path, nil)
-	target.RawQuery = appendQuery(u.RawQuery, q)
+	target.RawQuery = fillEmpty(u.RawQuery, "skey", c.skey())
 	return c.download(ctx, target, strings.TrimPrefix(u.Path, cgiPath), maxBytes, false)
 }
 

@@ -39,6 +39,23 @@ func (q query) Encode() string {
 	return b.String()
 }
 
+// fillEmpty returns a raw query (as a server gave it) with key set to value where the
+// query lacks key or has it empty, leaving every other parameter as it came.
+func fillEmpty(raw, key, value string) string {
+	parts := strings.Split(raw, "&")
+	for i, p := range parts {
+		k, v, _ := strings.Cut(p, "=")
+		if k != key {
+			continue
+		}
+		if v == "" {
+			parts[i] = key + "=" + url.QueryEscape(value)
+		}
+		return strings.Join(parts, "&")
+	}
+	return appendQuery(raw, query{{key, value}})
+}
+
 // appendQuery adds q after a URL's own raw query, which is kept as it came (a browser
 // follows a URL the server gave it as it is, escaping and order included).
 func appendQuery(raw string, q query) string {

@@ -72,27 +72,38 @@ func TestQueryParametersInBrowserOrder(t *testing.T) {
 	e.must(c.CompleteLogin(e.ctx, redirect))
 	contacts, err := c.GetContacts(e.ctx)
 	e.must(err)
-	e.must(c.BatchGetUsers(e.ctx, "@@nonexistent"))
 	e.must(c.SyncCheck(e.ctx))
 	e.must(c.Sync(e.ctx))
-	var bob protoclient.UserName
+	var bob, family protoclient.UserName
 	var bobIcon string
 	for _, ct := range contacts {
-		if ct.NickName == "Bob" {
+		switch ct.NickName {
+		case "Bob":
 			bob, bobIcon = ct.UserName, ct.HeadImgUrl
+		case "Family":
+			family = ct.UserName
 		}
 	}
-	if bob == "" {
-		t.Fatal("Bob is not among the contacts")
+	if bob == "" || family == "" {
+		t.Fatal("Bob or Family is not among the contacts")
 	}
+	// A group's avatar URL from webwxbatchgetcontact comes with an empty skey (§9.4).
+	groups, err := c.BatchGetUsers(e.ctx, family)
+	e.must(err)
+	if len(groups) != 1 || !strings.HasSuffix(groups[0].HeadImgUrl, "&skey=") {
+		t.Fatalf("batch answer for the group: %+v", groups)
+	}
+	familyIcon := groups[0].HeadImgUrl
 	e.must(c.SendText(e.ctx, bob, "hello", "17000000000000001"))
 	// Requests about things that do not exist still go out; only their URLs matter here.
 	_, _ = c.SendFile(e.ctx, bob, protoclient.FileInfo{Name: "a.txt", Size: 1, MediaID: "@crypt_x"}, "17000000000000002")
 	_, _ = c.DownloadImage(e.ctx, "123", protoclient.ImageBig, 1<<20)
 	_, _ = c.DownloadVideo(e.ctx, "123", 1<<20)
-	avatar, err := c.DownloadAvatar(e.ctx, bobIcon, 1<<20)
-	e.must(err)
-	_ = avatar.Body.Close()
+	for _, icon := range []string{bobIcon, familyIcon} {
+		avatar, err := c.DownloadAvatar(e.ctx, icon, 1<<20)
+		e.must(err)
+		_ = avatar.Body.Close()
+	}
 
 	for ep, want := range map[string][]string{
 		"jslogin":              {"appid", "redirect_uri", "fun", "lang", "_"},
@@ -123,7 +134,12 @@ func TestQueryParametersInBrowserOrder(t *testing.T) {
 		t.Errorf("webwxnewloginpage query %q, want the redirect_uri's %q followed by fun, version, mod", q, redirectQuery)
 	}
 	_, iconQuery, _ := strings.Cut(bobIcon, "?")
-	if q := rec.last(t, path.Base(strings.Split(bobIcon, "?")[0])); q != iconQuery && !strings.HasPrefix(q, iconQuery+"&skey=") {
+	if q := rec.last(t, "webwxgeticon"); q != iconQuery {
 		t.Errorf("avatar query %q, want HeadImgUrl's %q as it came", q, iconQuery)
+	}
+	// The group's empty skey is filled in where it stands, with the session's.
+	_, familyQuery, _ := strings.Cut(familyIcon, "?")
+	if q := rec.last(t, "webwxgetheadimg"); !strings.HasPrefix(q, familyQuery+"%40crypt_") || strings.Count(q, "skey=") != 1 {
+		t.Errorf("group avatar query %q, want %q with the session's skey", q, familyQuery)
 	}
 }
