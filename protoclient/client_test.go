@@ -61,6 +61,17 @@ func (e *env) client(opts ...func(*protoclient.Options)) *protoclient.Client {
 // scans it (201 with the avatar), the user confirms (200), the client completes login.
 func (e *env) qrLogin(c *protoclient.Client, wxid string) *protoclient.InitResponse {
 	e.t.Helper()
+	init, err := c.CompleteLogin(e.ctx, e.confirmedRedirect(c, wxid))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return init
+}
+
+// confirmedRedirect runs the QR flow up to the confirmed poll and returns its
+// redirect_uri.
+func (e *env) confirmedRedirect(c *protoclient.Client, wxid string) string {
+	e.t.Helper()
 	uuid, err := c.NewQRLogin(e.ctx)
 	if err != nil {
 		e.t.Fatal(err)
@@ -78,11 +89,7 @@ func (e *env) qrLogin(c *protoclient.Client, wxid string) *protoclient.InitRespo
 	if err != nil || res.Code != protoclient.LoginConfirmed {
 		e.t.Fatalf("poll after confirm: %+v %v", res, err)
 	}
-	init, err := c.CompleteLogin(e.ctx, res.RedirectURI)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return init
+	return res.RedirectURI
 }
 
 // syncUntil syncs and commits until pred has seen what it wants.

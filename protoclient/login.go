@@ -106,10 +106,19 @@ func (c *Client) CompleteLogin(ctx context.Context, redirectURI string) (*InitRe
 	if err != nil {
 		return nil, fmt.Errorf("%w: redirect_uri", ErrMalformed)
 	}
-	// The official client follows redirect_uri as it came and adds its own parameters.
-	q := query{{"fun", "new"}, {"version", "v2"}}
+	// The official client follows redirect_uri as it came and adds its own parameters
+	// (those the server did not put there already).
+	var q query
+	has := u.Query()
+	add := func(k, v string) {
+		if !has.Has(k) {
+			q.Set(k, v)
+		}
+	}
+	add("fun", "new")
+	add("version", "v2")
 	if !c.opts.NormalMode {
-		q.Set("mod", "desktop")
+		add("mod", "desktop")
 	}
 	// A fresh login replaces whatever session was here before, but keeps the cookie jar:
 	// the long-lived device cookies are what make push login possible later.

@@ -59,16 +59,7 @@ func TestQueryParametersInBrowserOrder(t *testing.T) {
 	rec := &recordingTransport{next: e.ts.Client().Transport, seen: map[string][]string{}}
 	c := e.client(func(o *protoclient.Options) { o.HTTPClient = &http.Client{Transport: rec} })
 
-	uuid, err := c.NewQRLogin(e.ctx)
-	e.must(err)
-	e.must(e.ctl.Scan(e.ctx, uuid, "wxid_alice"))
-	e.must(e.ctl.Confirm(e.ctx, uuid))
-	var redirect string
-	for redirect == "" {
-		res, err := c.PollLogin(e.ctx, uuid, 0)
-		e.must(err)
-		redirect = res.RedirectURI
-	}
+	redirect := e.confirmedRedirect(c, "wxid_alice")
 	e.must(c.CompleteLogin(e.ctx, redirect))
 	contacts, err := c.GetContacts(e.ctx)
 	e.must(err)
@@ -141,5 +132,18 @@ func TestQueryParametersInBrowserOrder(t *testing.T) {
 	_, familyQuery, _ := strings.Cut(familyIcon, "?")
 	if q := rec.last(t, "webwxgetheadimg"); !strings.HasPrefix(q, familyQuery+"%40crypt_") || strings.Count(q, "skey=") != 1 {
 		t.Errorf("group avatar query %q, want %q with the session's skey", q, familyQuery)
+	}
+}
+
+// A redirect_uri that already carries one of the client's own parameters keeps it once.
+func TestRedirectParametersNotDoubled(t *testing.T) {
+	e := newEnv(t, nil)
+	rec := &recordingTransport{next: e.ts.Client().Transport, seen: map[string][]string{}}
+	c := e.client(func(o *protoclient.Options) { o.HTTPClient = &http.Client{Transport: rec} })
+	redirect := e.confirmedRedirect(c, "wxid_alice")
+	e.must(c.CompleteLogin(e.ctx, redirect+"&mod=desktop"))
+	_, redirectQuery, _ := strings.Cut(redirect, "?")
+	if q := rec.last(t, "webwxnewloginpage"); q != redirectQuery+"&mod=desktop&fun=new&version=v2" {
+		t.Errorf("webwxnewloginpage query %q, want the redirect_uri's own followed by fun and version only", q)
 	}
 }
