@@ -104,25 +104,16 @@ func benchRunSync(b *testing.B, batch int) {
 		b.Fatal(err)
 	}
 	waitCount(b, ctx, &got, arrived, int64(batch))
-	frags := make([]wxsim.SyncFragment, 0, 64)
-	round := 1
+	feed := &fragmentFeed{b: b, batch: batch, round: 1}
 	b.ReportAllocs()
 	start := time.Now()
 	var msgs int64
 	for b.Loop() {
-		if len(frags) == 0 {
-			b.StopTimer()
-			for range 64 {
-				frags = append(frags, benchFragment(b, round, batch))
-				round++
-			}
-			b.StartTimer()
-		}
+		f := feed.next()
 		want := got.Load() + int64(batch)
-		if err := ctl.SyncRaw(ctx, "wxid_alice", frags[0]); err != nil {
+		if err := ctl.SyncRaw(ctx, "wxid_alice", f); err != nil {
 			b.Fatal(err)
 		}
-		frags = frags[1:]
 		waitCount(b, ctx, &got, arrived, want)
 		msgs += int64(batch)
 	}
@@ -145,26 +136,38 @@ func benchRoundTrips(b *testing.B, batch int) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
-	frags := make([]wxsim.SyncFragment, 0, 64)
-	round := 1
+	feed := &fragmentFeed{b: b, batch: batch, round: 1}
 	b.ReportAllocs()
 	for b.Loop() {
-		if len(frags) == 0 {
-			b.StopTimer()
-			for range 64 {
-				frags = append(frags, benchFragment(b, round, batch))
-				round++
-			}
-			b.StartTimer()
-		}
-		if err := ctl.SyncRaw(ctx, "wxid_alice", frags[0]); err != nil {
+		if err := ctl.SyncRaw(ctx, "wxid_alice", feed.next()); err != nil {
 			b.Fatal(err)
 		}
-		frags = frags[1:]
 		get()
 		get()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/msg")
+}
+
+// fragmentFeed hands out fragments of fresh messages, made 64 at a time with the
+// benchmark's timer stopped.
+type fragmentFeed struct {
+	b            *testing.B
+	batch, round int
+	frags        []wxsim.SyncFragment
+}
+
+func (f *fragmentFeed) next() wxsim.SyncFragment {
+	if len(f.frags) == 0 {
+		f.b.StopTimer()
+		for range 64 {
+			f.frags = append(f.frags, benchFragment(f.b, f.round, f.batch))
+			f.round++
+		}
+		f.b.StartTimer()
+	}
+	next := f.frags[0]
+	f.frags = f.frags[1:]
+	return next
 }
 
 // waitCount waits until the handler has counted want messages (it signals each batch).
