@@ -22,7 +22,7 @@ func (c *Client) GetContacts(ctx context.Context) ([]Contact, error) {
 		q.Set("pass_ticket", c.passTicket())
 		q.Set("r", nowMillis())
 		q.Set("seq", strconv.FormatInt(seq, 10))
-		q.Set("skey", c.skey())
+		q.SetLiteralAt("skey", c.skey())
 		var res GetContactResponse
 		if err := c.getJSON(ctx, roleWeb, "webwxgetcontact", q, &res); err != nil {
 			return nil, err

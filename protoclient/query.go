@@ -12,7 +12,11 @@ import (
 // the order would tell the bridge from a browser.
 type query []queryParam
 
-type queryParam struct{ key, value string }
+type queryParam struct {
+	key, value string
+	// literalAt: '@' is written as it is, not as %40 (SetLiteralAt).
+	literalAt bool
+}
 
 // Set replaces the value of key where it stands, or appends key at the end.
 func (q *query) Set(key, value string) {
@@ -22,7 +26,19 @@ func (q *query) Set(key, value string) {
 			return
 		}
 	}
-	*q = append(*q, queryParam{key, value})
+	*q = append(*q, queryParam{key: key, value: value})
+}
+
+// SetLiteralAt is Set for a value whose '@' goes on the wire unescaped: the official
+// client concatenates skey into some URLs (webwxsync, webwxgetcontact: "skey=@crypt_…" in
+// the captures) where it lets jQuery encode it into others (synccheck: "skey=%40crypt_…").
+func (q *query) SetLiteralAt(key, value string) {
+	q.Set(key, value)
+	for i := range *q {
+		if (*q)[i].key == key {
+			(*q)[i].literalAt = true
+		}
+	}
 }
 
 // Encode escapes keys and values as url.Values.Encode does, in the order they were set.
@@ -34,7 +50,11 @@ func (q query) Encode() string {
 		}
 		b.WriteString(url.QueryEscape(p.key))
 		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(p.value))
+		v := url.QueryEscape(p.value)
+		if p.literalAt {
+			v = strings.ReplaceAll(v, "%40", "@")
+		}
+		b.WriteString(v)
 	}
 	return b.String()
 }
@@ -53,7 +73,7 @@ func fillEmpty(raw, key, value string) string {
 		}
 		return strings.Join(parts, "&")
 	}
-	return appendQuery(raw, query{{key, value}})
+	return appendQuery(raw, query{{key: key, value: value}})
 }
 
 // appendQuery adds q after a URL's own raw query, which is kept as it came (a browser

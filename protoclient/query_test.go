@@ -114,6 +114,14 @@ func TestQueryParametersInBrowserOrder(t *testing.T) {
 			t.Errorf("%s: parameters %v, the official client sends %v", ep, got, want)
 		}
 	}
+	// skey is written as the captures show it: "@" as it is where the official client
+	// concatenates the URL, "%40" where jQuery encodes it.
+	for ep, want := range map[string]string{"webwxsync": "skey=@crypt_", "webwxgetcontact": "skey=@crypt_",
+		"synccheck": "skey=%40crypt_", "webwxgetmsgimg": "skey=%40crypt_", "webwxgetvideo": "skey=%40crypt_"} {
+		if q := rec.last(t, ep); !strings.Contains(q, want) {
+			t.Errorf("%s query %q, the official client's has %s…", ep, q, want)
+		}
+	}
 	// webwxgetmsgimg's URL starts "?&MsgID=" in the capture (§9.9).
 	if q := rec.last(t, "webwxgetmsgimg"); !strings.HasPrefix(q, "&MsgID=") {
 		t.Errorf("webwxgetmsgimg query %q, the official client's starts with &MsgID=", q)

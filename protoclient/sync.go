@@ -95,7 +95,7 @@ func (c *Client) Sync(ctx context.Context) (*SyncBatch, error) {
 	c.mu.Unlock()
 	q := query{}
 	q.Set("sid", s.Sid)
-	q.Set("skey", s.Skey)
+	q.SetLiteralAt("skey", s.Skey)
 	q.Set("lang", "zh_CN")
 	q.Set("pass_ticket", s.PassTicket)
 	var res *syncAnswer
