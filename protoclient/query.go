@@ -19,26 +19,23 @@ type queryParam struct {
 }
 
 // Set replaces the value of key where it stands, or appends key at the end.
-func (q *query) Set(key, value string) {
-	for i := range *q {
-		if (*q)[i].key == key {
-			(*q)[i].value = value
-			return
-		}
-	}
-	*q = append(*q, queryParam{key: key, value: value})
-}
+func (q *query) Set(key, value string) { q.set(queryParam{key: key, value: value}) }
 
 // SetLiteralAt is Set for a value whose '@' goes on the wire unescaped: the official
 // client concatenates skey into some URLs (webwxsync, webwxgetcontact: "skey=@crypt_…" in
 // the captures) where it lets jQuery encode it into others (synccheck: "skey=%40crypt_…").
 func (q *query) SetLiteralAt(key, value string) {
-	q.Set(key, value)
+	q.set(queryParam{key: key, value: value, literalAt: true})
+}
+
+func (q *query) set(p queryParam) {
 	for i := range *q {
-		if (*q)[i].key == key {
-			(*q)[i].literalAt = true
+		if (*q)[i].key == p.key {
+			(*q)[i] = p
+			return
 		}
 	}
+	*q = append(*q, p)
 }
 
 // Encode escapes keys and values as url.Values.Encode does, in the order they were set.
