@@ -108,24 +108,17 @@ func (c *Client) CompleteLogin(ctx context.Context, redirectURI string) (*InitRe
 	}
 	// The official client follows redirect_uri as it came and adds its own parameters
 	// (those the server did not put there already).
-	var q query
-	has := u.Query()
-	add := func(k, v string) {
-		if !has.Has(k) {
-			q.Set(k, v)
-		}
-	}
-	add("fun", "new")
-	add("version", "v2")
+	raw := fillEmpty(u.RawQuery, "fun", "new")
+	raw = fillEmpty(raw, "version", "v2")
 	if !c.opts.NormalMode {
-		add("mod", "desktop")
+		raw = fillEmpty(raw, "mod", "desktop")
 	}
 	// A fresh login replaces whatever session was here before, but keeps the cookie jar:
 	// the long-lived device cookies are what make push login possible later.
 	c.mu.Lock()
 	c.sess = Session{Hosts: hosts}
 	c.mu.Unlock()
-	target := &url.URL{Scheme: "https", Host: hosts.Web, Path: u.Path, RawQuery: appendQuery(u.RawQuery, q)}
+	target := &url.URL{Scheme: "https", Host: hosts.Web, Path: u.Path, RawQuery: raw}
 	hdr := http.Header{}
 	if !c.opts.NormalMode {
 		hdr.Set("client-version", "2.0.0")

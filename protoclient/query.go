@@ -57,7 +57,8 @@ func (q query) Encode() string {
 }
 
 // fillEmpty returns a raw query (as a server gave it) with key set to value where the
-// query lacks key or has it empty, leaving every other parameter as it came.
+// query lacks key or has it empty, leaving every other parameter as it came: a browser
+// follows a URL the server gave it as it is, escaping and order included.
 func fillEmpty(raw, key, value string) string {
 	parts := strings.Split(raw, "&")
 	for i, p := range parts {
@@ -70,17 +71,9 @@ func fillEmpty(raw, key, value string) string {
 		}
 		return strings.Join(parts, "&")
 	}
-	return appendQuery(raw, query{{key: key, value: value}})
-}
-
-// appendQuery adds q after a URL's own raw query, which is kept as it came (a browser
-// follows a URL the server gave it as it is, escaping and order included).
-func appendQuery(raw string, q query) string {
+	added := query{{key: key, value: value}}.Encode()
 	if raw == "" {
-		return q.Encode()
+		return added
 	}
-	if len(q) == 0 {
-		return raw
-	}
-	return raw + "&" + q.Encode()
+	return raw + "&" + added
 }

@@ -23,7 +23,7 @@ func (c *Client) SyncCheck(ctx context.Context) (SyncCheckResult, error) {
 	s := c.sess
 	key := s.checkKey()
 	c.mu.Unlock()
-	q := query{}
+	q := make(query, 0, 7) // the idle loop's request: one allocation for its parameters
 	q.Set("r", nowMillis())
 	q.Set("skey", s.Skey)
 	q.Set("sid", s.Sid)
