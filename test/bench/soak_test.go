@@ -155,6 +155,7 @@ func soak(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *ha
 
 	samples := []soakSample{}
 	bridgeStart := start
+	heapAtWarm := false
 	sample := func(ctx context.Context, restarted bool) {
 		pid := e.bridgePID()
 		x := soakSample{at: time.Since(start), life: time.Since(bridgeStart), fds: countFDs(pid), dbBytes: dbSize(e.runDir),
@@ -165,6 +166,12 @@ func soak(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *ha
 		// A goroutine count above the window's usual is kept for a look at what it is.
 		if x.at >= warm && len(samples) > 0 && x.goroutines > samples[len(samples)-1].goroutines+4 {
 			e.saveProfileAs(ctx, "goroutine?debug=1", fmt.Sprintf("goroutines-%03.0fmin", x.at.Minutes()))
+		}
+		// Heap profiles at each life's first warm sample and at its end (below): `go tool
+		// pprof -base` between two of them shows what a life's heap gained.
+		if x.life >= warm && !heapAtWarm {
+			heapAtWarm = true
+			e.saveProfileAs(ctx, "heap", fmt.Sprintf("heap-%03.0fmin", x.at.Minutes()))
 		}
 		samples = append(samples, x)
 		fmt.Printf("bench: soak %s: RSS %s (Go runtime %s), %d goroutines (%d HTTP connection loops), %d fds, database %s, sent W→M %d M→W %d\n",
@@ -191,6 +198,8 @@ loop:
 			restarted = false
 		case <-restartAt:
 			restarting.Store(true)
+			e.saveProfileAs(ctx, "heap", fmt.Sprintf("heap-%03.0fmin", time.Since(start).Minutes()))
+			heapAtWarm = false
 			from := e.states.Mark()
 			if err := e.stopBridge(ctx, syscall.SIGTERM); err != nil {
 				t.Fatal(err)
@@ -230,6 +239,7 @@ loop:
 		t.Fatal(firstErr)
 	}
 	sample(ctx, false)
+	e.saveProfileAs(ctx, "heap", fmt.Sprintf("heap-%03.0fmin", time.Since(start).Minutes()))
 
 	// Nothing lost, nothing doubled.
 	w2m, m2w := keys(&w2mBodies), keys(&m2wBodies)
