@@ -46,13 +46,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 	if !settleIdle(ctx, t, e, "with the observer's login only") {
 		fmt.Println("bench: the no-login window below is not idle")
 	}
-	meter := startCPU(e.bridgePID())
-	select {
-	case <-time.After(p.idle): // the measurement window, as long as the idle one
-	case <-ctx.Done():
-		t.Fatal(ctx.Err())
-	}
-	base, baseWall := meter.stop()
+	base, baseWall := cpuOver(ctx, t, p.idle, e.bridgePID()) // as long as the idle window
 	fmt.Printf("bench: bridge with the observer's login only: %.3f%% of a core over %s\n", 100*float64(base[0])/float64(baseWall), baseWall.Round(time.Millisecond))
 
 	users := make([]scaleUser, k)
@@ -114,13 +108,7 @@ func scale(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *h
 		t.Fatal(err)
 	}
 	memStart := e.memStats(ctx)
-	meter = startCPU(e.bridgePID(), e.hsPID)
-	select {
-	case <-time.After(p.idle): // the measurement window
-	case <-ctx.Done():
-		t.Fatal(ctx.Err())
-	}
-	idle, wall := meter.stop()
+	idle, wall := cpuOver(ctx, t, p.idle, e.bridgePID(), e.hsPID)
 	var polls int64
 	if st, err := ctl.Stats(ctx); err == nil {
 		polls = st.Requests["synccheck"]
@@ -278,13 +266,7 @@ func projectedCPUNote(k int, pct float64) string {
 func settleIdle(ctx context.Context, t *testing.T, e *env, what string) bool {
 	t0 := time.Now()
 	for time.Since(t0) < 12*time.Minute {
-		m := startCPU(e.bridgePID(), e.hsPID)
-		select {
-		case <-time.After(5 * time.Second): // a measurement window
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		}
-		used, wall := m.stop()
+		used, wall := cpuOver(ctx, t, 5*time.Second, e.bridgePID(), e.hsPID)
 		if float64(used[0]) < 0.1*float64(wall) && float64(used[1]) < 0.1*float64(wall) {
 			fmt.Printf("bench: settled %s after %s\n", what, time.Since(t0).Round(time.Second))
 			return true
@@ -292,6 +274,17 @@ func settleIdle(ctx context.Context, t *testing.T, e *env, what string) bool {
 	}
 	fmt.Printf("bench: NOT settled %s after %s\n", what, time.Since(t0).Round(time.Second))
 	return false
+}
+
+// cpuOver measures the CPU each process uses over a window of d (the wall time it took).
+func cpuOver(ctx context.Context, t *testing.T, d time.Duration, pids ...int) ([]time.Duration, time.Duration) {
+	m := startCPU(pids...)
+	select {
+	case <-time.After(d): // the measurement window
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	return m.stop()
 }
 
 // waitConnected waits until the bridge has pushed CONNECTED as the latest state of each
