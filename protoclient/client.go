@@ -469,11 +469,34 @@ func (c *Client) getText(ctx context.Context, u *url.URL, endpoint string, timeo
 		return "", 0, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
+	buf := textBufs.Get().(*textBuf)
+	defer buf.put()
+	buf.lim = io.LimitedReader{R: resp.Body, N: maxText}
+	if _, err := buf.ReadFrom(&buf.lim); err != nil {
 		return "", resp.StatusCode, sanitizeErr(endpoint, err)
 	}
-	return string(body), resp.StatusCode, nil
+	return buf.String(), resp.StatusCode, nil
+}
+
+// maxText is as much of a text answer as getText reads; the rest is dropped.
+const maxText = 1 << 20
+
+// textBufs are getText's buffers, reused: every idle login reads a synccheck answer
+// every 25 s, and a new buffer for each was a tenth of what an idle bridge allocated.
+var textBufs = sync.Pool{New: func() any { return new(textBuf) }}
+
+type textBuf struct {
+	bytes.Buffer
+	lim io.LimitedReader // a field, so that the reader is not allocated at each read
+}
+
+func (b *textBuf) put() {
+	b.lim = io.LimitedReader{} // not keep the answer's body reachable
+	if b.Cap() > 64<<10 {      // a rare large answer is not held for the next small one
+		return
+	}
+	b.Reset()
+	textBufs.Put(b)
 }
 
 // newRequest is http.NewRequestWithContext for a URL built here: a URL string would be

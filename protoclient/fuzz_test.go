@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -120,8 +122,23 @@ func FuzzParseLoginPoll(f *testing.F) {
 func FuzzParseSyncCheck(f *testing.F) {
 	seedFiles(f, "synccheck_0_0.txt", "synccheck_0_2.txt", "synccheck_1100.txt", "synccheck_1101.txt", "synccheck_1102.txt")
 	f.Add(`window.synccheck={retcode:0,selector:7}`)
+	f.Add(`retcode:"1", retcode : "-0" ,selector:2"`)
+	f.Add(`retcode:"99999999999999999999",selector:"0"`)
+	// What the parser reads by hand, as a regular expression: the two must agree.
+	oracle := regexp.MustCompile(`retcode\s*:\s*"?(-?\d+)"?\s*,\s*selector\s*:\s*"?(-?\d+)"?`)
 	f.Fuzz(func(t *testing.T, body string) {
 		r, err := ParseSyncCheck(body)
+		want, wantOK := SyncCheckResult{}, false
+		if m := oracle.FindStringSubmatch(body); m != nil {
+			rc, err1 := strconv.Atoi(m[1])
+			sel, err2 := strconv.Atoi(m[2])
+			if err1 == nil && err2 == nil {
+				want, wantOK = SyncCheckResult{Retcode: rc, Selector: sel}, true
+			}
+		}
+		if (err == nil) != wantOK || r != want {
+			t.Fatalf("%q: parsed %+v, %v; the regular expression gives %+v, %v", body, r, err, want, wantOK)
+		}
 		if err != nil {
 			return
 		}
@@ -130,6 +147,43 @@ func FuzzParseSyncCheck(f *testing.F) {
 			t.Fatalf("%+v does not survive formatting: %+v, %v", r, again, err)
 		}
 	})
+}
+
+// Encode writes what url.QueryEscape writes, with '@' kept where SetLiteralAt asked.
+func FuzzQueryEncode(f *testing.F) {
+	f.Add("synckey", "1_698325105|2_698325111", false)
+	f.Add("skey", "@crypt_3c6ad2b4_6ac9 ~.-ü\x00+&=", true)
+	f.Fuzz(func(t *testing.T, key, value string, literalAt bool) {
+		var q query
+		q.Set("r", "1")
+		if literalAt {
+			q.SetLiteralAt(key, value)
+		} else {
+			q.Set(key, value)
+		}
+		v := url.QueryEscape(value)
+		if literalAt {
+			v = strings.ReplaceAll(v, "%40", "@")
+		}
+		want := "r=1&" + url.QueryEscape(key) + "=" + v
+		if key == "r" {
+			want = "r=" + v
+		}
+		if got := q.Encode(); got != want {
+			t.Fatalf("Encode() = %q, url.QueryEscape gives %q", got, want)
+		}
+	})
+}
+
+// A synccheck's query is one allocation (Encode's reason to be written by hand).
+func TestQueryEncodeAllocatesOnce(t *testing.T) {
+	var q query
+	q.Set("r", "1733300000000")
+	q.SetLiteralAt("skey", "@crypt_3c6ad2b4_6ac9e7e0d5bb1b4cc6a2b7f8e1f0c3a9")
+	q.Set("synckey", "1_698325105|2_698325111|3_698325075|1000_1733299960")
+	if n := testing.AllocsPerRun(100, func() { _ = q.Encode() }); n != 1 {
+		t.Errorf("Encode allocates %v times, want once", n)
+	}
 }
 
 func FuzzParseNewLoginPage(f *testing.F) {

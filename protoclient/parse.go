@@ -21,7 +21,6 @@ var (
 	rePollCode  = regexp.MustCompile(`window\.code\s*=\s*(\d+)\s*;`)
 	rePollAvat  = regexp.MustCompile(`window\.userAvatar\s*=\s*'([^']*)'`)
 	rePollRedir = regexp.MustCompile(`window\.redirect_uri\s*=\s*"([^"]*)"`)
-	reSyncCheck = regexp.MustCompile(`retcode\s*:\s*"?(-?\d+)"?\s*,\s*selector\s*:\s*"?(-?\d+)"?`)
 )
 
 // JSLoginResult is the answer of jslogin.
@@ -82,16 +81,65 @@ type SyncCheckResult struct {
 
 // ParseSyncCheck parses `window.synccheck={retcode:"0",selector:"2"}`.
 func ParseSyncCheck(body string) (SyncCheckResult, error) {
-	m := reSyncCheck.FindStringSubmatch(body)
-	if m == nil {
-		return SyncCheckResult{}, fmt.Errorf("%w: synccheck: %q", ErrMalformed, truncate(body, 80))
+	// Every idle login parses one every 25 s, so it is read by hand rather than by a
+	// regular expression, which allocated its match: the first
+	// `retcode\s*:\s*"?(-?\d+)"?\s*,\s*selector\s*:\s*"?(-?\d+)"?` in the body.
+	for rest := body; ; {
+		i := strings.Index(rest, "retcode")
+		if i < 0 {
+			return SyncCheckResult{}, fmt.Errorf("%w: synccheck: %q", ErrMalformed, truncate(body, 80))
+		}
+		rest = rest[i+len("retcode"):]
+		rc, after, ok := syncCheckField(rest)
+		if !ok {
+			continue
+		}
+		after, ok = skipSyncCheckSpace(after, ',')
+		if !ok || !strings.HasPrefix(after, "selector") {
+			continue
+		}
+		sel, _, ok := syncCheckField(after[len("selector"):])
+		if !ok {
+			continue
+		}
+		r, err1 := strconv.Atoi(rc)
+		s, err2 := strconv.Atoi(sel)
+		if err1 != nil || err2 != nil {
+			return SyncCheckResult{}, fmt.Errorf("%w: synccheck: %q", ErrMalformed, truncate(body, 80))
+		}
+		return SyncCheckResult{Retcode: r, Selector: s}, nil
 	}
-	rc, err1 := strconv.Atoi(m[1])
-	sel, err2 := strconv.Atoi(m[2])
-	if err1 != nil || err2 != nil {
-		return SyncCheckResult{}, fmt.Errorf("%w: synccheck: %q", ErrMalformed, truncate(body, 80))
+}
+
+// syncCheckField reads `\s*:\s*"?(-?\d+)"?` from the start of s: the number, and what
+// follows it.
+func syncCheckField(s string) (num, rest string, ok bool) {
+	if s, ok = skipSyncCheckSpace(s, ':'); !ok {
+		return "", "", false
 	}
-	return SyncCheckResult{Retcode: rc, Selector: sel}, nil
+	s = strings.TrimLeft(s, " \t\n\f\r")
+	s = strings.TrimPrefix(s, `"`)
+	n := 0
+	if strings.HasPrefix(s, "-") {
+		n = 1
+	}
+	digits := n
+	for digits < len(s) && '0' <= s[digits] && s[digits] <= '9' {
+		digits++
+	}
+	if digits == n {
+		return "", "", false
+	}
+	return s[:digits], strings.TrimPrefix(s[digits:], `"`), true
+}
+
+// skipSyncCheckSpace reads `\s*` and then sep from the start of s.
+func skipSyncCheckSpace(s string, sep byte) (string, bool) {
+	s = strings.TrimLeft(s, " \t\n\f\r")
+	if s == "" || s[0] != sep {
+		return s, false
+	}
+	return s[1:], true
 }
 
 // LoginInfo is the credential set from webwxnewloginpage.

@@ -39,21 +39,59 @@ func (q *query) set(p queryParam) {
 }
 
 // Encode escapes keys and values as url.Values.Encode does, in the order they were set.
+// It writes them into one buffer of the exact size: every idle login's synccheck builds a
+// query, and url.QueryEscape made a string for each escaped value on the way.
 func (q query) Encode() string {
+	n := max(2*len(q)-1, 0) // the '=' of each parameter and the '&' between them
+	for _, p := range q {
+		n += escapedLen(p.key, false) + escapedLen(p.value, p.literalAt)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for i, p := range q {
 		if i > 0 {
 			b.WriteByte('&')
 		}
-		b.WriteString(url.QueryEscape(p.key))
+		writeEscaped(&b, p.key, false)
 		b.WriteByte('=')
-		v := url.QueryEscape(p.value)
-		if p.literalAt {
-			v = strings.ReplaceAll(v, "%40", "@")
-		}
-		b.WriteString(v)
+		writeEscaped(&b, p.value, p.literalAt)
 	}
 	return b.String()
+}
+
+// keptInQuery reports whether url.QueryEscape writes c as it is: the unreserved
+// characters of RFC 3986.
+func keptInQuery(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '_' || c == '.' || c == '~'
+}
+
+func escapedLen(s string, literalAt bool) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !keptInQuery(c) && c != ' ' && (c != '@' || !literalAt) {
+			n += 2
+		}
+	}
+	return n
+}
+
+// writeEscaped writes s as url.QueryEscape does (space as '+', the rest of what is not
+// kept as %XX), with '@' as it is when literalAt.
+func writeEscaped(b *strings.Builder, s string, literalAt bool) {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case keptInQuery(c), c == '@' && literalAt:
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
 }
 
 // fillEmpty returns a raw query (as a server gave it) with key set to value where the

@@ -111,17 +111,20 @@ type SyncKey struct {
 
 // String formats the key as synccheck wants it: Key_Val pairs joined by "|".
 func (k SyncKey) String() string {
-	// Every synccheck sends it: one buffer rather than a string per number and pair.
-	b := make([]byte, 0, 24*len(k.List))
+	// Every synccheck sends it: one buffer that becomes the string, rather than a string
+	// per number and pair.
+	var b strings.Builder
+	b.Grow(24 * len(k.List))
+	var num [20]byte
 	for i, it := range k.List {
 		if i > 0 {
-			b = append(b, '|')
+			b.WriteByte('|')
 		}
-		b = strconv.AppendInt(b, it.Key, 10)
-		b = append(b, '_')
-		b = strconv.AppendInt(b, it.Val, 10)
+		b.Write(strconv.AppendInt(num[:0], it.Key, 10))
+		b.WriteByte('_')
+		b.Write(strconv.AppendInt(num[:0], it.Val, 10))
 	}
-	return string(b)
+	return b.String()
 }
 
 // Valid reports whether the key can replace a stored one (official setSyncKey: Count > 0).
