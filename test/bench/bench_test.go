@@ -33,6 +33,11 @@ import (
 // is what idle logins cost. The idle windows are a whole number of holds: the logins'
 // polls run in step, so a window of 60 s counted two or three rounds of them, and the
 // CPU measured moved by half with that alone.
+//
+// BENCH_HOLD sets another hold for the run. A short one (2s) is not what a login costs,
+// but it makes the polls many: the CPU per poll is then measured over thousands of them,
+// steady enough to compare two builds, where the 25 s hold's window gives run-to-run
+// spreads of a fifth.
 const synccheckHold = 25 * time.Second
 
 type params struct {
@@ -45,6 +50,7 @@ type params struct {
 	m2wRate              float64
 	logins, loginWorkers int
 	idle                 time.Duration
+	hold                 time.Duration // wxsim's synccheck hold (BENCH_HOLD)
 	// phases are the parts to run (BENCH_PHASES; all by default).
 	phases map[string]bool
 }
@@ -53,12 +59,17 @@ func (p params) run(phase string) bool { return len(p.phases) == 0 || p.phases[p
 
 func loadParams() params {
 	quick := os.Getenv("BENCH_QUICK") == "1" || os.Getenv("CI") == "true"
-	p := params{quick: quick, latChats: 10, latRate: 20, m2wRate: 5, loginWorkers: 4, tpRounds: 2}
+	p := params{quick: quick, latChats: 10, latRate: 20, m2wRate: 5, loginWorkers: 4, tpRounds: 2, hold: synccheckHold}
+	if d, err := time.ParseDuration(os.Getenv("BENCH_HOLD")); err == nil && d >= time.Second {
+		p.hold = d.Round(time.Second)
+	}
 	if quick {
 		p.latMsgs, p.tpMsgs, p.tpChats, p.m2wMsgs, p.logins, p.idle = 100, 300, 10, 20, 20, 10*time.Second
 		p.tpRounds = 1
 	} else {
-		p.latMsgs, p.tpMsgs, p.tpChats, p.m2wMsgs, p.logins, p.idle = 600, 5000, 100, 100, 1000, 3*synccheckHold
+		// Three holds, and at least 30 s of them with a short hold.
+		holds := max(3, int((30*time.Second+p.hold-1)/p.hold))
+		p.latMsgs, p.tpMsgs, p.tpChats, p.m2wMsgs, p.logins, p.idle = 600, 5000, 100, 100, 1000, time.Duration(holds)*p.hold
 	}
 	envInt := func(k string, dst *int) {
 		if v, err := strconv.Atoi(os.Getenv(k)); err == nil && v > 0 {
@@ -177,7 +188,7 @@ func TestBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctl := &wxsim.Control{BaseURL: e.wxsimURL, HTTP: httpClient}
-	if _, err := ctl.Settings(ctx, map[string]any{"synccheck_hold_ms": synccheckHold.Milliseconds()}); err != nil {
+	if _, err := ctl.Settings(ctx, map[string]any{"synccheck_hold_ms": p.hold.Milliseconds()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.startBridge(ctx); err != nil {
@@ -698,7 +709,7 @@ func printReport(rep *report, p params, mode, logLevel string) {
 	for _, r := range rep.rows {
 		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.measure, r.bridge, orDash(r.floor), orDash(r.floorRatio), r.baseline, r.ratio, r.target, r.verdict)
 	}
-	fmt.Fprintf(&sb, "\nbridge log level: %s; wxsim synccheck hold: %s\n", logLevel, synccheckHold)
+	fmt.Fprintf(&sb, "\nbridge log level: %s; wxsim synccheck hold: %s\n", logLevel, p.hold)
 	fmt.Print(sb.String())
 	if out := os.Getenv("BENCH_RESULT"); out != "" {
 		_ = os.WriteFile(out, []byte(sb.String()), 0o644)
