@@ -482,7 +482,7 @@ func (c *Client) getText(ctx context.Context, u *url.URL, endpoint string, timeo
 const maxText = 1 << 20
 
 // textBufs are getText's buffers, reused: every idle login reads a synccheck answer
-// every 25 s, and a new buffer for each was a tenth of what an idle bridge allocated.
+// every 25 s, and what each poll allocates sets how often the GC runs over all logins.
 var textBufs = sync.Pool{New: func() any { return new(textBuf) }}
 
 type textBuf struct {
