@@ -59,37 +59,38 @@ func (q query) Encode() string {
 	return b.String()
 }
 
-// keptInQuery reports whether url.QueryEscape writes c as it is: the unreserved
-// characters of RFC 3986.
-func keptInQuery(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+// escaped reports whether c goes on the wire as %XX: what url.QueryEscape does not keep
+// (RFC 3986's unreserved characters) and does not write as '+' (space), except '@' when
+// literalAt.
+func escaped(c byte, literalAt bool) bool {
+	unreserved := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == '-' || c == '_' || c == '.' || c == '~'
+	return !unreserved && c != ' ' && (c != '@' || !literalAt)
 }
 
 func escapedLen(s string, literalAt bool) int {
 	n := len(s)
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !keptInQuery(c) && c != ' ' && (c != '@' || !literalAt) {
+		if escaped(s[i], literalAt) {
 			n += 2
 		}
 	}
 	return n
 }
 
-// writeEscaped writes s as url.QueryEscape does (space as '+', the rest of what is not
-// kept as %XX), with '@' as it is when literalAt.
+// writeEscaped writes s as url.QueryEscape does, with '@' as it is when literalAt.
 func writeEscaped(b *strings.Builder, s string, literalAt bool) {
 	const hex = "0123456789ABCDEF"
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
-		case keptInQuery(c), c == '@' && literalAt:
-			b.WriteByte(c)
-		case c == ' ':
-			b.WriteByte('+')
-		default:
+		case escaped(c, literalAt):
 			b.WriteByte('%')
 			b.WriteByte(hex[c>>4])
 			b.WriteByte(hex[c&15])
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			b.WriteByte(c)
 		}
 	}
 }

@@ -35,9 +35,8 @@ import (
 // CPU measured moved by half with that alone.
 //
 // BENCH_HOLD sets another hold for the run. A short one (2s) is not what a login costs,
-// but it makes the polls many: the CPU per poll is then measured over thousands of them,
-// steady enough to compare two builds, where the 25 s hold's window gives run-to-run
-// spreads of a fifth.
+// but it makes the polls many: the CPU per poll then rests on many more ticks of the
+// kernel's CPU clock, and the idle profile has enough samples to compare two builds.
 const synccheckHold = 25 * time.Second
 
 type params struct {
