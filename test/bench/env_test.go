@@ -234,20 +234,36 @@ func cpuTime(pid int) (time.Duration, error) {
 
 // rssBytes is VmRSS from /proc/PID/status.
 func rssBytes(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	m, err := procStatus(pid)
 	if err != nil {
 		return 0, err
 	}
+	rss, ok := m["VmRSS"]
+	if !ok {
+		return 0, errors.New("no VmRSS")
+	}
+	return rss, nil
+}
+
+// procStatus reads the sizes in /proc/PID/status ("VmRSS", "RssAnon", "RssFile", …), in
+// bytes.
+func procStatus(pid int) (map[string]int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]int64{}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(rest)
-			if len(f) >= 1 {
-				kb, err := strconv.ParseInt(f[0], 10, 64)
-				return kb * 1024, err
-			}
+		name, rest, ok := strings.Cut(line, ":")
+		f := strings.Fields(rest)
+		if !ok || len(f) != 2 || f[1] != "kB" {
+			continue
+		}
+		if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+			m[name] = kb * 1024
 		}
 	}
-	return 0, errors.New("no VmRSS")
+	return m, nil
 }
 
 // cpuMeter measures the CPU time processes use between start and stop.

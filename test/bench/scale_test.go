@@ -353,6 +353,6 @@ func printMemPerLogin(before, after map[string]int64, k int) {
 		per(func(m map[string]int64) int64 { return m["HeapIdle"] - m["HeapReleased"] }),
 		per(field("Stack")),
 		per(func(m map[string]int64) int64 { return m["MSpan"] + m["GCSys"] }),
-		per(func(m map[string]int64) int64 { return m["Sys"] - m["HeapReleased"] }),
+		per(heldFromOS),
 		per(field("NextGC")))
 }

@@ -60,11 +60,19 @@ func loadSoak() (soakParams, bool) {
 
 // soakSample is one minute's look at the bridge process.
 type soakSample struct {
-	at              time.Duration // since the soak started
-	life            time.Duration // since the bridge process started (the restart starts a new one)
-	rss             int64
-	goHeld          int64 // what the Go runtime holds from the OS (Sys − HeapReleased); 0 if unread
-	goroutines, fds int
+	at          time.Duration // since the soak started
+	life        time.Duration // since the bridge process started (the restart starts a new one)
+	rss         int64
+	goHeld      int64 // what the Go runtime holds from the OS (Sys − HeapReleased); 0 if unread
+	goHeapInuse int64 // the Go heap's spans in use (HeapInuse): live objects and the GC's headroom
+	// RSS as the kernel splits it: anonymous memory (the Go runtime's, and modernc's libc
+	// heap, where SQLite keeps its page cache and statements), file pages (the binary's
+	// code and data) and shared memory (SQLite's WAL index, mapped from the -shm file).
+	rssAnon, rssFile, rssShmem int64
+	goroutines, fds            int
+	// dbConns is how many connections the bridge holds open to its SQLite database (the
+	// descriptors on the database file): each keeps its own page cache.
+	dbConns int
 	// connLoops is how many of the goroutines are the read and write loops of pooled HTTP
 	// client connections (two per connection, to the homeserver or WeChat): they come and
 	// go with the traffic's concurrency, up to the pool's bound, and are not a leak.
@@ -160,8 +168,13 @@ func soak(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *ha
 		pid := e.bridgePID()
 		x := soakSample{at: time.Since(start), life: time.Since(bridgeStart), fds: countFDs(pid), dbBytes: dbSize(e.runDir),
 			sentW2M: w2mSent.Load(), sentM2W: m2wSent.Load(), restarted: restarted, sessionUp: sessionUp.Load()}
-		x.rss, _ = rssBytes(pid)
-		x.goHeld = e.goHeld(ctx)
+		if st, err := procStatus(pid); err == nil {
+			x.rss, x.rssAnon, x.rssFile, x.rssShmem = st["VmRSS"], st["RssAnon"], st["RssFile"], st["RssShmem"]
+		}
+		if m := e.memStats(ctx); len(m) > 0 {
+			x.goHeld, x.goHeapInuse = heldFromOS(m), m["HeapInuse"]
+		}
+		x.dbConns = countFDsOn(pid, filepath.Join(e.runDir, "wxbridge.db"))
 		x.goroutines, x.connLoops = e.residentGoroutines(ctx)
 		// A goroutine count above the window's usual is kept for a look at what it is.
 		if x.at >= warm && len(samples) > 0 && x.goroutines > samples[len(samples)-1].goroutines+4 {
@@ -174,8 +187,9 @@ func soak(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *ha
 			e.saveProfileAs(ctx, "heap", fmt.Sprintf("heap-%03.0fmin", x.at.Minutes()))
 		}
 		samples = append(samples, x)
-		fmt.Printf("bench: soak %s: RSS %s (Go runtime %s), %d goroutines (%d HTTP connection loops), %d fds, database %s, sent W→M %d M→W %d\n",
-			x.at.Round(time.Second), mib(x.rss), mib(x.goHeld), x.goroutines, x.connLoops, x.fds, mib(x.dbBytes), x.sentW2M, x.sentM2W)
+		fmt.Printf("bench: soak %s: RSS %s (Go runtime %s, its heap in use %s; anonymous %s, file %s, shared %s), %d goroutines (%d HTTP connection loops), %d fds, %d SQLite connections, database %s, sent W→M %d M→W %d\n",
+			x.at.Round(time.Second), mib(x.rss), mib(x.goHeld), mib(x.goHeapInuse), mib(x.rssAnon), mib(x.rssFile), mib(x.rssShmem),
+			x.goroutines, x.connLoops, x.fds, x.dbConns, mib(x.dbBytes), x.sentW2M, x.sentM2W)
 	}
 	sample(sctx, false)
 	sampleTick := time.NewTicker(s.sampling)
@@ -326,6 +340,18 @@ loop:
 	}
 	rep.add(row{measure: fmt.Sprintf("soak: pooled HTTP client connections per process life, from %s after each start (the goroutines above less these loops)", warm),
 		bridge: strings.Join(connRanges, ", "), baseline: "–", ratio: "–"})
+	var dbConnRanges []string
+	for _, l := range lives {
+		lo, hi := math.MaxInt, 0
+		for _, x := range l {
+			lo, hi = min(lo, x.dbConns), max(hi, x.dbConns)
+		}
+		if len(l) > 0 {
+			dbConnRanges = append(dbConnRanges, fmt.Sprintf("%d–%d", lo, hi))
+		}
+	}
+	rep.add(row{measure: fmt.Sprintf("soak: SQLite connections per process life, from %s after each start (each with its page cache)", warm),
+		bridge: strings.Join(dbConnRanges, ", "), baseline: "–", ratio: "–"})
 	rep.add(row{measure: "soak: database size at the end", bridge: mib(last.dbBytes), baseline: fmt.Sprintf("%s at the start", mib(samples[0].dbBytes)), ratio: "–"})
 	rep.add(row{measure: fmt.Sprintf("soak: W→M messages lost / doubled (of %d)", len(w2m)), bridge: fmt.Sprintf("%d / %d", lostW2M, dupW2M),
 		baseline: "–", ratio: "–", target: "0 / 0", verdict: verdict(lostW2M == 0 && dupW2M == 0)})
@@ -446,6 +472,22 @@ func fdsOf(x soakSample) float64   { return float64(x.fds) }
 
 func pct(f float64) string { return fmt.Sprintf("±%.1f%%", 100*f) }
 
+// countFDsOn counts the process's descriptors open on the file path.
+func countFDsOn(pid int, path string) int {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range ents {
+		if target, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && target == path {
+			n++
+		}
+	}
+	return n
+}
+
 func countFDs(pid int) int {
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
@@ -513,14 +555,10 @@ func growth(xs []soakSample, f func(soakSample) float64) float64 {
 	return num / den * (xs[len(xs)-1].at.Minutes() - xs[0].at.Minutes()) / mv
 }
 
-// goHeld is the memory the bridge's Go runtime holds from the OS, from the MemStats at
-// the end of the heap profile: Sys − HeapReleased. RSS above it is the binary's pages and
-// what is allocated outside Go (SQLite's page cache and statements in modernc's libc).
-// 0 when it cannot be read.
-func (e *env) goHeld(ctx context.Context) int64 {
-	m := e.memStats(ctx)
-	return m["Sys"] - m["HeapReleased"]
-}
+// heldFromOS is the memory a Go runtime holds from the OS, from its MemStats (memStats):
+// Sys − HeapReleased. RSS above it is the binary's pages and what is allocated outside Go
+// (SQLite's page cache and statements in modernc's libc).
+func heldFromOS(m map[string]int64) int64 { return m["Sys"] - m["HeapReleased"] }
 
 // memStats reads the bridge's runtime.MemStats from the end of its heap profile
 // (BENCH_PPROF=1), by the names it prints there ("HeapInuse", "Stack" for StackInuse,
@@ -584,12 +622,15 @@ func writeSoak(runDir string, samples []soakSample, warm time.Duration) error {
 		return err
 	}
 	w := csv.NewWriter(f)
-	_ = w.Write([]string{"minutes", "rss_mib", "go_held_mib", "goroutines", "fds", "db_mib", "sent_w2m", "sent_m2w", "restarted", "session_up", "http_conn_loops"})
+	_ = w.Write([]string{"minutes", "rss_mib", "go_held_mib", "goroutines", "fds", "db_mib", "sent_w2m", "sent_m2w", "restarted", "session_up", "http_conn_loops",
+		"go_heap_inuse_mib", "rss_anon_mib", "rss_file_mib", "rss_shmem_mib", "sqlite_conns"})
 	for _, x := range samples {
 		_ = w.Write([]string{fmt.Sprintf("%.2f", x.at.Minutes()), fmt.Sprintf("%.1f", float64(x.rss)/(1<<20)),
 			fmt.Sprintf("%.1f", float64(x.goHeld)/(1<<20)), strconv.Itoa(x.goroutines),
 			strconv.Itoa(x.fds), fmt.Sprintf("%.2f", float64(x.dbBytes)/(1<<20)), strconv.FormatInt(x.sentW2M, 10),
-			strconv.FormatInt(x.sentM2W, 10), strconv.FormatBool(x.restarted), strconv.FormatBool(x.sessionUp), strconv.Itoa(x.connLoops)})
+			strconv.FormatInt(x.sentM2W, 10), strconv.FormatBool(x.restarted), strconv.FormatBool(x.sessionUp), strconv.Itoa(x.connLoops),
+			fmt.Sprintf("%.1f", float64(x.goHeapInuse)/(1<<20)), fmt.Sprintf("%.1f", float64(x.rssAnon)/(1<<20)),
+			fmt.Sprintf("%.1f", float64(x.rssFile)/(1<<20)), fmt.Sprintf("%.1f", float64(x.rssShmem)/(1<<20)), strconv.Itoa(x.dbConns)})
 	}
 	w.Flush()
 	if err := f.Close(); err != nil {
@@ -608,6 +649,7 @@ func writeSoak(runDir string, samples []soakSample, warm time.Duration) error {
 		{"goroutines", goroutinesOf},
 		{"open fds", fdsOf},
 		{"database", func(x soakSample) float64 { return float64(x.dbBytes) }},
+		{"SQLite connections", func(x soakSample) float64 { return float64(x.dbConns) }},
 	}
 	var lines []any
 	for _, s := range series {
