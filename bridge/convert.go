@@ -175,11 +175,18 @@ func (r *recentTexts) add(chat, msgID string, senders []string, text string) {
 	if r.chats == nil {
 		r.chats = map[string][]recentText{}
 	}
-	l := append(r.chats[chat], recentText{msgID: msgID, senders: senders, text: text})
-	if len(l) > recentPerChat {
-		l = l[len(l)-recentPerChat:]
+	t := recentText{msgID: msgID, senders: senders, text: text}
+	l := r.chats[chat]
+	if len(l) < recentPerChat {
+		r.chats[chat] = append(l, t)
+		return
 	}
-	r.chats[chat] = l
+	// A full chat shifts its window in place. Reslicing from the front instead kept every
+	// dropped text reachable through the array until the next append reallocated it, so a
+	// busy chat held up to a few hundred texts more than the window and reallocated it
+	// every few dozen messages.
+	copy(l, l[1:])
+	l[len(l)-1] = t
 }
 
 func (r *recentTexts) find(chat, sender, quoted string) string {
