@@ -124,6 +124,7 @@ func FuzzParseSyncCheck(f *testing.F) {
 	f.Add(`window.synccheck={retcode:0,selector:7}`)
 	f.Add(`retcode:"1", retcode : "-0" ,selector:2"`)
 	f.Add(`retcode:"99999999999999999999",selector:"0"`)
+	f.Add(`{retcode: "0", selector: "2"}`)
 	// What the parser reads by hand, as a regular expression: the two must agree.
 	oracle := regexp.MustCompile(`retcode\s*:\s*"?(-?\d+)"?\s*,\s*selector\s*:\s*"?(-?\d+)"?`)
 	f.Fuzz(func(t *testing.T, body string) {

@@ -95,6 +95,7 @@ func ParseSyncCheck(body string) (SyncCheckResult, error) {
 			continue
 		}
 		after, ok = skipSyncCheckSpace(after, ',')
+		after = strings.TrimLeft(after, reSpace)
 		if !ok || !strings.HasPrefix(after, "selector") {
 			continue
 		}
@@ -117,7 +118,7 @@ func syncCheckField(s string) (num, rest string, ok bool) {
 	if s, ok = skipSyncCheckSpace(s, ':'); !ok {
 		return "", "", false
 	}
-	s = strings.TrimLeft(s, " \t\n\f\r")
+	s = strings.TrimLeft(s, reSpace)
 	s = strings.TrimPrefix(s, `"`)
 	n := 0
 	if strings.HasPrefix(s, "-") {
@@ -133,9 +134,12 @@ func syncCheckField(s string) (num, rest string, ok bool) {
 	return s[:digits], strings.TrimPrefix(s[digits:], `"`), true
 }
 
+// reSpace is what `\s` matches in Go's regular expressions.
+const reSpace = " \t\n\f\r"
+
 // skipSyncCheckSpace reads `\s*` and then sep from the start of s.
 func skipSyncCheckSpace(s string, sep byte) (string, bool) {
-	s = strings.TrimLeft(s, " \t\n\f\r")
+	s = strings.TrimLeft(s, reSpace)
 	if s == "" || s[0] != sep {
 		return s, false
 	}
