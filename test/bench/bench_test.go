@@ -181,7 +181,14 @@ func TestBench(t *testing.T) {
 	if logLevel == "" {
 		logLevel = "info"
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Minute)
+	soakP, soaking := loadSoak()
+	// The whole benchmark's bound; a soak runs for as long as it is asked to, plus its
+	// setup and the final count.
+	limit := 90 * time.Minute
+	if soaking {
+		limit = soakP.d + 30*time.Minute
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), limit)
 	defer cancel()
 	if err := e.prepareConfig(logLevel); err != nil {
 		t.Fatal(err)
@@ -203,7 +210,6 @@ func TestBench(t *testing.T) {
 	if p.quick {
 		mode = "quick"
 	}
-	soakP, soaking := loadSoak()
 	if soaking {
 		mode = "soak " + soakP.d.String()
 		p.tpChats = max(p.tpChats, soakP.chats)
