@@ -29,10 +29,10 @@ func TestProcStatusSplitsRSS(t *testing.T) {
 	}
 }
 
-func TestCountFDsOn(t *testing.T) {
+func TestCountFDs(t *testing.T) {
 	dir := t.TempDir()
 	path, other := filepath.Join(dir, "wxbridge.db"), filepath.Join(dir, "wxbridge.db-wal")
-	before := countFDsOn(os.Getpid(), path)
+	all0, before := countFDs(os.Getpid(), path)
 	for _, p := range []string{path, path, other} {
 		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
@@ -40,7 +40,11 @@ func TestCountFDsOn(t *testing.T) {
 		}
 		defer f.Close()
 	}
-	if got := countFDsOn(os.Getpid(), path); got != before+2 {
+	all, got := countFDs(os.Getpid(), path)
+	if got != before+2 {
 		t.Fatalf("%d descriptors on %s, want %d (the -wal file is not the database)", got, path, before+2)
+	}
+	if all != all0+3 {
+		t.Fatalf("%d descriptors open, want %d", all, all0+3)
 	}
 }

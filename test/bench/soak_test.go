@@ -67,7 +67,8 @@ type soakSample struct {
 	goHeapInuse int64 // the Go heap's spans in use (HeapInuse): live objects and the GC's headroom
 	// RSS as the kernel splits it: anonymous memory (the Go runtime's, and modernc's libc
 	// heap, where SQLite keeps its page cache and statements), file pages (the binary's
-	// code and data) and shared memory (SQLite's WAL index, mapped from the -shm file).
+	// code and data, and SQLite's WAL index mapped from the -shm file) and shared memory
+	// (tmpfs, so the WAL index when the database is on one).
 	rssAnon, rssFile, rssShmem int64
 	goroutines, fds            int
 	// dbConns is how many connections the bridge holds open to its SQLite database (the
@@ -166,7 +167,7 @@ func soak(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *ha
 	heapAtWarm := false
 	sample := func(ctx context.Context, restarted bool) {
 		pid := e.bridgePID()
-		x := soakSample{at: time.Since(start), life: time.Since(bridgeStart), fds: countFDs(pid), dbBytes: dbSize(e.runDir),
+		x := soakSample{at: time.Since(start), life: time.Since(bridgeStart), dbBytes: dbSize(e.runDir),
 			sentW2M: w2mSent.Load(), sentM2W: m2wSent.Load(), restarted: restarted, sessionUp: sessionUp.Load()}
 		if st, err := procStatus(pid); err == nil {
 			x.rss, x.rssAnon, x.rssFile, x.rssShmem = st["VmRSS"], st["RssAnon"], st["RssFile"], st["RssShmem"]
@@ -174,7 +175,7 @@ func soak(ctx context.Context, t *testing.T, e *env, ctl *wxsim.Control, obs *ha
 		if m := e.memStats(ctx); len(m) > 0 {
 			x.goHeld, x.goHeapInuse = heldFromOS(m), m["HeapInuse"]
 		}
-		x.dbConns = countFDsOn(pid, filepath.Join(e.runDir, "wxbridge.db"))
+		x.fds, x.dbConns = countFDs(pid, filepath.Join(e.runDir, "wxbridge.db"))
 		x.goroutines, x.connLoops = e.residentGoroutines(ctx)
 		// A goroutine count above the window's usual is kept for a look at what it is.
 		if x.at >= warm && len(samples) > 0 && x.goroutines > samples[len(samples)-1].goroutines+4 {
@@ -327,31 +328,10 @@ loop:
 		rep.add(row{measure: fmt.Sprintf("soak: %s per process life, from %s after each start, spread around the life's median", m.name, warm),
 			bridge: strings.Join(parts, ", "), baseline: "–", ratio: "–", target: m.target, verdict: verdict(len(lives) > 0 && worst <= m.limit)})
 	}
-	var connRanges []string
-	for _, l := range lives {
-		if len(l) == 0 {
-			continue
-		}
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, x := range l {
-			lo, hi = min(lo, connsOf(x)), max(hi, connsOf(x))
-		}
-		connRanges = append(connRanges, fmt.Sprintf("%.0f–%.0f", lo, hi))
-	}
 	rep.add(row{measure: fmt.Sprintf("soak: pooled HTTP client connections per process life, from %s after each start (the goroutines above less these loops)", warm),
-		bridge: strings.Join(connRanges, ", "), baseline: "–", ratio: "–"})
-	var dbConnRanges []string
-	for _, l := range lives {
-		lo, hi := math.MaxInt, 0
-		for _, x := range l {
-			lo, hi = min(lo, x.dbConns), max(hi, x.dbConns)
-		}
-		if len(l) > 0 {
-			dbConnRanges = append(dbConnRanges, fmt.Sprintf("%d–%d", lo, hi))
-		}
-	}
+		bridge: lifeRanges(lives, connsOf), baseline: "–", ratio: "–"})
 	rep.add(row{measure: fmt.Sprintf("soak: SQLite connections per process life, from %s after each start (each with its page cache)", warm),
-		bridge: strings.Join(dbConnRanges, ", "), baseline: "–", ratio: "–"})
+		bridge: lifeRanges(lives, dbConnsOf), baseline: "–", ratio: "–"})
 	rep.add(row{measure: "soak: database size at the end", bridge: mib(last.dbBytes), baseline: fmt.Sprintf("%s at the start", mib(samples[0].dbBytes)), ratio: "–"})
 	rep.add(row{measure: fmt.Sprintf("soak: W→M messages lost / doubled (of %d)", len(w2m)), bridge: fmt.Sprintf("%d / %d", lostW2M, dupW2M),
 		baseline: "–", ratio: "–", target: "0 / 0", verdict: verdict(lostW2M == 0 && dupW2M == 0)})
@@ -467,33 +447,41 @@ func goroutinesOf(x soakSample) float64 { return float64(x.goroutines) }
 
 func ownGoroutinesOf(x soakSample) float64 { return float64(x.goroutines - x.connLoops) }
 
-func connsOf(x soakSample) float64 { return float64(x.connLoops) / 2 }
-func fdsOf(x soakSample) float64   { return float64(x.fds) }
+func connsOf(x soakSample) float64   { return float64(x.connLoops) / 2 }
+func dbConnsOf(x soakSample) float64 { return float64(x.dbConns) }
+
+// lifeRanges is the lowest and highest of f in each process life, "lo–hi, lo–hi".
+func lifeRanges(lives [][]soakSample, f func(soakSample) float64) string {
+	var parts []string
+	for _, l := range lives {
+		if len(l) == 0 {
+			continue
+		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, x := range l {
+			lo, hi = min(lo, f(x)), max(hi, f(x))
+		}
+		parts = append(parts, fmt.Sprintf("%.0f–%.0f", lo, hi))
+	}
+	return strings.Join(parts, ", ")
+}
+func fdsOf(x soakSample) float64 { return float64(x.fds) }
 
 func pct(f float64) string { return fmt.Sprintf("±%.1f%%", 100*f) }
 
-// countFDsOn counts the process's descriptors open on the file path.
-func countFDsOn(pid int, path string) int {
+// countFDs counts the process's open descriptors, and of them those open on the file path.
+func countFDs(pid int, path string) (all, onPath int) {
 	dir := fmt.Sprintf("/proc/%d/fd", pid)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	n := 0
 	for _, e := range ents {
 		if target, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && target == path {
-			n++
+			onPath++
 		}
 	}
-	return n
-}
-
-func countFDs(pid int) int {
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		return 0
-	}
-	return len(ents)
+	return len(ents), onPath
 }
 
 // dbSize is the bridge's SQLite database with its WAL.
@@ -556,8 +544,8 @@ func growth(xs []soakSample, f func(soakSample) float64) float64 {
 }
 
 // heldFromOS is the memory a Go runtime holds from the OS, from its MemStats (memStats):
-// Sys − HeapReleased. RSS above it is the binary's pages and what is allocated outside Go
-// (SQLite's page cache and statements in modernc's libc).
+// Sys − HeapReleased. It counts address space whether or not it is resident, so RSS less
+// it understates what is allocated outside Go; the soak reads that split from the kernel.
 func heldFromOS(m map[string]int64) int64 { return m["Sys"] - m["HeapReleased"] }
 
 // memStats reads the bridge's runtime.MemStats from the end of its heap profile
@@ -649,7 +637,7 @@ func writeSoak(runDir string, samples []soakSample, warm time.Duration) error {
 		{"goroutines", goroutinesOf},
 		{"open fds", fdsOf},
 		{"database", func(x soakSample) float64 { return float64(x.dbBytes) }},
-		{"SQLite connections", func(x soakSample) float64 { return float64(x.dbConns) }},
+		{"SQLite connections", dbConnsOf},
 	}
 	var lines []any
 	for _, s := range series {
