@@ -297,10 +297,10 @@ loop:
 		growth(steady, goroutinesOf)
 	rep.add(row{measure: fmt.Sprintf("soak: growth across the window after the first %s (least-squares slope), RSS / goroutines", warm),
 		bridge: fmt.Sprintf("%+.1f%% / %+.1f%%", 100*rssGrowth, 100*grGrowth), baseline: "–", ratio: "–"})
-	outside := func(x soakSample) float64 { return float64(x.rss - x.goHeld) }
-	rep.add(row{measure: fmt.Sprintf("soak: RSS outside the Go runtime (RSS − Sys + HeapReleased) after the first %s: spread / growth", warm),
-		bridge:   fmt.Sprintf("%s / %+.1f%%", pct(spread(steady, outside)), 100*growth(steady, outside)),
-		baseline: fmt.Sprintf("%s of %s at the end", mib(last.rss-last.goHeld), mib(last.rss)), ratio: "–"})
+	anon := func(x soakSample) float64 { return float64(x.rssAnon) }
+	rep.add(row{measure: fmt.Sprintf("soak: anonymous RSS (Go's heap and SQLite's; the rest is the binary's pages) after the first %s: spread / growth", warm),
+		bridge:   fmt.Sprintf("%s / %+.1f%%", pct(spread(steady, anon)), 100*growth(steady, anon)),
+		baseline: fmt.Sprintf("%s of %s at the end", mib(last.rssAnon), mib(last.rss)), ratio: "–"})
 	rep.add(row{measure: fmt.Sprintf("soak: resident goroutines (fewest of 5 reads) after the first %s, spread around the median", warm), bridge: pct(grSpread),
 		baseline: fmt.Sprintf("%d at the end", last.goroutines), ratio: "–", target: "within ±10%", verdict: verdict(len(steady) > 0 && grSpread <= 0.10)})
 	rep.add(row{measure: fmt.Sprintf("soak: open file descriptors after the first %s, spread", warm), bridge: pct(fdSpread),
