@@ -72,6 +72,7 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 		mautrixfix.KeepHomeserverConnections(mc.AS, homeserverIdleConns)
 		mautrixfix.UseJoinedCache(mc)
 		mautrixfix.ExplainRelayedReactions(mc, "WeChat has no reactions; write a message instead")
+		mautrixfix.RetryRefusedBotInvites(mc)
 	}
 	wc.DB = wxdb.New(br.DB.Database, br.Log.With().Str("db_section", "wechat").Logger())
 	wc.roomCreation = semaphore.NewWeighted(2)

@@ -8,6 +8,7 @@ import (
 	"maunium.net/go/mautrix/bridgev2/matrix/mxmain"
 
 	"wxbridge/bridge"
+	"wxbridge/bridge/mautrixfix"
 )
 
 // Set by the build (-ldflags "-X main.Tag=… -X main.Commit=… -X main.BuildTime=…").
@@ -38,5 +39,7 @@ func main() {
 		debug.SetGCPercent(25)
 	}
 	m.InitVersion(Tag, Commit, BuildTime)
+	// After mxmain has added its commands: the workaround replaces the command processor.
+	m.PostInit = func() { mautrixfix.OwnCommandLogger(m.Bridge) }
 	m.Run()
 }

@@ -17,12 +17,15 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// TestMain runs noSecretsInLogs after every other test of the run, whichever were chosen
-// with -test.run: the check must see all the logs the run made.
+// TestMain runs the checks of the logs after every other test of the run, whichever were
+// chosen with -test.run: they must see all the logs the run made.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	all := func(string, string) (bool, error) { return true, nil }
-	if !testing.RunTests(all, []testing.InternalTest{{Name: "NoSecretsInLogs", F: noSecretsInLogs}}) && code == 0 {
+	if !testing.RunTests(all, []testing.InternalTest{
+		{Name: "NoSecretsInLogs", F: noSecretsInLogs},
+		{Name: "CommandFieldsStayWithTheCommand", F: commandFieldsStayWithTheCommand},
+	}) && code == 0 {
 		code = 1
 	}
 	os.Exit(code)
@@ -149,4 +152,45 @@ func noSecretsInLogs(t *testing.T) {
 		}
 	}
 	t.Logf("checked %d secrets in %d logs: %s", len(secrets), len(logs), strings.Join(logs, ", "))
+}
+
+// commandFieldsStayWithTheCommand: a management command's name is logged with that
+// command only. mautrix-go added it to the logger of all Matrix events, so the lines of
+// later commands and invites named every command before them (mautrixfix.OwnCommandLogger).
+func commandFieldsStayWithTheCommand(t *testing.T) {
+	e := loadEnv(t)
+	var logs, lines, bad int
+	filepath.Walk(e.runDir, func(p string, info os.FileInfo, err error) error {
+		name := filepath.Base(p)
+		if err != nil || info.IsDir() || !strings.HasPrefix(name, "bridge") || !strings.HasSuffix(name, ".log") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		logs++
+		for i, l := range strings.Split(string(data), "\n") {
+			if n := strings.Count(l, `"mx_command":`); n > 0 {
+				lines++
+				if n > 1 {
+					if bad++; bad > 5 {
+						continue
+					}
+					var msg struct{ Message string }
+					_ = json.Unmarshal([]byte(l), &msg)
+					t.Errorf("%s:%d names %d commands (%q)", p, i+1, n, msg.Message)
+				}
+			}
+		}
+		return nil
+	})
+	if logs == 0 {
+		t.Fatal("no bridge logs found under the run directory")
+	}
+	if bad > 5 {
+		t.Errorf("… and %d more lines that name more than one command", bad-5)
+	}
+	t.Logf("%d lines name a command in %d bridge logs", lines, logs)
 }
