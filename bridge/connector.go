@@ -80,6 +80,10 @@ func (wc *WeChatConnector) Init(br *bridgev2.Bridge) {
 	if mc, ok := br.Matrix.(*matrix.Connector); ok && mc.AS != nil {
 		mc.AS.Middleware = append(mc.AS.Middleware, wc.pendingMiddleware(mc))
 	}
+	// Here rather than in Start: the Matrix connector starts handling commands before the
+	// network connector's Start, and mxmain's PostInit then wraps the processor
+	// (mautrixfix.OwnCommandLogger).
+	wc.registerCommands()
 }
 
 func (wc *WeChatConnector) Start(ctx context.Context) error {
@@ -103,7 +107,6 @@ func (wc *WeChatConnector) Start(ctx context.Context) error {
 		return err
 	}
 	go wc.prunePendingLoop(wc.Bridge.Log.WithContext(wc.Bridge.BackgroundCtx))
-	wc.registerCommands()
 	return nil
 }
 
