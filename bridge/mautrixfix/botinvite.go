@@ -43,7 +43,7 @@ func RetryRefusedBotInvites(mc *matrix.Connector) {
 		// test/e2e waits for this warning by its action and room.
 		log := br.Log.With().Str("action", "retry bot join").
 			Stringer("room_id", evt.RoomID).Stringer("inviter_id", evt.Sender).Stringer("event_id", evt.ID).Logger()
-		log.Warn().Msg("The homeserver refused the bot's join to a room it was invited to; trying again")
+		log.Warn().Msg("The bot is not in a room it was invited to (bridgev2's join failed); trying again")
 		go retryBotJoin(log.WithContext(br.BackgroundCtx), mc, evt)
 	})
 }
