@@ -66,15 +66,9 @@ func TestBotJoinRefusedThenRetried(t *testing.T) {
 // homeserver would (the registration's hs_token), and fails the test unless it is taken.
 func (a *afternoon) pushTransaction(t *testing.T, txnID string, events ...map[string]any) {
 	t.Helper()
-	b, err := os.ReadFile(a.e.bridge.Registration)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reg struct {
-		HSToken string `yaml:"hs_token"`
-	}
-	if err := yaml.Unmarshal(b, &reg); err != nil || reg.HSToken == "" {
-		t.Fatalf("%s: no hs_token (%v)", a.e.bridge.Registration, err)
+	reg := readRegistration(t, a.e.bridge.Registration)
+	if reg.HSToken == "" {
+		t.Fatalf("%s: no hs_token", a.e.bridge.Registration)
 	}
 	u, err := url.Parse(a.e.bridge.ReadyURL)
 	if err != nil {
@@ -99,6 +93,25 @@ func (a *afternoon) pushTransaction(t *testing.T, txnID string, events ...map[st
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("the bridge answered the transaction %d, want 200", resp.StatusCode)
 	}
+}
+
+// registration is what the tests read of an appservice registration file: its tokens.
+type registration struct {
+	ASToken string `yaml:"as_token"`
+	HSToken string `yaml:"hs_token"`
+}
+
+func readRegistration(t *testing.T, path string) registration {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg registration
+	if err := yaml.Unmarshal(b, &reg); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return reg
 }
 
 // waitLogLine waits up to timeout until a JSON line of the log at path, from offset on,

@@ -288,19 +288,14 @@ func loadOpsEnv(t *testing.T) *opsEnv {
 			SharedSecret string `yaml:"shared_secret"`
 		} `yaml:"provisioning"`
 	}
-	var reg struct {
-		ASToken string `yaml:"as_token"`
+	b, err := os.ReadFile(filepath.Join(o.dir, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for file, into := range map[string]any{"config.yaml": &cfg, "registration.yaml": &reg} {
-		b, err := os.ReadFile(filepath.Join(o.dir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := yaml.Unmarshal(b, into); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatalf("config.yaml: %v", err)
 	}
-	o.secret, o.asToken = cfg.Provisioning.SharedSecret, reg.ASToken
+	o.secret, o.asToken = cfg.Provisioning.SharedSecret, readRegistration(t, filepath.Join(o.dir, "registration.yaml")).ASToken
 	if o.secret == "" || o.asToken == "" {
 		t.Fatalf("%s: no provisioning secret or as_token", o.dir)
 	}

@@ -116,18 +116,8 @@ func noSecretsInLogs(t *testing.T) {
 		}
 		t.Fatal("no WeChat session in the bridge database: nothing to check")
 	}
-	regYAML, err := os.ReadFile(e.bridge.Registration)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reg struct {
-		AS string `yaml:"as_token"`
-		HS string `yaml:"hs_token"`
-	}
-	if err := yaml.Unmarshal(regYAML, &reg); err != nil {
-		t.Fatal(err)
-	}
-	secrets["as_token"], secrets["hs_token"] = reg.AS, reg.HS
+	reg := readRegistration(t, e.bridge.Registration)
+	secrets["as_token"], secrets["hs_token"] = reg.ASToken, reg.HSToken
 
 	var logs []string
 	filepath.Walk(e.runDir, func(p string, info os.FileInfo, err error) error {
